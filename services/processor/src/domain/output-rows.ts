@@ -1,0 +1,43 @@
+/**
+ * The processor's output rows, one interface per Avro schema; field names are exactly those of
+ * `schemas/unit-exposure.avsc` and `schemas/attributed-event.avsc` (a unit test checks it), so
+ * the sink encodes `record` as is.
+ */
+
+/** +1 asserts a row, −1 retracts an earlier +1 with identical fields. */
+export type Sign = 1 | -1;
+
+/** A unit's assignment in one experiment (topic liftstream.exposures, minus the sign). */
+export interface UnitExposureRow {
+  project: string;
+  experiment: string;
+  /** Canonical (alias-resolved) identity, without the project prefix. */
+  unit: string;
+  /** Variation of the first exposure (ties at the same instant: the smallest variation name). */
+  variation: string;
+  /** Unix ms. */
+  first_exposure_at: number;
+  multiple_exposure: boolean;
+}
+
+/** One track event counted for one experiment (topic liftstream.attributed, minus the sign). */
+export interface AttributedEventRow {
+  project: string;
+  experiment: string;
+  unit: string;
+  variation: string;
+  event_id: string;
+  event: string;
+  /** Unix ms. */
+  timestamp: number;
+  /** 1/sample. */
+  weight: number;
+  value: number | null;
+}
+
+export type UnitExposureRecord = UnitExposureRow & { sign: Sign };
+export type AttributedEventRecord = AttributedEventRow & { sign: Sign };
+
+/** One changelog row to produce; `kind` picks the topic and schema. */
+export type SignedRow =
+  { kind: 'exposure'; record: UnitExposureRecord } | { kind: 'attributed'; record: AttributedEventRecord };
