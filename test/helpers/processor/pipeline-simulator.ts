@@ -1,0 +1,180 @@
+/**
+ * Runs the two processor stages in memory with the routing the Kafka plumbing will do: one FIFO
+ * queue per key (ingest events per raw identity key, in acceptance order; unit messages per unit
+ * key, in the order they were produced), and an arbitrary interleaving across keys chosen by
+ * `pick`. Optionally the unit queues deliver in any order, which the unit stage must also
+ * survive (it is what sends in-flight events to merged units). Every state goes through its
+ * changelog codec after each step, as it would through a compacted topic. Emitted signed rows
+ * are summed per row.
+ */
+import { evictUnit } from '../../../services/processor/src/domain/attribution/retention.ts';
+import {
+  deserializeUnitState,
+  serializeUnitState,
+} from '../../../services/processor/src/domain/attribution/unit-state-codec.ts';
+import { unitStage } from '../../../services/processor/src/domain/attribution/unit-stage.ts';
+import {
+  emptyUnitState,
+  type AttributionMode,
+  type UnitState,
+} from '../../../services/processor/src/domain/attribution/unit-state.ts';
+import {
+  deserializeIdentityState,
+  serializeIdentityState,
+} from '../../../services/processor/src/domain/identity/identity-state-codec.ts';
+import { emptyIdentityState } from '../../../services/processor/src/domain/identity/identity-state.ts';
+import { identityStage } from '../../../services/processor/src/domain/identity/identity-stage.ts';
+import { identityKeyOf, type IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
+import type {
+  AttributedEventRow,
+  SignedRow,
+  UnitExposureRow,
+} from '../../../services/processor/src/domain/output-rows.ts';
+import { unitKey, type UnitMessage } from '../../../services/processor/src/domain/unit-message.ts';
+import type { Decoded } from '../../../services/processor/src/domain/versioned-json.ts';
+
+export interface SimulationOptions {
+  /** The attribution mode of each project (default cumulative). */
+  modeOf?: (project: string) => AttributionMode;
+  /**
+   * The scheduler's choice at each step: `choice % ready` picks the ready queue (in order of
+   * creation); with `delivery: 'any-order'`, `floor(choice / ready)` also picks the message in a
+   * unit queue. Default 0: breadth-first, everything in order.
+   */
+  pick?: (step: number) => number;
+  /** Unit queues: FIFO per key (what Kafka gives) or any order. Ingest queues are always FIFO. */
+  delivery?: 'per-key-fifo' | 'any-order';
+  /** Steps after which the run is declared non-terminating (alias loops). */
+  maxSteps?: number;
+  /** After step `afterStep`, evict from every unit the tracks with timestamp < `beforeMs`. */
+  evictions?: ReadonlyArray<{ afterStep: number; beforeMs: number }>;
+}
+
+export interface SimulationResult {
+  /** Rows whose sign sums to 1 after the run. */
+  rows: { exposures: UnitExposureRow[]; attributed: AttributedEventRow[] };
+  /** Every emitted row with the step that emitted it. */
+  emitted: Array<{ step: number; row: SignedRow }>;
+  /** Rows whose running sign total left {0, 1}, and emissions of already evicted events. */
+  violations: string[];
+  /** Stage counters summed over the run. */
+  counters: Record<string, number>;
+  unitStates: Map<string, UnitState>;
+  /** event_ids evicted from unit states. */
+  evicted: Set<string>;
+}
+
+type Item = { stage: 'identity'; event: IngestEvent } | { stage: 'unit'; message: UnitMessage };
+
+/** Processes `ingest` (acceptance order) through both stages until every queue is empty. */
+export function simulate(ingest: readonly IngestEvent[], options: SimulationOptions = {}): SimulationResult {
+  const modeOf = options.modeOf ?? (() => 'cumulative' as const);
+  const pick = options.pick ?? (() => 0);
+  const queues = new Map<string, Item[]>();
+  const enqueue = (key: string, item: Item): void => {
+    const queue = queues.get(key) ?? [];
+    queue.push(item);
+    queues.set(key, queue);
+  };
+  for (const event of ingest)
+    enqueue(`identity:${identityKeyOf(event) ?? '(none)'}`, { stage: 'identity', event });
+
+  const identityStates = new Map<string, string>();
+  const unitStates = new Map<string, string>();
+  const totals = new Map<string, { row: SignedRow; total: number }>();
+  const emitted: SimulationResult['emitted'] = [];
+  const violations: string[] = [];
+  const counters: Record<string, number> = {};
+  const evicted = new Set<string>();
+  const count = (more: Partial<Record<string, number>>): void => {
+    for (const [name, n] of Object.entries(more)) counters[name] = (counters[name] ?? 0) + (n ?? 0);
+  };
+
+  for (let step = 0; ; step++) {
+    const ready = [...queues.entries()].filter(([, q]) => q.length > 0);
+    if (ready.length === 0) break;
+    if (step >= (options.maxSteps ?? 100_000)) throw new Error(`no quiescence after ${step} steps`);
+    const choice = pick(step);
+    const [key, queue] = ready[choice % ready.length]!;
+    const anyOrder = options.delivery === 'any-order' && key.startsWith('unit:');
+    const index = anyOrder ? Math.floor(choice / ready.length) % queue.length : 0;
+    const item = queue.splice(index, 1)[0]!;
+    if (item.stage === 'identity') {
+      const state = read(identityStates.get(key), deserializeIdentityState) ?? emptyIdentityState();
+      const result = identityStage(state, item.event);
+      identityStates.set(key, serializeIdentityState(result.state));
+      count(result.counters);
+      for (const message of result.outputs) enqueue(`unit:${unitKey(message)}`, { stage: 'unit', message });
+    } else {
+      const { message } = item;
+      const state = read(unitStates.get(key), deserializeUnitState) ?? emptyUnitState();
+      const result = unitStage(state, message, modeOf(message.project));
+      unitStates.set(key, serializeUnitState(result.state));
+      count(result.counters);
+      for (const forward of result.forwards)
+        enqueue(`unit:${unitKey(forward)}`, { stage: 'unit', message: forward });
+      for (const row of result.emits) {
+        emitted.push({ step, row });
+        if (row.kind === 'attributed' && evicted.has(row.record.event_id)) {
+          violations.push(`step ${step}: emitted ${describe(row)} after its event was evicted`);
+        }
+        const id = identityOf(row);
+        const entry = totals.get(id) ?? { row, total: 0 };
+        entry.total += row.record.sign;
+        totals.set(id, entry);
+      }
+      // Each step leaves every row's total in {0, 1}, not just the end of the run.
+      for (const row of result.emits) {
+        const total = totals.get(identityOf(row))!.total;
+        if (total !== 0 && total !== 1) violations.push(`step ${step}: ${describe(row)} sums to ${total}`);
+      }
+    }
+    for (const eviction of options.evictions ?? []) {
+      if (eviction.afterStep !== step) continue;
+      for (const [unit, json] of unitStates) {
+        const state = read(json, deserializeUnitState)!;
+        const before = state.kind === 'live' ? state.content.tracks.map((t) => t.event_id) : [];
+        const after = evictUnit(state, eviction.beforeMs, 0).state;
+        const kept = new Set(after.kind === 'live' ? after.content.tracks.map((t) => t.event_id) : []);
+        for (const id of before) if (!kept.has(id)) evicted.add(id);
+        unitStates.set(unit, serializeUnitState(after));
+      }
+    }
+  }
+
+  const rows: SimulationResult['rows'] = { exposures: [], attributed: [] };
+  for (const { row, total } of totals.values()) {
+    if (total !== 1) continue;
+    const { sign: _sign, ...fields } = row.record;
+    if (row.kind === 'exposure') rows.exposures.push(fields as UnitExposureRow);
+    else rows.attributed.push(fields as AttributedEventRow);
+  }
+  const states = new Map([...unitStates].map(([k, json]) => [k, read(json, deserializeUnitState)!]));
+  return { rows, emitted, violations, counters, unitStates: states, evicted };
+}
+
+/** Rows in a canonical order, for comparing row sets with toEqual. */
+export function sortRows<T extends object>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1));
+}
+
+// The test's own row identity (not the processor's): every field but the sign, keys sorted.
+function identityOf(row: SignedRow): string {
+  const { sign: _sign, ...fields } = row.record;
+  return `${row.kind}:${canonicalJson(fields)}`;
+}
+
+function canonicalJson(value: object): string {
+  return JSON.stringify(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function describe(row: SignedRow): string {
+  return `${row.kind} ${JSON.stringify(row.record)}`;
+}
+
+function read<T>(json: string | undefined, decode: (json: string) => Decoded<T>): T | undefined {
+  if (json === undefined) return undefined;
+  const decoded = decode(json);
+  if (!decoded.ok) throw new Error(decoded.error);
+  return decoded.value;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { NO_ROWS } from '../../../../../services/processor/src/domain/attribution/derive-rows.ts';
+import { diffRows, rowIdentity } from '../../../../../services/processor/src/domain/attribution/row-diff.ts';
+import { attributedRow, exposureRow, minus, plus, track } from '../../../../helpers/processor/builders.ts';
+
+describe('diffRows', () => {
+  const t = track('t1', 1500);
+
+  it('emits nothing when the rows are unchanged', () => {
+    const rows = { exposures: [exposureRow(1000)], attributed: [attributedRow(t)] };
+    expect(diffRows(rows, { exposures: [exposureRow(1000)], attributed: [attributedRow(t)] })).toEqual([]);
+  });
+
+  it('asserts every row of a unit that had none', () => {
+    expect(diffRows(NO_ROWS, { exposures: [exposureRow(1000)], attributed: [] })).toEqual([
+      plus(exposureRow(1000)),
+    ]);
+  });
+
+  it('turns a changed field into a retraction of the old row, then an assertion of the new', () => {
+    const before = { exposures: [exposureRow(1000)], attributed: [attributedRow(t)] };
+    const after = { exposures: [exposureRow(1000, { multiple_exposure: true })], attributed: [] };
+    expect(diffRows(before, after)).toEqual([
+      minus(attributedRow(t)),
+      minus(exposureRow(1000)),
+      plus(exposureRow(1000, { multiple_exposure: true })),
+    ]);
+  });
+
+  it('orders each group by row identity, not by input order', () => {
+    const a = exposureRow(1000, { experiment: 'a' });
+    const b = exposureRow(1000, { experiment: 'b' });
+    expect(diffRows(NO_ROWS, { exposures: [b, a], attributed: [] })).toEqual([plus(a), plus(b)]);
+  });
+});
+
+describe('rowIdentity', () => {
+  it('differs when any field differs, including value null versus 0', () => {
+    const row = attributedRow(track('t1', 1500, { value: null }));
+    const ids = new Set(
+      [
+        row,
+        { ...row, value: 0 },
+        { ...row, weight: 2 },
+        { ...row, variation: 'B' },
+        { ...row, timestamp: 1501 },
+        { ...row, unit: 'v' },
+      ].map((r) => rowIdentity({ kind: 'attributed', row: r })),
+    );
+    expect(ids.size, 'six distinct identities').toBe(6);
+  });
+
+  it('ignores properties that are not row fields', () => {
+    const row = exposureRow(1000);
+    expect(rowIdentity({ kind: 'exposure', row: { ...row, extra: 1 } as typeof row })).toBe(
+      rowIdentity({ kind: 'exposure', row }),
+    );
+  });
+});

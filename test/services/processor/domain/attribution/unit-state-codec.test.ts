@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  deserializeUnitState,
+  serializeUnitState,
+} from '../../../../../services/processor/src/domain/attribution/unit-state-codec.ts';
+import type { UnitState } from '../../../../../services/processor/src/domain/attribution/unit-state.ts';
+import { track } from '../../../../helpers/processor/builders.ts';
+
+const live: UnitState = {
+  kind: 'live',
+  mode: 'decision',
+  content: {
+    exposures: [
+      {
+        experiment: 'e',
+        first_exposure_at: 1000,
+        variation: 'A',
+        multiple_exposure: false,
+        decision_ids: ['d'],
+      },
+    ],
+    tracks: [track('t1', 1100, { value: 2.5, weight: 4, decision: 'd' }), track('t2', 1200)],
+  },
+};
+
+describe('unit state codec', () => {
+  it.each<[string, UnitState]>([
+    ['a live unit', live],
+    ['a merged unit', { kind: 'merged', mergedInto: 'u' }],
+  ])('round-trips %s', (_name, state) => {
+    expect(deserializeUnitState(serializeUnitState(state))).toEqual({ ok: true, value: state });
+  });
+
+  it.each([
+    [
+      'an unknown version',
+      '{"v":7,"state":{"kind":"merged","mergedInto":"u"}}',
+      'unit-state: unsupported version 7; this build reads version 1 only',
+    ],
+    [
+      'a string version',
+      '{"v":"1","state":{"kind":"merged","mergedInto":"u"}}',
+      'unit-state: unsupported version "1"; this build reads version 1 only',
+    ],
+    ['an array', '[1]', 'unit-state: no version field; expected {"v":1,"state":...}'],
+    [
+      'an unknown kind',
+      '{"v":1,"state":{"kind":"zombie"}}',
+      'unit-state: version 1 state has an unexpected shape',
+    ],
+    [
+      'an unknown mode',
+      '{"v":1,"state":{"kind":"live","mode":"last-touch","content":{"exposures":[],"tracks":[]}}}',
+      'unit-state: version 1 state has an unexpected shape',
+    ],
+    [
+      'a track without weight',
+      '{"v":1,"state":{"kind":"live","mode":"cumulative","content":{"exposures":[],"tracks":[{"kind":"track","event_id":"t","timestamp":1,"event":"buy","value":null,"decision_id":null}]}}}',
+      'unit-state: version 1 state has an unexpected shape',
+    ],
+    [
+      'an exposure without decision_ids',
+      '{"v":1,"state":{"kind":"live","mode":"cumulative","content":{"exposures":[{"experiment":"e","first_exposure_at":1,"variation":"A","multiple_exposure":false}],"tracks":[]}}}',
+      'unit-state: version 1 state has an unexpected shape',
+    ],
+  ])('rejects %s with a clear error', (_name, json, error) => {
+    expect(deserializeUnitState(json)).toEqual({ ok: false, error });
+  });
+});
