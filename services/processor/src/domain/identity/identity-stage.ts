@@ -29,7 +29,8 @@ export interface IdentityStepResult {
  *   command "merge into U"; any later alias of X is ignored (first alias wins). An alias of X to
  *   X itself takes the first-alias slot but merges nothing;
  * - an exposure or track goes to unit `aliasTo ?? rawId` (before the alias, to X itself; the
- *   merge later carries those events to U).
+ *   merge later carries those events to U). Sending straight to `aliasTo` only saves a hop:
+ *   merged unit X would forward the event to U anyway.
  */
 export function identityStage(state: IdentityState, event: IngestEvent): IdentityStepResult {
   const decoded = ingestActionOf(event);
