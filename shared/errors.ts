@@ -1,0 +1,27 @@
+/**
+ * The infrastructure error catalogue shared by every service. Bad *data* is never an exception
+ * (validators return values); these are for failures of the parts liftstream depends on.
+ */
+export const INFRA_ERROR_CODES = {
+  CONFIG_INVALID: 'a configuration variable is missing or malformed',
+  KAFKA_UNAVAILABLE: 'the Kafka cluster did not accept or answer in time',
+  REGISTRY_UNAVAILABLE: 'the schema registry did not answer in time',
+  REGISTRY_REJECTED: 'the schema registry refused a schema (compatibility or syntax)',
+  CLICKHOUSE_UNAVAILABLE: 'ClickHouse did not answer or refused a statement',
+  STATE_CORRUPT: 'local or changelog state could not be read back',
+} as const;
+
+export type InfraErrorCode = keyof typeof INFRA_ERROR_CODES;
+
+export class LiftstreamError extends Error {
+  readonly code: InfraErrorCode;
+  /** True when the same call may succeed later (a dependency was down), false for a defect or bad config. */
+  readonly retriable: boolean;
+
+  constructor(code: InfraErrorCode, message: string, opts: { cause?: unknown; retriable?: boolean } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'LiftstreamError';
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+  }
+}

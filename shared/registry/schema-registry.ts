@@ -1,0 +1,128 @@
+import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import type avro from 'avsc';
+import { LiftstreamError } from '../errors.ts';
+
+/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro binary body. */
+const MAGIC_BYTE = 0;
+
+export interface RegisteredAvro {
+  subject: string;
+  id: number;
+  type: avro.Type;
+  /** Synchronous encoder into the Confluent wire format (hot path: no promise per record). */
+  encode(value: unknown): Buffer;
+}
+
+/**
+ * Speaks only the Confluent REST API and wire format, so Confluent's registry, Karapace, Redpanda and
+ * Apicurio's ccompat API all work. Registration is idempotent: registering an identical schema returns
+ * its existing id.
+ */
+export class AvroSchemaRegistry {
+  readonly client: SchemaRegistry;
+
+  constructor(
+    readonly url: string,
+    opts: { timeoutMs?: number } = {},
+  ) {
+    this.client = new SchemaRegistry({
+      host: url,
+      clientId: 'liftstream',
+      // Bounded: a registry that is down surfaces as REGISTRY_UNAVAILABLE within seconds, never a hang.
+      retry: {
+        retries: 3,
+        initialRetryTimeInSecs: 0.1,
+        maxRetryTimeInSecs: (opts.timeoutMs ?? 3_000) / 1000,
+      },
+    });
+  }
+
+  /** Registers `schema` under `subject` (TopicNameStrategy: `<topic>-value`) with BACKWARD compatibility. */
+  async register(subject: string, schema: Record<string, unknown>): Promise<RegisteredAvro> {
+    let id: number;
+    try {
+      ({ id } = await this.client.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      ));
+    } catch (err) {
+      if (!isCompatibilityConfigMismatch(err)) throw wrap(err, `registering ${subject}`);
+      // Some registries answer GET /config/{subject} with a level other than the client's default
+      // (Apicurio #1097/#5337); the client then refuses before registering. Register with the plain
+      // Confluent call instead: POST /subjects/{subject}/versions.
+      id = await this.registerDirect(subject, schema);
+    }
+    return this.forId(id, subject);
+  }
+
+  /** The avsc type of a registered id (fetched once, then cached by the client). */
+  async forId(id: number, subject = `id:${id}`): Promise<RegisteredAvro> {
+    const type = (await this.client.getSchema(id).catch((err: unknown) => {
+      throw wrap(err, `fetching schema ${id}`);
+    })) as unknown as avro.Type;
+    const header = Buffer.alloc(5);
+    header.writeUInt8(MAGIC_BYTE, 0);
+    header.writeUInt32BE(id, 1);
+    return {
+      subject,
+      id,
+      type,
+      encode: (value) => Buffer.concat([header, type.toBuffer(value)]),
+    };
+  }
+
+  /** Decodes any Confluent-framed Avro record, fetching (and caching) its writer schema by id. */
+  async decode<T = unknown>(buffer: Buffer): Promise<T> {
+    return (await this.client.decode(buffer)) as T;
+  }
+
+  async ping(timeoutMs = 2_000): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.url}/subjects`, { signal: AbortSignal.timeout(timeoutMs) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private async registerDirect(subject: string, schema: Record<string, unknown>): Promise<number> {
+    const res = await fetch(`${this.url}/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(schema) }),
+      signal: AbortSignal.timeout(10_000),
+    }).catch((err: unknown) => {
+      throw wrap(err, `registering ${subject}`);
+    });
+    const body = (await res.json().catch(() => ({}))) as { id?: number; message?: string };
+    if (!res.ok || typeof body.id !== 'number') {
+      throw new LiftstreamError(
+        'REGISTRY_REJECTED',
+        `registry refused ${subject}: ${res.status} ${body.message ?? ''}`,
+      );
+    }
+    return body.id;
+  }
+}
+
+function isCompatibilityConfigMismatch(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConfluentSchemaRegistryCompatibilityError';
+}
+
+function wrap(err: unknown, what: string): LiftstreamError {
+  if (err instanceof LiftstreamError) return err;
+  const status =
+    typeof err === 'object' && err !== null && 'status' in err
+      ? (err as { status: unknown }).status
+      : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  if (status === 409 || status === 422) {
+    return new LiftstreamError('REGISTRY_REJECTED', `schema registry refused ${what}: ${message}`, {
+      cause: err,
+    });
+  }
+  return new LiftstreamError('REGISTRY_UNAVAILABLE', `schema registry failed while ${what}: ${message}`, {
+    cause: err,
+    retriable: true,
+  });
+}
