@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseConfig } from '../config/common-config.ts';
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/**
+ * One `@clickhouse/client` for both deployments, so every query is the same SQL:
+ * - `CLICKHOUSE_URL` set: a ClickHouse server over HTTP;
+ * - unset: embedded chDB (a real ClickHouse engine in-process) at `dataDir`. chDB allows one data
+ *   directory per process, so a process must hold a single embedded client.
+ * The database is created if missing; queries run with it as the default.
+ */
+export async function createClickHouse(config: ClickHouseConfig): Promise<ClickHouseClient> {
+  let client: ClickHouseClient;
+  if (config.url) {
+    client = createClient({
+      url: config.url,
+      username: config.user,
+      password: config.password,
+      request_timeout: 30_000,
+    });
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    await client.close();
+    client = createClient({
+      url: config.url,
+      username: config.user,
+      password: config.password,
+      database: config.database,
+      request_timeout: 30_000,
+    });
+  } else {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    // Loaded lazily: chDB's engine is a ~500 MB native library that server-mode users never need.
+    const { createChdbConnection } = await import('chdb/connection');
+    // chDB types its connection against @clickhouse/client-common, the client against its own copy of the
+    // same interface; they are structurally the same, the declarations just come from two packages.
+    const connection = createChdbConnection({ path: config.dataDir }) as unknown as ClientConnection;
+    client = createClient({ connection });
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    // chDB sessions have no per-request database; qualify through a USE that persists in the session.
+    await client.command({ query: `USE ${config.database}` });
+  }
+  return client;
+}
