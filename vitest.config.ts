@@ -3,10 +3,12 @@ import { defineConfig } from 'vitest/config';
 /**
  * Two projects: `unit` (pure logic, no I/O, runs anywhere in seconds) and `integration`
  * (real Kafka, schema registry and ClickHouse, started once by the global setup).
- * Integration files run one at a time: they share one broker and its ports.
  */
 export default defineConfig({
   test: {
+    // One file at a time: integration files share one broker (and fault tests stop it); a fresh process per
+    // file, because embedded ClickHouse (chDB) allows one data directory per process.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -22,7 +24,6 @@ export default defineConfig({
           include: ['test/**/*.integration.test.ts'],
           environment: 'node',
           globalSetup: ['test/helpers/global-setup.ts'],
-          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createClickHouse } from '../../../shared/clickhouse/clickhouse-client.ts';
+import { migrate } from '../../../shared/clickhouse/migrations.ts';
+
+describe('ClickHouse migrations (embedded chDB or CLICKHOUSE_URL)', () => {
+  let client: ClickHouseClient;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-ch-'));
+  const database = `t_${process.pid}`;
+
+  beforeAll(async () => {
+    client = await createClickHouse({
+      url: inject('clickhouseUrl'),
+      user: 'default',
+      password: '',
+      database,
+      dataDir,
+    });
+  });
+  afterAll(async () => {
+    await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await client.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('applies every migration once and is a no-op the second time', async () => {
+    const first = await migrate(client);
+    expect(first.length, 'all migrations applied on an empty database').toBeGreaterThanOrEqual(6);
+    expect(await migrate(client), 'nothing left to apply').toEqual([]);
+  });
+
+  it('unit_metrics sums signed rows so a retraction cancels its assertion exactly', async () => {
+    const row = {
+      project: 'p',
+      experiment: 'e',
+      unit: 'u1',
+      variation: 'control',
+      event_id: 'ev1',
+      event: 'purchase',
+      timestamp: '2026-01-01 00:00:00.000',
+      weight: 2,
+      value: 10.5,
+      sign: 1,
+      src_partition: 0,
+      src_offset: 1,
+    };
+    await client.insert({
+      table: 'attributed',
+      format: 'JSONEachRow',
+      values: [row, { ...row, event_id: 'ev2', src_offset: 2 }],
+    });
+    await client.insert({
+      table: 'attributed',
+      format: 'JSONEachRow',
+      values: [{ ...row, sign: -1, src_offset: 3 }],
+    });
+    const rows = await (
+      await client.query({
+        query:
+          'SELECT toFloat64(sum(events)) AS events, sum(weight) AS weight, sum(value) AS value FROM unit_metrics WHERE unit = {u:String}',
+        query_params: { u: 'u1' },
+        format: 'JSONEachRow',
+      })
+    ).json<{ events: number; weight: number; value: number }>();
+    expect(rows, 'one live event of weight 2 and value 10.5 remains').toEqual([
+      { events: 1, weight: 2, value: 21 },
+    ]);
+  });
+});
