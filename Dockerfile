@@ -1,0 +1,25 @@
+# One image for every liftstream service; the compose file picks the entry point per service.
+# Build stage: full dependencies to compile TypeScript. Runtime stage: production dependencies only,
+# without the optional embedded ClickHouse (chDB, ~500 MB): containers talk to a ClickHouse server.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=optional
+COPY tsconfig.json tsconfig.build.json ./
+COPY schemas ./schemas
+COPY shared ./shared
+COPY services ./services
+COPY scripts ./scripts
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=dev --omit=optional && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY schemas ./schemas
+COPY shared/clickhouse/migrations ./dist/shared/clickhouse/migrations
+USER node
+# Overridden per service in docker-compose.yml.
+CMD ["node", "dist/services/gateway/src/main.js"]
