@@ -4,7 +4,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --omit=optional
+RUN npm install --no-audit --no-fund --omit=optional
 COPY tsconfig.json tsconfig.build.json ./
 COPY schemas ./schemas
 COPY shared ./shared
@@ -16,7 +16,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --omit=dev --omit=optional && npm cache clean --force
+RUN npm install --no-audit --no-fund --omit=dev --omit=optional && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY shared/clickhouse/migrations ./dist/shared/clickhouse/migrations
