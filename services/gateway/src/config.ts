@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
+import type { CommonConfig } from '../../../shared/config/common-config.ts';
+import { loadEnv, nonNegativeInt, port, positiveInt } from '../../../shared/config/load-env.ts';
+
+const MIB = 1024 * 1024;
+const DAY_MS = 86_400_000;
+
+/**
+ * The gateway's environment: the common variables plus its own. Defaults are the issue's limits
+ * (1,000 events or 1 MiB per request, 30 days of backfill, 5 minutes of clock skew).
+ */
+export const gatewayEnvSchema = commonEnvSchema.extend({
+  /** Interface to listen on; loopback by default so a dev box does not expose the gateway. */
+  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_PORT: port.default(8080),
+  /** Projects, hashed keys and event definitions (shared/projects/project-catalog.ts). */
+  PROJECTS_FILE: z.string().min(1, 'path to the projects JSON file'),
+  /** Events per request (batch array length or ndjson lines). */
+  MAX_BATCH_EVENTS: positiveInt.default(1000),
+  /** Request body limit in bytes; larger bodies get 413 before they are parsed. */
+  MAX_BODY_BYTES: positiveInt.default(MIB),
+  /** How old an event timestamp may be, in days. */
+  BACKFILL_DAYS: positiveInt.default(30),
+  /** How far in the future an event timestamp may be, ms (producer clock skew). */
+  MAX_FUTURE_MS: nonNegativeInt.default(300_000),
+  /** Longest wait for Kafka to acknowledge a request's records (queueing included); beyond it, 503. */
+  PRODUCE_TIMEOUT_MS: positiveInt.default(5_000),
+  /** How long an idle producer waits for more requests before sending, ms (Kafka's linger.ms). */
+  LINGER_MS: nonNegativeInt.default(2),
+  /** Most records in one produce request (whole HTTP requests are never split). */
+  MAX_COALESCED_EVENTS: positiveInt.default(5_000),
+  /**
+   * Most bytes (keys + values + per-record overhead) in one produce request. Below the broker's
+   * default message.max.bytes (1 MiB) so that a send fits even if every record lands on one partition.
+   */
+  MAX_COALESCED_BYTES: positiveInt.default(900_000),
+  /** Bytes of records waiting for Kafka beyond which requests get 503 at once (memory bound). */
+  MAX_QUEUED_BYTES: positiveInt.default(64 * MIB),
+  /** Independent idempotent producers; each keeps one produce request in flight. */
+  PRODUCER_COUNT: positiveInt.max(8).default(2),
+  /** Retention of the ingest topic when the gateway creates it, ms. */
+  INGEST_RETENTION_MS: positiveInt.default(7 * DAY_MS),
+  /** Retry-After header of 503 answers, seconds. */
+  RETRY_AFTER_SECONDS: positiveInt.default(2),
+  /** How long shutdown waits for in-flight requests and the final flush, ms. */
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+});
+
+export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
+
+/** The gateway's validated configuration; units are in the names. */
+export interface GatewayConfig extends CommonConfig {
+  host: string;
+  port: number;
+  projectsFile: string;
+  maxBatchEvents: number;
+  maxBodyBytes: number;
+  backfillMs: number;
+  maxFutureMs: number;
+  produceTimeoutMs: number;
+  lingerMs: number;
+  maxCoalescedEvents: number;
+  maxCoalescedBytes: number;
+  maxQueuedBytes: number;
+  producerCount: number;
+  ingestRetentionMs: number;
+  retryAfterSeconds: number;
+  shutdownGraceMs: number;
+}
+
+/** Maps a validated env to the config object. */
+export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
+  return {
+    ...toCommonConfig(env),
+    host: env.GATEWAY_HOST,
+    port: env.GATEWAY_PORT,
+    projectsFile: env.PROJECTS_FILE,
+    maxBatchEvents: env.MAX_BATCH_EVENTS,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    backfillMs: env.BACKFILL_DAYS * DAY_MS,
+    maxFutureMs: env.MAX_FUTURE_MS,
+    produceTimeoutMs: env.PRODUCE_TIMEOUT_MS,
+    lingerMs: env.LINGER_MS,
+    maxCoalescedEvents: env.MAX_COALESCED_EVENTS,
+    maxCoalescedBytes: env.MAX_COALESCED_BYTES,
+    maxQueuedBytes: env.MAX_QUEUED_BYTES,
+    producerCount: env.PRODUCER_COUNT,
+    ingestRetentionMs: env.INGEST_RETENTION_MS,
+    retryAfterSeconds: env.RETRY_AFTER_SECONDS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** Loads and validates the gateway's configuration, failing with every bad variable named. */
+export function loadGatewayConfig(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): GatewayConfig {
+  return toGatewayConfig(loadEnv(gatewayEnvSchema, env));
+}
