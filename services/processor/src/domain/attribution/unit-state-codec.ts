@@ -8,7 +8,7 @@ import {
 } from '../versioned-json.ts';
 import type { Decoded } from '../versioned-json.ts';
 import type { ExperimentExposure } from './experiment-exposure.ts';
-import type { UnitState } from './unit-state.ts';
+import type { UnitContent, UnitState } from './unit-state.ts';
 
 const STORE = 'unit-state';
 const VERSION = 1;
@@ -29,11 +29,18 @@ function isUnitState(value: unknown): value is UnitState {
   return (
     value.kind === 'live' &&
     (value.mode === 'cumulative' || value.mode === 'decision') &&
-    isRecord(value.content) &&
-    Array.isArray(value.content.exposures) &&
-    value.content.exposures.every(isExposure) &&
-    Array.isArray(value.content.tracks) &&
-    value.content.tracks.every(isTrack)
+    isUnitContent(value.content)
+  );
+}
+
+/** Shape check of a unit's content (also carried by merge-in messages on the repartition topic). */
+export function isUnitContent(value: unknown): value is UnitContent {
+  return (
+    isRecord(value) &&
+    Array.isArray(value.exposures) &&
+    value.exposures.every(isExposure) &&
+    Array.isArray(value.tracks) &&
+    value.tracks.every(isTrack)
   );
 }
 
@@ -49,7 +56,8 @@ function isExposure(value: unknown): value is ExperimentExposure {
   );
 }
 
-function isTrack(value: unknown): value is TrackEvent {
+/** Shape check of a track event (stored in unit content, carried by event messages). */
+export function isTrack(value: unknown): value is TrackEvent {
   return (
     isRecord(value) &&
     value.kind === 'track' &&
