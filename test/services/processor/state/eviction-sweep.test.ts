@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { evictUnit } from '../../../../services/processor/src/domain/attribution/retention.ts';
+import type { UnitState } from '../../../../services/processor/src/domain/attribution/unit-state.ts';
+import { EvictionSweep } from '../../../../services/processor/src/state/eviction-sweep.ts';
+import { unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
+import { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import { track } from '../../../helpers/processor/builders.ts';
+
+const RETENTION_MS = 1000;
+const unitWith = (...timestamps: number[]): UnitState => ({
+  kind: 'live',
+  mode: 'cumulative',
+  content: { exposures: [], tracks: timestamps.map((ts, i) => track(`t${ts}-${i}`, ts)) },
+});
+
+function seeded(count: number): TransactionalStore<UnitState> {
+  const store = new TransactionalStore(unitStoreCodec);
+  for (let i = 0; i < count; i++) store.restore(`p/u${i}`, unitStoreCodec.encode(unitWith(100, 5000)));
+  return store;
+}
+
+describe('EvictionSweep', () => {
+  it('examines at most keysPerStep keys per step and finishes the store over several steps', () => {
+    const store = seeded(5);
+    const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
+      intervalMs: 60_000,
+      keysPerStep: 2,
+    });
+    expect(sweep.step(5000), 'two keys, one old track each').toBe(2);
+    expect(store.changes().length, 'the trimmed units are in the batch').toBe(2);
+    store.commit(store.changes());
+    expect(sweep.step(5000)).toBe(2);
+    expect(sweep.step(5000), 'last key').toBe(1);
+    store.commit(store.changes());
+    expect(sweep.step(5000), 'no new sweep before the interval').toBe(0);
+    const left = store.get('p/u4');
+    expect(
+      left?.kind === 'live' ? left.content.tracks.map((t) => t.timestamp) : [],
+      'recent track kept',
+    ).toEqual([5000]);
+  });
+
+  it('starts a new sweep once the interval has passed', () => {
+    const store = new TransactionalStore(unitStoreCodec);
+    store.restore('p/u', unitStoreCodec.encode(unitWith(100)));
+    const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
+      intervalMs: 10_000,
+      keysPerStep: 10,
+    });
+    expect(sweep.step(1050), 'nothing old enough at first').toBe(0);
+    expect(sweep.step(3000), 'interval not over').toBe(0);
+    expect(sweep.step(11_050), 'second sweep evicts the track at 100').toBe(1);
+  });
+
+  it('a unit emptied by eviction becomes a tombstone', () => {
+    const store = new TransactionalStore(unitStoreCodec);
+    store.restore('p/u', unitStoreCodec.encode(unitWith(100)));
+    const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
+      intervalMs: 1,
+      keysPerStep: 10,
+    });
+    expect(sweep.step(10_000)).toBe(1);
+    expect(store.changes()).toEqual([{ key: 'p/u', value: null }]);
+  });
+});
