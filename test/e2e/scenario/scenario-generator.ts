@@ -3,7 +3,10 @@
  * to `POST /v1/batch` of several projects, with the expected verdict of every event, so that a test
  * can post them and compare the stats service with the reference over `expectedAccepted(scenario)`.
  *
- * What is in it (see ScenarioFeature; each is forced at least once per project, given ≥ 8 users):
+ * What is in it (see ScenarioFeature, counted in `features`; the first 8 users of each project are
+ * forced through the identity profiles, early conversions, sampling and missing ids, and every
+ * project gets bots, e-mails, each invalid field and retries, so with ≥ 8 users every feature
+ * appears — checked for 300 seeds at 10 users when this was written):
  * 2–3 arms per experiment with a real effect in the first treatment; anonymous users who log in
  * later (alias), some after converting; users on two devices (two anonymous ids aliased to one
  * user); a renamed account (a user id aliased as an anonymous id); conversions before exposure;
@@ -227,7 +230,9 @@ export function generateScenario(options: ScenarioOptions): Scenario {
     planEventRetries(gen, planned);
     const ordered = deliveryOrder(gen, planned);
     if (p === 0)
-      firstProjectMessageId = ordered.find((e) => e.outcome.outcome === 'accepted')?.raw.message_id ?? null;
+      firstProjectMessageId =
+        ordered.find((e) => e.outcome.outcome === 'accepted' && e.raw.message_id !== undefined)?.raw
+          .message_id ?? null;
     const { requests, outcomes } = batches(gen, project.id, ordered, maxBatch);
     perProject.push(requests);
     perProjectOutcomes.push(outcomes);
@@ -421,8 +426,9 @@ function pad(n: number): string {
 }
 
 function messageId(gen: Generator, i: number): string | undefined {
-  // A few producers send no message_id; those events are never retried (a retry would double them).
-  if (i >= 8 && gen.rng.chance(0.04)) {
+  // Some producers send no message_id (user 4's old SDK, and a few stray events); those events are
+  // never retried one by one, but a retried batch counts them twice, as the semantics say.
+  if (i === 4 || (i >= 8 && gen.rng.chance(0.04))) {
     gen.count('no_message_id');
     return undefined;
   }
