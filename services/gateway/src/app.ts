@@ -1,0 +1,200 @@
+/**
+ * Builds the gateway's fastify app from its dependencies (no listen: main.ts and tests do that).
+ * Everything with I/O (Kafka writer, schema registration, probes) comes in through `deps`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../../shared/logging/logger.ts';
+import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
+import type { GatewayConfig } from './config.ts';
+import { DiscoveredEvents } from './ingest/discovered-events.ts';
+import type { RecordEncoder } from './ingest/prepare-ingest.ts';
+import { loadProjectDefinitions } from './ingest/project-definitions.ts';
+import { GatewayHttpError } from './http/http-errors.ts';
+import type { ErrorBody } from './http/http-errors.ts';
+import { ingestRoutes, randomEventId } from './http/ingest-routes.ts';
+import { opsRoutes } from './http/ops-routes.ts';
+import type { KafkaCheck } from './http/ops-routes.ts';
+import { parseJsonText, parseNdjsonText } from './http/request-body.ts';
+import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
+import type { IngestSink } from './transport/ingest-producer.ts';
+import type { RegistrationState } from './transport/schema-registration.ts';
+
+export type GatewayAppConfig = Pick<
+  GatewayConfig,
+  'maxBatchEvents' | 'maxBodyBytes' | 'backfillMs' | 'maxFutureMs' | 'retryAfterSeconds'
+>;
+
+/** The registered ingest schema as the app uses it (SchemaRegistration in production). */
+export interface IngestSchemaSource {
+  current(): RecordEncoder | undefined;
+  state(): RegistrationState;
+  registryReachable(): Promise<boolean>;
+}
+
+export interface GatewayDeps {
+  config: GatewayAppConfig;
+  catalog: ProjectCatalog;
+  /** Where accepted records go (KafkaIngestProducer in production). */
+  producer: IngestSink;
+  schema: IngestSchemaSource;
+  /** Kafka reachability for /readyz. */
+  kafkaCheck: () => Promise<KafkaCheck>;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** Receive-time clock, unix ms (Date.now). */
+  now?: () => number;
+  /** Event id source (crypto.randomUUID). */
+  newEventId?: () => string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
+
+/** Builds the app; throws CONFIG_INVALID when a project's event definitions are broken. */
+export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const { config, metrics, logger } = deps;
+  const definitions = loadProjectDefinitions(deps.catalog);
+  let closing = false;
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.maxBodyBytes,
+    // Per-request info logs would cost more than the request at 50,000 events/s; completions are
+    // logged at debug below, errors at warn/error.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    // A caller's X-Request-Id is kept when it is a plain token, so ids can be followed across services.
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Answered by the onRequest hook below in the one error format instead.
+    return503OnClosing: false,
+  });
+
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonText(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseNdjsonText(body as string));
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    sendError(toGatewayError(error, request), request, reply),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new GatewayHttpError('not_found', `no route ${request.method} ${request.url}`), request, reply),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new GatewayHttpError('shutting_down', 'the gateway is shutting down; retry on another instance', {
+        retryAfterSeconds: config.retryAfterSeconds,
+      });
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpRequests.inc({ route, method: request.method, status: String(status) });
+    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    request.log.debug({ route, status, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'liftstream ingest gateway',
+        version: '1',
+        description:
+          'Authenticated, validated, durable event ingestion. Every error answer is { "error": { "code", "message" } }.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+
+  const discovered = new DiscoveredEvents();
+  await app.register(
+    ingestRoutes({
+      catalog: deps.catalog,
+      definitions,
+      sink: deps.producer,
+      encoder: () => deps.schema.current(),
+      maxBatchEvents: config.maxBatchEvents,
+      backfillMs: config.backfillMs,
+      maxFutureMs: config.maxFutureMs,
+      retryAfterSeconds: config.retryAfterSeconds,
+      metrics,
+      discovered,
+      logger,
+      now: deps.now ?? Date.now,
+      newEventId: deps.newEventId ?? randomEventId,
+    }),
+  );
+  await app.register(
+    opsRoutes({
+      metrics,
+      kafkaCheck: deps.kafkaCheck,
+      schemaState: () => deps.schema.state(),
+      registryReachable: () => deps.schema.registryReachable(),
+    }),
+  );
+  return app;
+}
+
+/** Any error to the one error format; unknown errors become 500 without their details. */
+function toGatewayError(error: FastifyError, request: FastifyRequest): GatewayHttpError {
+  if (error instanceof GatewayHttpError) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayHttpError(
+        'body_too_large',
+        `the request body is larger than the limit: ${error.message}`,
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayHttpError(
+        'unsupported_media_type',
+        `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')} is not supported; use application/json or application/x-ndjson`,
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayHttpError('invalid_json', 'the request body is empty; expected JSON');
+    default:
+      break;
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    // fastify's own client errors (bad Content-Length, aborted body, ...): their messages are safe.
+    return new GatewayHttpError('invalid_request', error.message);
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return new GatewayHttpError('internal_error', `internal error; request id ${request.id}`);
+}
+
+function sendError(error: GatewayHttpError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.statusCode >= 500 && error.code !== 'internal_error') {
+    request.log.warn(
+      { code: error.code, err: error.cause instanceof Error ? error.cause.message : undefined },
+      error.message,
+    );
+  } else if (error.statusCode < 500) {
+    request.log.debug({ code: error.code }, error.message);
+  }
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  const body: ErrorBody = error.body();
+  return reply.code(error.statusCode).send(body);
+}

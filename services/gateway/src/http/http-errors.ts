@@ -1,0 +1,65 @@
+/**
+ * The gateway's one catalogue of request-level errors (a whole request refused), each with its HTTP
+ * status. Per-event problems are not here: they are validation codes reported in a 200 answer
+ * (validation/errors.ts), plus `malformed_json` for an ndjson line (ingest/ingest-request.ts).
+ * Every error answer has the same body: `{ "error": { "code", "message" } }`. Codes are stable API.
+ */
+export const HTTP_ERRORS = {
+  invalid_json: { status: 400, meaning: 'The body is not valid JSON (the message says where).' },
+  invalid_body: {
+    status: 400,
+    meaning: "The JSON is not the expected shape (e.g. no 'batch' array on /v1/batch).",
+  },
+  invalid_request: { status: 400, meaning: 'A header or parameter of the request is malformed.' },
+  unauthorized: { status: 401, meaning: 'No Authorization: Bearer <key> header, or an unknown key.' },
+  forbidden: { status: 403, meaning: 'The key is valid but may not do this (a read key on ingest).' },
+  not_found: { status: 404, meaning: 'No such route.' },
+  body_too_large: { status: 413, meaning: 'The body exceeds MAX_BODY_BYTES.' },
+  too_many_events: { status: 413, meaning: 'The batch holds more events than MAX_BATCH_EVENTS.' },
+  unsupported_media_type: {
+    status: 415,
+    meaning: 'Content-Type is not application/json or application/x-ndjson.',
+  },
+  internal_error: { status: 500, meaning: 'A defect in the gateway; the request id is in the message.' },
+  kafka_unavailable: {
+    status: 503,
+    meaning: 'Kafka did not acknowledge the records in time; nothing was accepted, retry later.',
+  },
+  overloaded: { status: 503, meaning: 'Too much is already waiting for Kafka; nothing was accepted.' },
+  not_ready: {
+    status: 503,
+    meaning: 'The gateway is starting (schema not registered yet); nothing was accepted.',
+  },
+  shutting_down: { status: 503, meaning: 'The gateway is stopping; nothing was accepted.' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: { code: HttpErrorCode; message: string };
+}
+
+/** A refused request; thrown from parsers and handlers, turned into an answer by the error handler. */
+export class GatewayHttpError extends Error {
+  readonly code: HttpErrorCode;
+  readonly statusCode: number;
+  /** Seconds for a Retry-After header (503s). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: HttpErrorCode,
+    message: string,
+    opts: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'GatewayHttpError';
+    this.code = code;
+    this.statusCode = HTTP_ERRORS[code].status;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+
+  body(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
