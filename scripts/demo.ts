@@ -1,0 +1,123 @@
+/**
+ * `npm run start:local -- --demo`: sends a simulated experiment through the running local system and
+ * prints its results once they have converged, next to what an independent computation of the semantics
+ * (test/e2e/reference) says they must be. The traffic comes from the same seeded scenario generator the
+ * end-to-end tests use: three arms with a real effect in one, anonymous users who log in later (some after
+ * converting), two-device users, late and out-of-order events, retries, sampled events, bots, e-mail
+ * addresses and invalid fields the gateway must refuse.
+ */
+import { referenceResults } from '../test/e2e/reference/semantics-reference.ts';
+import {
+  expectedAccepted,
+  generateScenario,
+  type Scenario,
+} from '../test/e2e/scenario/scenario-generator.ts';
+
+export interface DemoTarget {
+  gatewayUrl: string;
+  statsUrl: string;
+  writeKey: string;
+  readKey: string;
+}
+
+const DEMO_SEED = 20261122;
+
+/** The demo's traffic; `now` anchors every timestamp inside the gateway's accepted window. */
+export function demoScenario(now = Date.now()): Scenario {
+  return generateScenario({
+    seed: DEMO_SEED,
+    now,
+    users: 3_000,
+    projects: 1,
+    experimentsPerProject: 1,
+    projectIds: ['demo'],
+  });
+}
+
+interface ResultsBody {
+  variations?: Array<Record<string, unknown>>;
+  srm?: { p_value: number | null };
+  multiple_exposure_units?: number;
+  error?: { message: string };
+}
+
+export async function runDemo(target: DemoTarget, scenario = demoScenario()): Promise<void> {
+  const experiment = scenario.projects[0]?.experiments[0];
+  if (!experiment) throw new Error('demo scenario has no experiment');
+  console.log(`[demo] sending ${scenario.requests.length} batches for experiment "${experiment.name}" ...`);
+  let accepted = 0;
+  let rejected = 0;
+  let dropped = 0;
+  for (const request of scenario.requests) {
+    const res = await fetch(`${target.gatewayUrl}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${target.writeKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ batch: request.batch }),
+    });
+    if (!res.ok) throw new Error(`[demo] gateway answered ${res.status}: ${await res.text()}`);
+    const body = (await res.json()) as { accepted: number; rejected: unknown[]; dropped?: number };
+    accepted += body.accepted;
+    rejected += body.rejected.length;
+    dropped += body.dropped ?? 0;
+  }
+  console.log(
+    `[demo] gateway: ${accepted} accepted, ${rejected} rejected (named per event), ${dropped} bots dropped`,
+  );
+
+  const metric = 'purchase';
+  const expected = referenceResults(
+    expectedAccepted(scenario),
+    scenario.settings,
+    'demo',
+    experiment.name,
+    metric,
+    {
+      control: experiment.control,
+    },
+  );
+  if (!expected.ok) throw new Error(`[demo] reference failed: ${expected.error.message}`);
+  const expectedUnits = expected.value.variations
+    .map((v) => `${v.variation}:${v.units}:${v.conversions}`)
+    .join(',');
+
+  const url = `${target.statsUrl}/v1/experiments/${encodeURIComponent(experiment.name)}/results?metric=${metric}&control=${experiment.control}`;
+  const started = Date.now();
+  let last: ResultsBody | undefined;
+  while (Date.now() - started < 120_000) {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${target.readKey}` } });
+    last = (await res.json()) as ResultsBody;
+    const got = (last.variations ?? [])
+      .map((v) => `${String(v['variation'])}:${String(v['units'])}:${String(v['conversions'])}`)
+      .join(',');
+    if (res.ok && got === expectedUnits) {
+      console.log(`[demo] converged to the reference in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      printTable(last);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  console.log('[demo] results did not reach the reference within 120 s; last answer:');
+  console.log(JSON.stringify(last, null, 2));
+  console.log(`[demo] expected units:conversions per variation: ${expectedUnits}`);
+}
+
+function printTable(body: ResultsBody): void {
+  const fmt = (v: unknown, digits = 4): string =>
+    v === null || v === undefined ? '—' : typeof v === 'number' ? v.toFixed(digits) : String(v);
+  const rows = (body.variations ?? []).map((v) => ({
+    variation: String(v['variation']),
+    units: fmt(v['units'], 0),
+    conversions: fmt(v['conversions'], 0),
+    rate: fmt(v['conversion_rate']),
+    lift: fmt(v['lift']),
+    'lift 95% CI': Array.isArray(v['lift_ci']) ? `[${fmt(v['lift_ci'][0])}, ${fmt(v['lift_ci'][1])}]` : '—',
+    'p (z)': fmt(v['p_value']),
+    'p (Holm)': fmt(v['adjusted_p_value']),
+    'value/unit': fmt(v['value_per_unit'], 2),
+    'p (Welch)': fmt(v['value_p_value']),
+  }));
+  console.table(rows);
+  console.log(
+    `multiple-exposure units (excluded): ${body.multiple_exposure_units ?? '—'}; SRM p-value: ${fmt(body.srm?.p_value)}`,
+  );
+}

