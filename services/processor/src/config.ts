@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
+import type { CommonConfig } from '../../../shared/config/common-config.ts';
+import { loadEnv, port, positiveInt } from '../../../shared/config/load-env.ts';
+
+const DAY_MS = 86_400_000;
+const MIB = 1024 * 1024;
+
+/** The processor's environment: the common variables plus its own. */
+export const processorEnvSchema = commonEnvSchema.extend({
+  /**
+   * Consumer group id and transactional-id prefix (`<appId>-<stage>-<partition>`). Every instance
+   * of one deployment shares it; two deployments on one cluster need different ones.
+   */
+  PROCESSOR_APP_ID: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,200}$/, 'letters, digits, . _ - only')
+    .default('liftstream-processor'),
+  /** Projects and their attribution mode (shared/projects/project-catalog.ts). */
+  PROJECTS_FILE: z.string().min(1, 'path to the projects JSON file'),
+  /** State retention: tracks and message ids older than this are evicted, days (gateway backfill window). */
+  RETENTION_DAYS: positiveInt.default(30),
+  /** Interface of the health/metrics endpoint; loopback by default. */
+  PROCESSOR_HOST: z.string().min(1).default('127.0.0.1'),
+  PROCESSOR_PORT: port.default(8070),
+  /** Records per transaction: bounds a transaction's size and the time between heartbeats. */
+  MAX_RECORDS_PER_TRANSACTION: positiveInt.default(2_000),
+  /** Bytes fetched per partition per request (kafkajs maxBytesPerPartition). */
+  FETCH_MAX_BYTES_PER_PARTITION: positiveInt.default(MIB),
+  /** How long a fetch waits for data when there is none, ms (latency when idle). */
+  FETCH_MAX_WAIT_MS: positiveInt.default(100),
+  /** The broker aborts a transaction open longer than this, ms. */
+  TRANSACTION_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Consumer group session timeout, ms: how long a dead instance keeps its partitions. */
+  SESSION_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Time between the starts of two eviction sweeps over a store, ms. */
+  EVICTION_INTERVAL_MS: positiveInt.default(600_000),
+  /** Keys examined for eviction per transaction. */
+  EVICTION_KEYS_PER_TRANSACTION: positiveInt.default(500),
+  /** A restore that has not reached the changelog end after this long fails (and is retried), ms. */
+  RESTORE_TIMEOUT_MS: positiveInt.default(300_000),
+  /** Retention of the topics the processor creates when missing (not the changelogs), ms. */
+  TOPIC_RETENTION_MS: positiveInt.default(7 * DAY_MS),
+  /** How long shutdown waits for the current transactions before exiting anyway, ms. */
+  SHUTDOWN_GRACE_MS: positiveInt.default(15_000),
+});
+
+export type ProcessorEnv = z.infer<typeof processorEnvSchema>;
+
+/** The processor's validated configuration; units are in the names. */
+export interface ProcessorConfig extends CommonConfig {
+  appId: string;
+  projectsFile: string;
+  retentionMs: number;
+  host: string;
+  port: number;
+  maxRecordsPerTransaction: number;
+  fetchMaxBytesPerPartition: number;
+  fetchMaxWaitMs: number;
+  transactionTimeoutMs: number;
+  sessionTimeoutMs: number;
+  evictionIntervalMs: number;
+  evictionKeysPerTransaction: number;
+  restoreTimeoutMs: number;
+  topicRetentionMs: number;
+  shutdownGraceMs: number;
+}
+
+/** Maps a validated env to the config object. */
+export function toProcessorConfig(env: ProcessorEnv): ProcessorConfig {
+  return {
+    ...toCommonConfig(env),
+    appId: env.PROCESSOR_APP_ID,
+    projectsFile: env.PROJECTS_FILE,
+    retentionMs: env.RETENTION_DAYS * DAY_MS,
+    host: env.PROCESSOR_HOST,
+    port: env.PROCESSOR_PORT,
+    maxRecordsPerTransaction: env.MAX_RECORDS_PER_TRANSACTION,
+    fetchMaxBytesPerPartition: env.FETCH_MAX_BYTES_PER_PARTITION,
+    fetchMaxWaitMs: env.FETCH_MAX_WAIT_MS,
+    transactionTimeoutMs: env.TRANSACTION_TIMEOUT_MS,
+    sessionTimeoutMs: env.SESSION_TIMEOUT_MS,
+    evictionIntervalMs: env.EVICTION_INTERVAL_MS,
+    evictionKeysPerTransaction: env.EVICTION_KEYS_PER_TRANSACTION,
+    restoreTimeoutMs: env.RESTORE_TIMEOUT_MS,
+    topicRetentionMs: env.TOPIC_RETENTION_MS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** Validates `env` (process.env by default), failing with every bad variable named. */
+export function loadProcessorConfig(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): ProcessorConfig {
+  return toProcessorConfig(loadEnv(processorEnvSchema, env));
+}

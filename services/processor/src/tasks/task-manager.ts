@@ -1,0 +1,336 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EachBatchPayload } from 'kafkajs';
+import type { TopicNames } from '../../../../shared/kafka/topics.ts';
+import type { UnitState } from '../domain/attribution/unit-state.ts';
+import type { IdentityState } from '../domain/identity/identity-state.ts';
+import type { StageName } from '../processor-metrics.ts';
+import { readChangelogsToEnd, type ChangelogPartition } from '../state/changelog-reader.ts';
+import { committedOffsets, topicBounds, type PartitionBounds } from './offsets.ts';
+import { StreamTask, type TaskContext, type TaskStage } from './stream-task.ts';
+
+type AnyTask = StreamTask<IdentityState> | StreamTask<UnitState>;
+
+export interface TaskManagerOptions {
+  ctx: TaskContext;
+  topics: TopicNames;
+  stages: { identity: TaskStage<IdentityState>; units: TaskStage<UnitState> };
+  /** The consumer's seek: where the group consumer reads a partition from next. */
+  seek(topic: string, partition: number, offset: number): void;
+  /** Records per transaction; a larger fetched batch is split (keeps transactions and rebalances short). */
+  maxRecordsPerTransaction: number;
+  restoreTimeoutMs: number;
+  /**
+   * After a task was fenced by another owner, wait this long for the rebalance that explains it
+   * before taking the task back (which would fence the other owner in turn), ms.
+   */
+  fencedBackoffMs: number;
+  /** State this build cannot read, or a consumer that gave up: the process must stop. */
+  onFatal(error: unknown): void;
+}
+
+class Cancelled extends Error {}
+
+/**
+ * The tasks of this instance and their life cycle, driven by the group consumer:
+ * - on every assignment (kafkajs GROUP_JOIN; rebalancing is eager, so it lists everything this
+ *   instance now owns) the tasks that left are closed and each owned task is prepared:
+ *   1. its producer is re-initialised, fencing any zombie and settling every earlier
+ *      transaction of its id (ours included);
+ *   2. the group's committed offset of its input partition is read (settled by step 1);
+ *   3. the state is kept when it provably matches (same committed offset and changelog end as
+ *      this task last left them), else cleared and restored from the changelog partition,
+ *      read_committed, up to the high watermark;
+ *   4. the consumer is seeked to the committed offset;
+ *   steps run in one chain, so preparations never overlap, and a newer assignment cancels an
+ *   older preparation;
+ * - `handleBatch` (eachBatch) waits for its task to be ready, heartbeating, then processes the
+ *   batch in chunks, one transaction each, resolving offsets only after a commit; on an abort
+ *   it seeks back to the last committed offset.
+ */
+export class TaskManager {
+  private readonly tasks = new Map<string, AnyTask>();
+  private assigned = new Set<string>();
+  private epoch = 0;
+  private controller = new AbortController();
+  private chain: Promise<void> = Promise.resolve();
+  private wake = deferred();
+  private joined = false;
+
+  constructor(private readonly options: TaskManagerOptions) {}
+
+  /** A new assignment (the member's partitions per topic) from GROUP_JOIN. */
+  onAssignment(assignment: Record<string, number[]>): void {
+    const { topics } = this.options;
+    this.joined = true;
+    this.epoch += 1;
+    const epoch = this.epoch;
+    this.controller.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const assigned = new Set<string>();
+    for (const topic of [topics.ingest, topics.units]) {
+      for (const partition of assignment[topic] ?? []) assigned.add(taskId(topic, partition));
+    }
+    this.assigned = assigned;
+    for (const task of this.tasks.values()) task.readyEpoch = -1;
+    this.options.ctx.logger.info({ epoch, tasks: [...assigned] }, 'assignment received; preparing tasks');
+    void this.enqueue(controller.signal, async () => {
+      for (const [id, task] of this.tasks) {
+        if (assigned.has(id)) continue;
+        await task.close();
+        this.tasks.delete(id);
+      }
+      for (const id of assigned) if (!this.tasks.has(id)) this.tasks.set(id, this.createTask(id));
+      await this.prepare([...this.tasks.values()], epoch, controller.signal);
+    });
+  }
+
+  /** kafkajs eachBatch (autoCommit off, eachBatchAutoResolve off). */
+  readonly handleBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const task = await this.readyTask(taskId(batch.topic, batch.partition), heartbeat, isRunning);
+    if (task === undefined || isStale()) return;
+    if (task.needsRebuild) {
+      await this.rebuild(task, heartbeat);
+      return;
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    if (last !== undefined) {
+      this.options.ctx.metrics.consumerLag.set(
+        { topic: batch.topic, partition: String(batch.partition) },
+        Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
+      );
+    }
+    // Records below nextOffset were committed by an earlier transaction: a consumer position
+    // read before our fence may lag behind the settled commit.
+    const fresh = batch.messages.filter((m) => Number(m.offset) >= task.nextOffset);
+    if (fresh.length === 0) {
+      if (last !== undefined) resolveOffset(last.offset);
+      return;
+    }
+    const max = this.options.maxRecordsPerTransaction;
+    for (let i = 0; i < fresh.length; i += max) {
+      if (!isRunning() || isStale() || task.readyEpoch !== this.epoch) return;
+      const chunk = fresh.slice(i, i + max);
+      let outcome;
+      try {
+        outcome = await task.processChunk(chunk);
+      } catch (error) {
+        this.options.onFatal(error);
+        return;
+      }
+      if (outcome === 'committed') {
+        task.failures = 0;
+        resolveOffset(chunk[chunk.length - 1]!.offset);
+        await heartbeat();
+        continue;
+      }
+      // Re-read from the last committed offset; the store is already back at that commit.
+      this.options.seek(task.inputTopic, task.partition, task.nextOffset);
+      if (outcome === 'retry') {
+        task.failures += 1;
+        await sleep(Math.min(100 * 2 ** task.failures, 5_000));
+      }
+      return;
+    }
+  };
+
+  /** True once the instance joined the group and every task it owns is ready. */
+  isReady(): boolean {
+    if (!this.joined) return false;
+    for (const id of this.assigned) if (this.tasks.get(id)?.readyEpoch !== this.epoch) return false;
+    return true;
+  }
+
+  /** Committed keys per store across this instance's tasks. */
+  stateSize(): Record<StageName, number> {
+    const size = { identity: 0, units: 0 };
+    for (const task of this.tasks.values()) size[task.stage.name] += task.store.size;
+    return size;
+  }
+
+  /** Cancels any preparation and closes every task's producer (the consumer is stopped first). */
+  async close(): Promise<void> {
+    this.controller.abort();
+    await this.chain;
+    await Promise.all([...this.tasks.values()].map((t) => t.close()));
+    this.tasks.clear();
+  }
+
+  private createTask(id: string): AnyTask {
+    const { topics, stages, ctx } = this.options;
+    const [topic, partitionText] = splitTaskId(id);
+    const partition = Number(partitionText);
+    if (topic === topics.ingest) {
+      return new StreamTask(stages.identity, topic, topics.identityChangelog, partition, ctx);
+    }
+    return new StreamTask(stages.units, topic, topics.unitsChangelog, partition, ctx);
+  }
+
+  /** Steps 1–4 of the class comment for `tasks`; throws Cancelled when a newer assignment came. */
+  private async prepare(tasks: AnyTask[], epoch: number, signal: AbortSignal): Promise<void> {
+    const { ctx } = this.options;
+    const check = (): void => {
+      if (signal.aborted) throw new Cancelled();
+    };
+    if (tasks.length === 0) return;
+    await Promise.all(tasks.map((t) => t.fence()));
+    check();
+    const committed = new Map<string, Map<number, number>>();
+    const bounds = new Map<string, Map<number, PartitionBounds>>();
+    await Promise.all([
+      ...unique(tasks.map((t) => t.inputTopic)).map(async (topic) =>
+        committed.set(topic, await committedOffsets(ctx.admin, ctx.appId, topic)),
+      ),
+      ...unique(tasks.map((t) => t.changelogTopic)).map(async (topic) =>
+        bounds.set(topic, await topicBounds(ctx.admin, topic)),
+      ),
+    ]);
+    check();
+    const plan = tasks.map((task) => {
+      const offset = committed.get(task.inputTopic)?.get(task.partition);
+      const end = bounds.get(task.changelogTopic)?.get(task.partition);
+      if (offset === undefined || end === undefined) {
+        throw new Error(`no offsets for ${task.inputTopic}/${task.partition} or its changelog`);
+      }
+      const keep =
+        task.restored && !task.needsRebuild && task.nextOffset === offset && task.changelogEnd === end.high;
+      return { task, offset, end, keep };
+    });
+    const toRestore = plan.filter((p) => !p.keep);
+    for (const { task } of toRestore) task.clearState();
+    if (toRestore.length > 0) {
+      const started = Date.now();
+      const byPartition = new Map(
+        toRestore.map(({ task }) => [`${task.changelogTopic}:${task.partition}`, task]),
+      );
+      const partitions: ChangelogPartition[] = toRestore.map(({ task, end }) => ({
+        topic: task.changelogTopic,
+        partition: task.partition,
+        startOffset: end.low,
+        endOffset: end.high,
+      }));
+      const applied = await readChangelogsToEnd({
+        kafka: ctx.kafka,
+        admin: ctx.admin,
+        groupIdPrefix: ctx.appId,
+        partitions,
+        timeoutMs: this.options.restoreTimeoutMs,
+        signal,
+        onRecord: (topic, partition, key, value) =>
+          byPartition.get(`${topic}:${partition}`)?.store.restore(key, value),
+      });
+      check();
+      const seconds = (Date.now() - started) / 1000;
+      ctx.metrics.restoreSeconds.observe(seconds);
+      ctx.metrics.restoredRecords.inc(applied);
+      ctx.logger.info(
+        {
+          tasks: toRestore.map((p) => p.task.transactionalId),
+          records: applied,
+          seconds,
+          keys: this.stateSize(),
+        },
+        'state restored from changelogs',
+      );
+    }
+    for (const { task, offset, end } of plan) {
+      task.nextOffset = offset;
+      task.changelogEnd = end.high;
+      task.restored = true;
+      task.needsRebuild = false;
+      task.failures = 0;
+      this.options.seek(task.inputTopic, task.partition, offset);
+      task.readyEpoch = epoch;
+    }
+    ctx.logger.info(
+      { epoch, kept: plan.filter((p) => p.keep).length, restored: toRestore.length },
+      'tasks ready',
+    );
+  }
+
+  /** Runs `work` after every earlier preparation, retrying until it succeeds or is cancelled. */
+  private enqueue(signal: AbortSignal, work: () => Promise<void>): Promise<void> {
+    const run = async (): Promise<void> => {
+      for (let attempt = 0; !signal.aborted; attempt++) {
+        try {
+          await work();
+          return;
+        } catch (error) {
+          if (signal.aborted || error instanceof Cancelled) return;
+          if ((error as { code?: unknown }).code === 'STATE_CORRUPT') {
+            this.options.onFatal(error);
+            return;
+          }
+          this.options.ctx.logger.warn({ err: error, attempt }, 'task preparation failed; retrying');
+          await sleep(Math.min(200 * 2 ** attempt, 5_000));
+        }
+      }
+    };
+    this.chain = this.chain.then(run).finally(() => this.notify());
+    return this.chain;
+  }
+
+  /** Fenced or unsettled: prepare the task again (after the fence backoff). */
+  private async rebuild(task: AnyTask, heartbeat: () => Promise<void>): Promise<void> {
+    const { fencedBackoffMs, ctx } = this.options;
+    if (task.fencedAtMs !== null && ctx.now() - task.fencedAtMs < fencedBackoffMs) {
+      await sleep(500);
+      return;
+    }
+    task.readyEpoch = -1;
+    const epoch = this.epoch;
+    const signal = this.controller.signal;
+    const done = this.enqueue(signal, () => this.prepare([task], epoch, signal));
+    await this.whileHeartbeating(done, heartbeat);
+  }
+
+  private async readyTask(
+    id: string,
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<AnyTask | undefined> {
+    for (;;) {
+      const task = this.tasks.get(id);
+      if (task !== undefined && task.readyEpoch === this.epoch) return task;
+      if (!isRunning()) return undefined;
+      // A restore can take longer than the session timeout: keep the membership alive. A
+      // rebalance makes heartbeat() throw, which ends this batch and lets kafkajs rejoin.
+      await Promise.race([this.wake.promise, sleep(1_000)]);
+      await heartbeat();
+    }
+  }
+
+  private async whileHeartbeating(work: Promise<void>, heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    void work.finally(() => (done = true));
+    while (!done) {
+      await Promise.race([work, sleep(1_000)]);
+      if (!done) await heartbeat();
+    }
+  }
+
+  private notify(): void {
+    this.wake.resolve();
+    this.wake = deferred();
+  }
+}
+
+function taskId(topic: string, partition: number): string {
+  return `${topic}#${partition}`;
+}
+
+function splitTaskId(id: string): [string, string] {
+  const at = id.lastIndexOf('#');
+  return [id.slice(0, at), id.slice(at + 1)];
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}

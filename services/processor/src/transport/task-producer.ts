@@ -1,0 +1,171 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners, type Kafka, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+
+/**
+ * How a failed transaction ended, which decides how the task recovers:
+ * - `aborted`: nothing was committed (the failure came before EndTxn(commit));
+ * - `fenced`: another producer with this transactional id took over: the task moved (or this
+ *   process is a zombie); nothing of ours commits any more and the task must be rebuilt;
+ * - `unknown`: EndTxn(commit) failed: the transaction may or may not have committed.
+ */
+export type TransactionOutcome = 'aborted' | 'fenced' | 'unknown';
+
+/** A failed transaction, with what is known of its outcome. */
+export class TransactionFailed extends Error {
+  constructor(
+    readonly outcome: TransactionOutcome,
+    cause: unknown,
+  ) {
+    super(`transaction ${outcome}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'TransactionFailed';
+  }
+}
+
+/** The input offset a transaction commits for the consumer group (next offset to read). */
+export interface TransactionOffsets {
+  groupId: string;
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface TaskProducerOptions {
+  /** Broker aborts a transaction left open longer than this (a crashed owner that is never replaced), ms. */
+  transactionTimeoutMs: number;
+}
+
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
+const SEND_OFFSETS_ATTEMPTS = 10;
+
+/**
+ * One task's transactional producer. Its transactional id is stable per task
+ * (`<appId>-<stage>-<partition>`), not per process: kafkajs only speaks TxnOffsetCommit v0 (no
+ * KIP-447 group-generation fencing), so the way to fence a zombie that still believes it owns the
+ * task is for the new owner to initialise the same transactional id, which bumps the epoch and
+ * aborts (or completes) the zombie's open transaction.
+ *
+ * One transaction at a time (the caller serialises per task; kafkajs forbids overlap anyway).
+ * After any failure the instance is `broken` and must be replaced by a fresh one: kafkajs's
+ * transaction state machine cannot re-initialise a producer whose EndTxn failed.
+ */
+export class TaskProducer {
+  private failed = false;
+
+  private constructor(
+    readonly transactionalId: string,
+    private readonly producer: Producer,
+  ) {}
+
+  /**
+   * Connects and initialises the transactional id (InitProducerId). When this returns, every
+   * earlier transaction of the id, ours or a zombie's, is complete (committed or aborted, markers
+   * written), so the committed offsets and changelog read afterwards are settled.
+   */
+  static async create(
+    kafka: Kafka,
+    transactionalId: string,
+    options: TaskProducerOptions,
+  ): Promise<TaskProducer> {
+    const producer = kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: options.transactionTimeoutMs,
+      // Java-compatible murmur2: a key lands where Kafka clients in any language put it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded, unlike kafkajs's idempotent default (infinite): a failure must surface so the
+      // transaction is aborted and retried from the last committed state.
+      retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 2_000 },
+    });
+    try {
+      await producer.connect();
+      // kafkajs initialises the transactional id lazily, on the first transaction(): begin and
+      // end an empty one (no partitions, so no EndTxn is sent) to fence now.
+      const txn = await producer.transaction();
+      await txn.abort();
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    return new TaskProducer(transactionalId, producer);
+  }
+
+  /** True after a failure: replace this producer before the next transaction. */
+  get broken(): boolean {
+    return this.failed;
+  }
+
+  /**
+   * Runs one transaction: the records, then the input offset, then commit. Throws
+   * TransactionFailed with what is known of the outcome; an `aborted` failure was aborted here
+   * (best effort: if even the abort fails, the next producer's initialisation aborts it).
+   */
+  async commit(topicMessages: TopicMessages[], offsets: TransactionOffsets): Promise<RecordMetadata[]> {
+    if (this.failed)
+      throw new TransactionFailed('aborted', new Error('producer is broken; create a new one'));
+    let txn;
+    try {
+      txn = await this.producer.transaction();
+    } catch (error) {
+      this.failed = true;
+      throw new TransactionFailed(isFenced(error) ? 'fenced' : 'aborted', error);
+    }
+    let metadata: RecordMetadata[] = [];
+    try {
+      if (topicMessages.length > 0) metadata = await txn.sendBatch({ topicMessages, acks: -1 });
+      await sendOffsetsWithRetry(txn, offsets);
+    } catch (error) {
+      this.failed = true;
+      await txn.abort().catch(() => undefined);
+      throw new TransactionFailed(isFenced(error) ? 'fenced' : 'aborted', error);
+    }
+    try {
+      await txn.commit();
+    } catch (error) {
+      this.failed = true;
+      // A fenced EndTxn did not commit ours; but the task must be rebuilt either way.
+      throw new TransactionFailed(isFenced(error) ? 'fenced' : 'unknown', error);
+    }
+    return metadata;
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+type Transaction = Awaited<ReturnType<Producer['transaction']>>;
+
+/**
+ * AddOffsetsToTxn is not retried by kafkajs (tulios/kafkajs#430): right after the previous
+ * transaction's commit, the coordinator answers CONCURRENT_TRANSACTIONS until that one's markers
+ * are written (#1315, #1068). Retrying the whole sendOffsets is safe: both requests are
+ * idempotent within a transaction.
+ */
+async function sendOffsetsWithRetry(txn: Transaction, o: TransactionOffsets): Promise<void> {
+  const request = {
+    consumerGroupId: o.groupId,
+    topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: String(o.offset) }] }],
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await txn.sendOffsets(request);
+      return;
+    } catch (error) {
+      if (attempt >= SEND_OFFSETS_ATTEMPTS || !hasType(error, 'CONCURRENT_TRANSACTIONS')) throw error;
+      await sleep(Math.min(20 * 2 ** attempt, 500));
+    }
+  }
+}
+
+function isFenced(error: unknown): boolean {
+  return [...FENCED_TYPES].some((type) => hasType(error, type));
+}
+
+/** kafkajs protocol errors carry `type`; retries wrap them in `cause`. */
+function hasType(error: unknown, type: string): boolean {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { type?: unknown }).type === type) return true;
+  }
+  return false;
+}

@@ -1,0 +1,230 @@
+/**
+ * Integration plumbing for the processor tests: topics under a random prefix, ingest records
+ * produced with the real ingest-event schema, and the public output topics read back
+ * read_committed and summed by sign, independently of the processor's own code.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import avro from 'avsc';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer } from 'kafkajs';
+import { readAvsc } from '../../../shared/registry/avro-schemas.ts';
+import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
+import { identityKeyOf, type IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
+import type {
+  AttributedEventRow,
+  UnitExposureRow,
+} from '../../../services/processor/src/domain/output-rows.ts';
+
+export const BODY_BRANCH = {
+  exposure: 'io.liftstream.ingest.Exposure',
+  track: 'io.liftstream.ingest.Track',
+  alias: 'io.liftstream.ingest.Alias',
+} as const;
+
+/** An ingest event in avsc's in-memory form of schemas/ingest-event.avsc. */
+export function ingestValue(event: IngestEvent): Record<string, unknown> {
+  const { body } = event;
+  const branch =
+    body.kind === 'exposure'
+      ? { experiment: body.experiment, variation: body.variation, decision_id: body.decision_id }
+      : body.kind === 'track'
+        ? {
+            event: body.event,
+            value: body.value,
+            properties: {},
+            decision_id: body.decision_id,
+            sample: body.sample,
+          }
+        : {};
+  return {
+    event_id: event.event_id,
+    project: event.project,
+    received_at: event.received_at,
+    timestamp: event.timestamp,
+    message_id: event.message_id,
+    user_id: event.user_id,
+    anonymous_id: event.anonymous_id,
+    body: { [BODY_BRANCH[body.kind]]: branch },
+    context: {},
+  };
+}
+
+export function testKafka(brokers: string, clientId = `test-${randomUUID()}`): Kafka {
+  return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+}
+
+/** A random topic prefix (`test-<uuid>.`), as the shared-broker rules require. */
+export function randomPrefix(): string {
+  return `test-${randomUUID()}.`;
+}
+
+/** A PROJECTS_FILE in a temp dir: project `p` (cumulative) and `pd` (decision). */
+export function writeProjectsFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-projects-'));
+  const file = path.join(dir, 'projects.json');
+  const key = (n: number): string => n.toString(16).padStart(64, '0');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      projects: [
+        { id: 'p', attribution: 'cumulative', keys: [{ role: 'write', sha256: key(1) }] },
+        { id: 'pd', attribution: 'decision', keys: [{ role: 'write', sha256: key(2) }] },
+      ],
+    }),
+  );
+  return file;
+}
+
+/** Produces ingest events (registered ingest schema, keyed by identity) in order. */
+export class IngestProducer {
+  private readonly producer;
+  private encode: ((value: unknown) => Buffer) | null = null;
+
+  constructor(
+    kafka: Kafka,
+    private readonly registry: AvroSchemaRegistry,
+    private readonly topic: string,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    const registered = await this.registry.register(`${this.topic}-value`, readAvsc('ingest-event'));
+    this.encode = (v) => registered.encode(v);
+  }
+
+  async send(events: readonly IngestEvent[]): Promise<void> {
+    const encode = this.encode!;
+    for (let i = 0; i < events.length; i += 2000) {
+      await this.producer.send({
+        topic: this.topic,
+        acks: -1,
+        messages: events
+          .slice(i, i + 2000)
+          .map((e) => ({ key: identityKeyOf(e), value: encode(ingestValue(e)) })),
+      });
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+export interface SummedRows {
+  exposures: UnitExposureRow[];
+  attributed: AttributedEventRow[];
+  /** Row identities whose sign total is neither 0 nor 1 (must stay empty). */
+  violations: string[];
+  records: number;
+}
+
+/**
+ * Reads `<prefix>exposures` and `<prefix>attributed` read_committed from the beginning and keeps
+ * the sign total of every row (identity: every field but sign). Decodes with the writer schema
+ * fetched by id over the registry's REST API, not through the processor's code.
+ */
+export class OutputReader {
+  private readonly consumer: Consumer;
+  private readonly totals = new Map<
+    string,
+    { kind: 'exposure' | 'attributed'; row: object; total: number }
+  >();
+  private readonly types = new Map<number, avro.Type>();
+  records = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly registryUrl: string,
+    private readonly prefix: string,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: `test-reader-${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [`${this.prefix}exposures`, `${this.prefix}attributed`],
+      fromBeginning: true,
+    });
+    await this.consumer.run({
+      eachBatch: async ({ batch }) => {
+        const kind = batch.topic.endsWith('exposures') ? 'exposure' : 'attributed';
+        for (const message of batch.messages) {
+          const value = await this.decode(message.value!);
+          const { sign, ...row } = value as { sign: number } & Record<string, unknown>;
+          const id = `${kind}:${canonicalJson(row)}`;
+          const entry = this.totals.get(id) ?? { kind, row, total: 0 };
+          entry.total += sign;
+          this.totals.set(id, entry);
+          this.records++;
+        }
+      },
+    });
+  }
+
+  snapshot(): SummedRows {
+    const out: SummedRows = { exposures: [], attributed: [], violations: [], records: this.records };
+    for (const [id, { kind, row, total }] of this.totals) {
+      if (total !== 0 && total !== 1) out.violations.push(`${id} sums to ${total}`);
+      if (total !== 1) continue;
+      if (kind === 'exposure') out.exposures.push(row as UnitExposureRow);
+      else out.attributed.push(row as AttributedEventRow);
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private async decode(buffer: Buffer): Promise<unknown> {
+    const id = buffer.readUInt32BE(1);
+    let type = this.types.get(id);
+    if (type === undefined) {
+      const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`);
+      const { schema } = (await res.json()) as { schema: string };
+      type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema);
+      this.types.set(id, type);
+    }
+    return type.fromBuffer(buffer.subarray(5));
+  }
+}
+
+/** Rows in a canonical order, for comparing row sets with toEqual. */
+export function sortRows<T extends object>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1));
+}
+
+export function canonicalJson(value: object): string {
+  return JSON.stringify(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns whether it did. */
+export async function eventually(
+  check: () => boolean,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return check();
+}
+
+/** Deletes every topic under `prefix` (best effort). */
+export async function deleteTopics(admin: Admin, prefix: string): Promise<void> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+}
+
+export { AvroSchemaRegistry };

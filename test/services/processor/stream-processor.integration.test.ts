@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadProjectCatalog } from '../../../shared/projects/project-catalog.ts';
+import { createLogger } from '../../../shared/logging/logger.ts';
+import { loadProcessorConfig } from '../../../services/processor/src/config.ts';
+import { StreamProcessor } from '../../../services/processor/src/stream-processor.ts';
+import type { IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
+import {
+  AvroSchemaRegistry,
+  deleteTopics,
+  eventually,
+  IngestProducer,
+  OutputReader,
+  randomPrefix,
+  sortRows,
+  testKafka,
+  writeProjectsFile,
+  type SummedRows,
+} from '../../helpers/processor/kafka-harness.ts';
+import { referenceRows } from '../../helpers/processor/reference-attribution.ts';
+import { generateScenario } from '../../helpers/processor/scenario.ts';
+import { ingestAlias, ingestExposure, ingestTrack } from '../../helpers/processor/builders.ts';
+
+const brokers = inject('kafkaBrokers');
+const registryUrl = inject('registryUrl');
+const modeOf = (project: string): 'cumulative' | 'decision' => (project === 'pd' ? 'decision' : 'cumulative');
+
+function matches(snapshot: SummedRows, truth: ReturnType<typeof referenceRows>): boolean {
+  return (
+    snapshot.exposures.length === truth.exposures.length &&
+    snapshot.attributed.length === truth.attributed.length &&
+    JSON.stringify(sortRows(snapshot.exposures)) === JSON.stringify(sortRows(truth.exposures)) &&
+    JSON.stringify(sortRows(snapshot.attributed)) === JSON.stringify(sortRows(truth.attributed))
+  );
+}
+
+describe('stream processor through the real broker', () => {
+  const prefix = randomPrefix();
+  const projectsFile = writeProjectsFile();
+  const kafka = testKafka(brokers);
+  const registry = new AvroSchemaRegistry(registryUrl);
+  const admin = kafka.admin();
+  let processor: StreamProcessor;
+  let ingest: IngestProducer;
+  let reader: OutputReader;
+  const sent: IngestEvent[] = [];
+
+  const startProcessor = async (): Promise<StreamProcessor> => {
+    const config = loadProcessorConfig({
+      KAFKA_BROKERS: brokers,
+      SCHEMA_REGISTRY_URL: registryUrl,
+      TOPIC_PREFIX: prefix,
+      TOPIC_PARTITIONS: '3',
+      PROCESSOR_APP_ID: `test-app-${prefix}`,
+      PROJECTS_FILE: projectsFile,
+      LOG_LEVEL: 'warn',
+      MAX_RECORDS_PER_TRANSACTION: '300',
+    });
+    const logger = createLogger('processor-test', 'warn');
+    const p = new StreamProcessor({
+      config,
+      kafka: testKafka(brokers),
+      registry,
+      catalog: loadProjectCatalog(projectsFile),
+      logger,
+    });
+    await p.start();
+    return p;
+  };
+
+  const send = async (events: IngestEvent[]): Promise<void> => {
+    sent.push(...events);
+    await ingest.send(events);
+  };
+
+  const expectTruth = async (what: string): Promise<void> => {
+    const truth = referenceRows(sent, modeOf);
+    const converged = await eventually(() => matches(reader.snapshot(), truth), 60_000);
+    const snapshot = reader.snapshot();
+    expect(snapshot.violations, 'no row ever sums outside {0, 1}').toEqual([]);
+    expect(converged, `${what}: outputs converge to the batch reference`).toBe(true);
+    expect(sortRows(snapshot.exposures), `${what}: exposures`).toEqual(sortRows(truth.exposures));
+    expect(sortRows(snapshot.attributed), `${what}: attributed`).toEqual(sortRows(truth.attributed));
+  };
+
+  beforeAll(async () => {
+    await admin.connect();
+    processor = await startProcessor();
+    ingest = new IngestProducer(kafka, registry, `${prefix}ingest`);
+    await ingest.connect();
+    reader = new OutputReader(kafka, registryUrl, prefix);
+    await reader.start();
+  });
+
+  afterAll(async () => {
+    await reader?.stop();
+    await ingest?.disconnect();
+    await processor?.stop();
+    await deleteTopics(admin, prefix);
+    await admin.disconnect();
+  });
+
+  it('handles the tricky cases: conversions before exposure, alias after conversions, conflicting variation', async () => {
+    const t = Date.now() - 600_000;
+    await send([
+      // u1: converts before and after exposure.
+      ingestTrack({ id: 'u1-t-before', user: 'u1', ts: t, messageId: 'u1-1' }),
+      ingestExposure({ id: 'u1-x', user: 'u1', ts: t + 10, variation: 'A', messageId: 'u1-2' }),
+      ingestTrack({ id: 'u1-t-after', user: 'u1', ts: t + 20, value: 9.5, messageId: 'u1-3' }),
+      // a retry of u1's last track: same message_id, dropped.
+      ingestTrack({ id: 'u1-t-retry', user: 'u1', ts: t + 20, value: 9.5, messageId: 'u1-3' }),
+      // anon a1 converts, then is aliased to u2 who was exposed earlier.
+      ingestTrack({ id: 'a1-t', anon: 'a1', ts: t + 30, messageId: 'a1-1' }),
+      ingestExposure({ id: 'u2-x', user: 'u2', ts: t + 5, variation: 'B', messageId: 'u2-1' }),
+      ingestAlias({ id: 'a1-alias', anon: 'a1', user: 'u2', ts: t + 40, messageId: 'a1-2' }),
+      // anon a3 exposed to A, user u3 exposed to B: the alias makes u3 multiple-exposure.
+      ingestExposure({ id: 'a3-x', anon: 'a3', ts: t + 1, variation: 'A', messageId: 'a3-1' }),
+      ingestExposure({ id: 'u3-x', user: 'u3', ts: t + 2, variation: 'B', messageId: 'u3-1' }),
+      ingestTrack({ id: 'u3-t', user: 'u3', ts: t + 50, messageId: 'u3-2' }),
+      ingestAlias({ id: 'a3-alias', anon: 'a3', user: 'u3', ts: t + 60, messageId: 'a3-2' }),
+    ]);
+    await expectTruth('tricky cases');
+    const rows = reader.snapshot();
+    expect(
+      rows.attributed.map((r) => r.event_id).sort(),
+      'only tracks at or after first exposure of analysed units count',
+    ).toEqual(['a1-t', 'u1-t-after']);
+    expect(rows.exposures.find((r) => r.unit === 'u3')?.multiple_exposure, 'conflicting variation').toBe(
+      true,
+    );
+  });
+
+  it('converges to the batch reference on a random stream of a few hundred units', async () => {
+    await send(generateScenario({ units: 300, seed: 7, nowMs: Date.now() }));
+    await send(generateScenario({ units: 100, seed: 8, nowMs: Date.now(), project: 'pd' }));
+    await expectTruth('random stream');
+  });
+
+  it('after a restart, state restored from the changelogs: an exposure before, a conversion after', async () => {
+    const t = Date.now() - 300_000;
+    await send([
+      ingestExposure({
+        id: `r-x-${randomUUID()}`,
+        user: 'restarter',
+        ts: t,
+        variation: 'B',
+        messageId: 'r-1',
+      }),
+    ]);
+    await expectTruth('before restart');
+    await processor.stop();
+    processor = await startProcessor();
+    const conversion = ingestTrack({
+      id: `r-t-${randomUUID()}`,
+      user: 'restarter',
+      ts: t + 1000,
+      messageId: 'r-2',
+    });
+    // A retry of an event accepted before the restart must still be a duplicate.
+    const retry = ingestExposure({
+      id: `r-x-retry-${randomUUID()}`,
+      user: 'restarter',
+      ts: t,
+      variation: 'A',
+      messageId: 'r-1',
+    });
+    await send([conversion, retry]);
+    await expectTruth('after restart');
+    expect(
+      reader.snapshot().attributed.some((r) => r.event_id === conversion.event_id && r.variation === 'B'),
+      'the conversion after the restart is attributed to the exposure from before it',
+    ).toBe(true);
+  });
+});
