@@ -1,0 +1,194 @@
+import avro from 'avsc';
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { readAvsc } from '../../../../shared/registry/avro-schemas.ts';
+import type { AvroSchemaRegistry } from '../../../../shared/registry/schema-registry.ts';
+import type { UnitState } from '../../../../services/processor/src/domain/attribution/unit-state.ts';
+import type { IdentityState } from '../../../../services/processor/src/domain/identity/identity-state.ts';
+import type { IngestEvent } from '../../../../services/processor/src/domain/ingest-event.ts';
+import type { SignedRow } from '../../../../services/processor/src/domain/output-rows.ts';
+import {
+  deserializeUnitMessage,
+  serializeUnitMessage,
+} from '../../../../services/processor/src/domain/unit-message-codec.ts';
+import type { UnitMessage } from '../../../../services/processor/src/domain/unit-message.ts';
+import type { UnitEvent } from '../../../../services/processor/src/domain/unit-event.ts';
+import { identityStoreCodec, unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
+import { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import { processIdentityBatch } from '../../../../services/processor/src/tasks/identity-batch.ts';
+import { processUnitBatch } from '../../../../services/processor/src/tasks/unit-batch.ts';
+import { ConfluentAvroReader } from '../../../../services/processor/src/transport/avro-codecs.ts';
+import { ingestValue } from '../../../helpers/processor/kafka-harness.ts';
+import {
+  exposure,
+  ingestAlias,
+  ingestExposure,
+  ingestTrack,
+  track,
+} from '../../../helpers/processor/builders.ts';
+
+const ingestType = avro.Type.forSchema(readAvsc('ingest-event') as avro.Schema);
+// A registry stand-in that knows one id (the batch steps only call forId).
+const fakeRegistry = {
+  forId: async (id: number) => {
+    if (id !== 7) throw Object.assign(new Error('not found'), { status: 404 });
+    return { type: ingestType };
+  },
+} as unknown as AvroSchemaRegistry;
+
+function framed(event: IngestEvent, id = 7): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(id, 1);
+  return Buffer.concat([header, ingestType.toBuffer(ingestValue(event))]);
+}
+
+function record(offset: number, value: Buffer | string | null, key: string | null = null): KafkaMessage {
+  return {
+    key: key === null ? null : Buffer.from(key),
+    value: typeof value === 'string' ? Buffer.from(value) : value,
+    offset: String(offset),
+    timestamp: '0',
+    attributes: 0,
+    headers: {},
+  } as KafkaMessage;
+}
+
+describe('processIdentityBatch', () => {
+  const deps = () => ({
+    reader: new ConfluentAvroReader(fakeRegistry),
+    unitsTopic: 'units',
+    onDropped: () => undefined,
+  });
+
+  it('routes events to their unit on the repartition topic and drops a retried message_id', async () => {
+    const store = new TransactionalStore<IdentityState>(identityStoreCodec);
+    const x = ingestExposure({ id: 'x', user: 'u', messageId: 'm1' });
+    const out = await processIdentityBatch(
+      store,
+      [record(0, framed(x)), record(1, framed({ ...x, event_id: 'x2' }))],
+      deps(),
+    );
+    const [units] = out.topicMessages();
+    expect(units?.topic).toBe('units');
+    expect(
+      units?.messages.map((m) => m.key),
+      'one message keyed by unit',
+    ).toEqual(['p/u']);
+    const message = deserializeUnitMessage(String(units?.messages[0]?.value));
+    expect(message.ok && message.value.type === 'event' && message.value.event.event_id).toBe('x');
+    expect(out.counters.get('duplicates_dropped'), 'the retry').toBe(1);
+    expect(
+      store.changes().map((c) => c.key),
+      'the identity remembers m1',
+    ).toEqual(['p/u']);
+  });
+
+  it('an alias sends the merge command and is remembered in the store', async () => {
+    const store = new TransactionalStore<IdentityState>(identityStoreCodec);
+    const out = await processIdentityBatch(
+      store,
+      [record(0, framed(ingestAlias({ id: 'al', anon: 'a', user: 'u' })))],
+      deps(),
+    );
+    const value = out.topicMessages()[0]?.messages[0];
+    expect(value?.key, 'to the anonymous unit').toBe('p/a');
+    expect(deserializeUnitMessage(String(value?.value))).toEqual({
+      ok: true,
+      value: { type: 'merge', project: 'p', unit: 'a', into: 'u' },
+    });
+    expect(store.get('p/a')?.aliasTo).toBe('u');
+  });
+
+  it('drops unreadable records with a reason and counts them, without stopping the batch', async () => {
+    const store = new TransactionalStore<IdentityState>(identityStoreCodec);
+    const reasons: string[] = [];
+    const t = ingestTrack({ id: 't', user: 'u' });
+    const out = await processIdentityBatch(
+      store,
+      [record(0, Buffer.from('junk')), record(1, framed(t, 99)), record(2, framed(t))],
+      { ...deps(), onDropped: (_offset, reason) => reasons.push(reason) },
+    );
+    expect(out.counters.get('undecodable_dropped')).toBe(2);
+    expect(reasons).toEqual(['not Confluent-framed Avro', 'unknown schema id 99']);
+    expect(out.sizeOf('units'), 'the good record still goes through').toBe(1);
+  });
+});
+
+describe('processUnitBatch', () => {
+  const encode = (row: object) => Buffer.from(JSON.stringify(row));
+  const deps = {
+    encoders: { exposure: encode, attributed: encode },
+    modeOf: () => 'cumulative' as const,
+    topics: { units: 'units', exposures: 'exposures', attributed: 'attributed' },
+  };
+  const event = (unit: string, e: UnitEvent): UnitMessage => ({
+    type: 'event',
+    project: 'p',
+    unit,
+    event: e,
+    via: [],
+  });
+
+  it('emits exposure and attributed rows keyed by unit, and counts retractions', () => {
+    const store = new TransactionalStore<UnitState>(unitStoreCodec);
+    const out = processUnitBatch(
+      store,
+      [
+        record(0, serializeUnitMessage(event('u', track('t1', 2000)))),
+        record(1, serializeUnitMessage(event('u', exposure('x1', 1500, 'A')))),
+        // an earlier exposure: retracts the exposure row and re-asserts it with the new time
+        record(2, serializeUnitMessage(event('u', exposure('x0', 1000, 'A')))),
+      ],
+      deps,
+    );
+    const rows = (topic: string) =>
+      (out.topicMessages().find((t) => t.topic === topic)?.messages ?? []).map(
+        (m) => JSON.parse(String(m.value)) as SignedRow['record'],
+      );
+    expect(
+      rows('exposures').map((r) => [r.sign, 'first_exposure_at' in r ? r.first_exposure_at : null]),
+    ).toEqual([
+      [1, 1500],
+      [-1, 1500],
+      [1, 1000],
+    ]);
+    expect(
+      rows('attributed').map((r) => r.sign),
+      'the track counts once the exposure arrives',
+    ).toEqual([1]);
+    expect(out.counters.get('exposure_retracted')).toBe(1);
+    expect(
+      out.topicMessages().every((t) => t.messages.every((m) => m.key === 'p/u')),
+      'keyed by unit',
+    ).toBe(true);
+  });
+
+  it('a merge forwards the content to the target unit on the repartition topic', () => {
+    const store = new TransactionalStore<UnitState>(unitStoreCodec);
+    const out = processUnitBatch(
+      store,
+      [
+        record(0, serializeUnitMessage(event('a', exposure('x', 1000)))),
+        record(1, serializeUnitMessage({ type: 'merge', project: 'p', unit: 'a', into: 'u' })),
+      ],
+      deps,
+    );
+    const forwards = out.topicMessages().find((t) => t.topic === 'units')?.messages ?? [];
+    expect(forwards.map((m) => m.key)).toEqual(['p/u']);
+    expect(store.get('p/a'), 'the merged unit keeps only its target').toEqual({
+      kind: 'merged',
+      mergedInto: 'u',
+    });
+  });
+
+  it('drops a message of an unknown version with a reason', () => {
+    const store = new TransactionalStore<UnitState>(unitStoreCodec);
+    const reasons: string[] = [];
+    const out = processUnitBatch(store, [record(0, '{"v":2,"state":{}}')], {
+      ...deps,
+      onDropped: (_o, r) => reasons.push(r),
+    });
+    expect(out.counters.get('undecodable_dropped')).toBe(1);
+    expect(reasons[0]).toContain('unsupported version 2');
+  });
+});
