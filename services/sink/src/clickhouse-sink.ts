@@ -1,0 +1,635 @@
+/**
+ * Kafka → ClickHouse sink for the processor's public topics: `<prefix>exposures` → table `exposures`,
+ * `<prefix>attributed` → table `attributed`, Avro through the schema registry, read_committed (the
+ * processor writes them in transactions, so aborted output is never seen).
+ *
+ * Exactly-once, with ClickHouse as the offset store of record (README.md has the full argument):
+ * - every row carries `src_partition` and `src_offset`, the Kafka record it came from;
+ * - each INSERT holds a contiguous run of one partition's records and is one atomic part (the tables are
+ *   not partitioned and a batch is far below max_insert_block_size), so it is entirely there or not at all;
+ * - so the highest `src_offset` stored for (table, partition) says exactly which records are in. It is read
+ *   from ClickHouse after every assignment (the `offsets` projection answers in milliseconds), the
+ *   partition is seeked right after it, and it is then advanced in memory by this process's own inserts;
+ *   records at or below it are skipped;
+ * - Kafka offsets are committed after the insert but are only a hint: a crash between the insert and the
+ *   commit re-reads records that the watermark then skips, and a committed offset ahead of ClickHouse
+ *   (ClickHouse restored from an older backup) is overridden by the seek;
+ * - `insert_deduplication_token` = `<topic>:<partition>:<first>-<last>` is a second guard: a retry after
+ *   an ambiguous failure (a timeout whose insert did land) is dropped by ClickHouse itself.
+ * Why not a deduplicating engine (ReplacingMergeTree on the record's identity): it removes duplicates only
+ * when parts merge, so every query would need FINAL (slow) and the signed sums would be wrong in between.
+ *
+ * ClickHouse down: the insert is retried with capped exponential backoff, the batch kept in memory,
+ * nothing resolved or committed, the consumer heartbeating meanwhile so the group keeps its partitions;
+ * `status()` and the metrics show the backoff and the growing lag.
+ *
+ * Limits: a sink instance that lost its partitions without noticing (frozen longer than the session
+ * timeout, then resumed mid-insert) could insert a range the new owner also inserts; the token catches it
+ * only when both chose the same boundaries. Records that cannot be decoded are skipped, logged and counted
+ * (`invalid`), never retried forever; a registry that does not answer is retried.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { topicNames } from '../../../shared/kafka/topics.ts';
+import type { Logger } from '../../../shared/logging/logger.ts';
+import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
+import { chunks, OffsetWatermarks, recordsAfter, seekPlan } from './offset-watermarks.ts';
+import { backoffDelayMs, waitWithHeartbeat } from './retry-backoff.ts';
+import type { BackoffPolicy } from './retry-backoff.ts';
+import { insertRows, storedOffsets } from './sink-clickhouse.ts';
+import { createSinkMetrics } from './sink-metrics.ts';
+import type { SinkMetrics } from './sink-metrics.ts';
+import { insertDedupToken, toAttributedRow, toExposureRow } from './sink-rows.ts';
+import type { RowRead, SinkRow, SinkTable } from './sink-rows.ts';
+
+export interface SinkConfig {
+  /** Topic prefix (TOPIC_PREFIX): the sink reads `<prefix>exposures` and `<prefix>attributed`. */
+  topicPrefix: string;
+  /** Consumer group of the sink (its own, so it never shares offsets with other readers). */
+  groupId: string;
+  /** Most rows per INSERT; a larger fetched batch is split. Keep far below max_insert_block_size (~1M). */
+  batchRows: number;
+  /**
+   * How long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs maxWaitTimeInMs), ms: the flush
+   * interval under light traffic. Under heavy traffic fetches fill up sooner and batches reach `batchRows`.
+   */
+  flushIntervalMs: number;
+  /** Bytes a fetch waits for (up to flushIntervalMs) before returning, so inserts are not tiny. */
+  fetchMinBytes: number;
+  /** Group session timeout, ms: how long a silent member keeps its partitions. */
+  sessionTimeoutMs: number;
+  /** Backoff of retried inserts and of start-up attempts. */
+  retry: BackoffPolicy;
+  /** Embedded chDB: its settings are session-wide, so the dedup token is reset after each insert. */
+  embeddedClickHouse: boolean;
+  /** Partitions processed at once (kafkajs partitionsConsumedConcurrently). */
+  concurrency: number;
+}
+
+/** What an insert hook learns; `hooks` exist for tests that simulate a crash between insert and commit. */
+export interface InsertInfo {
+  table: SinkTable;
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+  rows: number;
+}
+
+export interface SinkDeps {
+  config: SinkConfig;
+  kafka: Kafka;
+  registry: AvroSchemaRegistry;
+  clickhouse: ClickHouseClient;
+  logger: Logger;
+  /** The hosting process's Prometheus registry; the sink adds its metrics to it. */
+  metrics: Registry;
+  /** Test hooks. `afterInsert` runs after an insert succeeded, before its offsets are resolved/committed. */
+  hooks?: { afterInsert?(info: InsertInfo): Promise<void> | void };
+}
+
+export interface PartitionStatus {
+  topic: string;
+  partition: number;
+  /** Highest offset stored in ClickHouse (-1: none), null until known. */
+  storedOffset: number | null;
+  /** Partition end as of the last fetch, null before the first one. */
+  highWatermark: number | null;
+  /** Records in Kafka not in ClickHouse yet (approximate: transaction markers occupy offsets too). */
+  lag: number | null;
+}
+
+export interface BackoffState {
+  table: SinkTable;
+  attempt: number;
+  delayMs: number;
+  /** ISO time of the first failure of the current streak. */
+  since: string;
+  error: string;
+}
+
+export interface SinkStatus {
+  state: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+  /** Joined the group and knows where each assigned partition stands in ClickHouse. */
+  ready: boolean;
+  groupId: string;
+  topics: Record<SinkTable, string>;
+  partitions: PartitionStatus[];
+  /** A failing insert being retried, or null. */
+  backoff: BackoffState | null;
+  lastError: { message: string; at: string } | null;
+  rowsInserted: Record<SinkTable, number>;
+  recordsSkipped: { alreadyStored: number; invalid: number };
+}
+
+export interface SinkHandle {
+  /** Graceful: the batch in progress finishes (or its retry is abandoned, uncommitted), then the group is left. */
+  stop(): Promise<void>;
+  status(): SinkStatus;
+}
+
+/** Starts the sink in the background (waiting for Kafka and the topics if needed) and returns at once. */
+export function startSink(deps: SinkDeps): SinkHandle {
+  const sink = new ClickHouseSink(deps);
+  sink.start();
+  return { stop: () => sink.stop(), status: () => sink.status() };
+}
+
+interface Assignment {
+  epoch: number;
+  partitions: Record<SinkTable, number[]>;
+  prepared: boolean;
+}
+
+interface FetchedRecord {
+  offset: number;
+  value: Buffer | null;
+}
+
+class Stopped extends Error {}
+
+class ClickHouseSink {
+  private readonly config: SinkConfig;
+  private readonly logger: Logger;
+  private readonly metrics: SinkMetrics;
+  private readonly topics: Record<SinkTable, string>;
+  private readonly watermarks = new OffsetWatermarks();
+  private readonly highWatermarks = new Map<string, number>();
+  private state: SinkStatus['state'] = 'starting';
+  private stopping = false;
+  private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
+  private assignment: Assignment = {
+    epoch: 0,
+    partitions: { exposures: [], attributed: [] },
+    prepared: false,
+  };
+  private startup: Promise<void> = Promise.resolve();
+  private backoff: BackoffState | null = null;
+  private lastError: SinkStatus['lastError'] = null;
+  private readonly rowsInserted: Record<SinkTable, number> = { exposures: 0, attributed: 0 };
+  private readonly skipped = { alreadyStored: 0, invalid: 0 };
+  /** Schema ids the registry does not know (404): their records are invalid, not retried. */
+  private readonly unknownSchemaIds = new Set<number>();
+  private readonly knownSchemaIds = new Set<number>();
+
+  constructor(private readonly deps: SinkDeps) {
+    this.config = deps.config;
+    this.logger = deps.logger.child({ component: 'clickhouse-sink' });
+    this.metrics = createSinkMetrics(deps.metrics);
+    const names = topicNames(deps.config.topicPrefix);
+    this.topics = { exposures: names.exposures, attributed: names.attributed };
+  }
+
+  start(): void {
+    this.startup = this.connectWithRetry();
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.stopping = true;
+    this.state = 'stopping';
+    await this.startup.catch(() => undefined);
+    await this.consumer
+      ?.disconnect()
+      .catch((err: unknown) => this.logger.warn({ err }, 'consumer disconnect failed'));
+    await this.admin?.disconnect().catch(() => undefined);
+    this.consumer = null;
+    this.admin = null;
+    this.state = 'stopped';
+    this.logger.info('sink stopped');
+  }
+
+  status(): SinkStatus {
+    const partitions: PartitionStatus[] = [];
+    for (const table of ['exposures', 'attributed'] as const) {
+      for (const partition of this.assignment.partitions[table]) {
+        const topic = this.topics[table];
+        const stored = this.watermarks.get(table, partition);
+        const high = this.highWatermarks.get(`${topic}:${partition}`);
+        partitions.push({
+          topic,
+          partition,
+          storedOffset: stored ?? null,
+          highWatermark: high ?? null,
+          lag: stored === undefined || high === undefined ? null : Math.max(0, high - stored - 1),
+        });
+      }
+    }
+    return {
+      state: this.state,
+      ready: this.state === 'running' && this.assignment.epoch > 0 && this.assignment.prepared,
+      groupId: this.config.groupId,
+      topics: { ...this.topics },
+      partitions,
+      backoff: this.backoff === null ? null : { ...this.backoff },
+      lastError: this.lastError,
+      rowsInserted: { ...this.rowsInserted },
+      recordsSkipped: { ...this.skipped },
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Start-up and assignments
+  // ---------------------------------------------------------------------------------------------
+
+  /** Kafka down or topics missing at start: keep trying with backoff until it works or stop() is called. */
+  private async connectWithRetry(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.connect();
+        this.state = 'running';
+        this.logger.info({ groupId: this.config.groupId, topics: this.topics }, 'sink consuming');
+        return;
+      } catch (err) {
+        if (err instanceof Stopped || this.stopping) return;
+        this.noteError(err);
+        await this.consumer?.disconnect().catch(() => undefined);
+        await this.admin?.disconnect().catch(() => undefined);
+        this.consumer = null;
+        this.admin = null;
+        const delay = backoffDelayMs(attempt, this.config.retry);
+        this.logger.warn({ err: message(err), attempt, retryInMs: delay }, 'sink start failed; retrying');
+        await waitWithHeartbeat(
+          delay,
+          async () => undefined,
+          () => !this.stopping,
+          250,
+        );
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const { kafka } = this.deps;
+    const admin = kafka.admin();
+    this.admin = admin;
+    await admin.connect();
+    await this.waitForTopics(admin);
+    const consumer = kafka.consumer({
+      groupId: this.config.groupId,
+      // read_committed: the processor writes these topics in transactions.
+      readUncommitted: false,
+      sessionTimeout: this.config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(this.config.sessionTimeoutMs / 10)),
+      maxWaitTimeInMs: this.config.flushIntervalMs,
+      minBytes: this.config.fetchMinBytes,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.assignment.prepared = false;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.noteError(payload.error);
+      if (payload.restart) {
+        this.logger.warn({ err: message(payload.error) }, 'consumer crashed; kafkajs restarts it');
+      } else if (!this.stopping) {
+        this.state = 'failed';
+        this.logger.error({ err: message(payload.error) }, 'consumer crashed and will not restart');
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [this.topics.exposures, this.topics.attributed],
+      fromBeginning: true,
+    });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.config.concurrency,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** The processor creates the topics; the sink waits for them rather than guessing their settings. */
+  private async waitForTopics(admin: Admin): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new Stopped();
+      const existing = new Set(await admin.listTopics());
+      const missing = Object.values(this.topics).filter((t) => !existing.has(t));
+      if (missing.length === 0) return;
+      if (attempt === 1 || attempt % 30 === 0) {
+        this.logger.info({ missing }, 'waiting for the processor to create the topics');
+      }
+      await waitWithHeartbeat(
+        1_000,
+        async () => undefined,
+        () => !this.stopping,
+        250,
+      );
+    }
+  }
+
+  /**
+   * A new assignment (kafkajs rebalances eagerly: it lists everything this member now owns). Forget every
+   * watermark (another instance may have written a partition meanwhile), then read them from ClickHouse
+   * and seek each partition right after its last stored record. Batches wait until this is done.
+   */
+  private onAssignment(memberAssignment: Record<string, number[]>): void {
+    const epoch = this.assignment.epoch + 1;
+    this.assignment = {
+      epoch,
+      partitions: {
+        exposures: [...(memberAssignment[this.topics.exposures] ?? [])].sort((a, b) => a - b),
+        attributed: [...(memberAssignment[this.topics.attributed] ?? [])].sort((a, b) => a - b),
+      },
+      prepared: false,
+    };
+    this.watermarks.clear();
+    this.logger.info({ epoch, partitions: this.assignment.partitions }, 'partitions assigned');
+    void this.prepare(this.assignment);
+  }
+
+  private async prepare(assignment: Assignment): Promise<void> {
+    const current = () => !this.stopping && this.assignment.epoch === assignment.epoch;
+    for (let attempt = 1; current(); attempt++) {
+      try {
+        for (const table of ['exposures', 'attributed'] as const) {
+          const partitions = assignment.partitions[table];
+          if (partitions.length === 0) continue;
+          const stored = await storedOffsets(this.deps.clickhouse, table, partitions);
+          const bounds = await (this.admin as Admin).fetchTopicOffsets(this.topics[table]);
+          if (!current()) return;
+          for (const partition of partitions) {
+            const offset = stored.get(partition) ?? -1;
+            const bound = bounds.find((b) => b.partition === partition);
+            const low = Number(bound?.low ?? 0);
+            const high = Number(bound?.high ?? 0);
+            this.watermarks.set(table, partition, offset);
+            this.highWatermarks.set(`${this.topics[table]}:${partition}`, high);
+            this.metrics.consumerLag.set(
+              { topic: this.topics[table], partition: String(partition) },
+              Math.max(0, high - offset - 1),
+            );
+            if (offset >= high && offset >= 0) {
+              this.logger.error(
+                { table, partition, stored: offset, high },
+                'ClickHouse holds offsets beyond the end of the topic: was the topic recreated? Its table must be cleared',
+              );
+            }
+            const plan = seekPlan(offset, low);
+            if (plan.lostToRetention > 0) {
+              this.logger.error(
+                { table, partition, stored: offset, low, lost: plan.lostToRetention },
+                'records expired from Kafka before they were stored: the sink was down longer than the retention',
+              );
+            }
+            this.consumer?.seek({ topic: this.topics[table], partition, offset: String(plan.offset) });
+          }
+        }
+        if (!current()) return;
+        this.assignment.prepared = true;
+        this.logger.info(
+          { epoch: assignment.epoch, stored: this.watermarks.entries() },
+          'resuming after stored offsets',
+        );
+        return;
+      } catch (err) {
+        this.noteError(err);
+        const delay = backoffDelayMs(attempt, this.config.retry);
+        this.logger.warn(
+          { err: message(err), attempt, retryInMs: delay },
+          'reading stored offsets failed; retrying',
+        );
+        await waitWithHeartbeat(delay, async () => undefined, current, 250);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Batches
+  // ---------------------------------------------------------------------------------------------
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const table = this.tableOf(batch.topic);
+    const running = () => isRunning() && !this.stopping;
+    if (table === null || !(await this.waitPrepared(heartbeat, running)) || isStale()) return;
+    const watermark = this.watermarks.get(table, batch.partition);
+    if (watermark === undefined) return; // not ours in this assignment: a stale batch
+    this.highWatermarks.set(`${batch.topic}:${batch.partition}`, Number(batch.highWatermark));
+
+    const records = batch.messages.map(toFetched);
+    const { fresh, skipped } = recordsAfter(records, watermark);
+    if (skipped > 0) {
+      this.skipped.alreadyStored += skipped;
+      this.metrics.recordsSkipped.inc({ table, reason: 'already_stored' }, skipped);
+      this.logger.info(
+        { table, partition: batch.partition, skipped, watermark },
+        'skipped records already stored',
+      );
+    }
+    for (const chunk of chunks(fresh, this.config.batchRows)) {
+      if (!running() || isStale()) return;
+      const rows = await this.decode(table, batch.partition, chunk, heartbeat, running);
+      if (rows === null) return;
+      if (rows.length > 0) {
+        const first = rows[0] as SinkRow;
+        const last = rows[rows.length - 1] as SinkRow;
+        const inserted = await this.insertWithRetry(
+          table,
+          batch.topic,
+          batch.partition,
+          rows,
+          heartbeat,
+          running,
+        );
+        if (!inserted) return;
+        this.watermarks.set(table, batch.partition, last.src_offset);
+        await this.deps.hooks?.afterInsert?.({
+          table,
+          topic: batch.topic,
+          partition: batch.partition,
+          firstOffset: first.src_offset,
+          lastOffset: last.src_offset,
+          rows: rows.length,
+        });
+      }
+      resolveOffset(String((chunk[chunk.length - 1] as FetchedRecord).offset));
+      await heartbeat();
+    }
+    if (fresh.length === 0 && !batch.isEmpty()) resolveOffset(batch.lastOffset());
+    const stored = this.watermarks.get(table, batch.partition) ?? watermark;
+    this.metrics.consumerLag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Number(batch.highWatermark) - stored - 1),
+    );
+    if (running()) await commitOffsetsIfNecessary();
+  }
+
+  private async waitPrepared(heartbeat: () => Promise<void>, running: () => boolean): Promise<boolean> {
+    while (!this.assignment.prepared) {
+      if (!(await waitWithHeartbeat(100, heartbeat, running, 100))) return false;
+    }
+    return running();
+  }
+
+  /**
+   * Decodes a chunk into rows. Writer schemas are fetched first (the registry client caches them): a
+   * registry that does not answer is retried with backoff, an id it does not know makes its records invalid.
+   * Returns null when the sink stopped meanwhile.
+   */
+  private async decode(
+    table: SinkTable,
+    partition: number,
+    chunk: readonly FetchedRecord[],
+    heartbeat: () => Promise<void>,
+    running: () => boolean,
+  ): Promise<SinkRow[] | null> {
+    const ids = new Set<number>();
+    for (const r of chunk) {
+      const id = schemaIdOf(r.value);
+      if (id !== null && !this.knownSchemaIds.has(id) && !this.unknownSchemaIds.has(id)) ids.add(id);
+    }
+    for (const id of ids) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.deps.registry.forId(id);
+          this.knownSchemaIds.add(id);
+          break;
+        } catch (err) {
+          if (isNotFound(err)) {
+            this.unknownSchemaIds.add(id);
+            break;
+          }
+          this.noteError(err);
+          const delay = backoffDelayMs(attempt, this.config.retry);
+          this.logger.warn(
+            { err: message(err), schemaId: id, retryInMs: delay },
+            'schema registry failed; retrying',
+          );
+          if (!(await waitWithHeartbeat(delay, heartbeat, running))) return null;
+        }
+      }
+    }
+    const rows: SinkRow[] = [];
+    const toRow = table === 'exposures' ? toExposureRow : toAttributedRow;
+    for (const r of chunk) {
+      const read = await this.read(r, partition, toRow);
+      if (read.ok) rows.push(read.row);
+      else this.invalid(table, partition, r.offset, read.reason);
+    }
+    return rows;
+  }
+
+  private async read(
+    record: FetchedRecord,
+    partition: number,
+    toRow: (value: unknown, at: { partition: number; offset: number }) => RowRead<SinkRow>,
+  ): Promise<RowRead<SinkRow>> {
+    const id = schemaIdOf(record.value);
+    if (record.value === null || id === null) return { ok: false, reason: 'not Confluent-framed Avro' };
+    if (this.unknownSchemaIds.has(id))
+      return { ok: false, reason: `schema id ${id} unknown to the registry` };
+    let value: unknown;
+    try {
+      value = await this.deps.registry.decode(record.value);
+    } catch (err) {
+      return { ok: false, reason: `Avro decode failed: ${message(err)}` };
+    }
+    return toRow(value, { partition, offset: record.offset });
+  }
+
+  private invalid(table: SinkTable, partition: number, offset: number, reason: string): void {
+    this.skipped.invalid += 1;
+    this.metrics.recordsSkipped.inc({ table, reason: 'invalid' });
+    this.noteError(new Error(`invalid record ${table}/${partition}@${offset}: ${reason}`));
+    this.logger.warn({ table, partition, offset, reason }, 'invalid record skipped');
+  }
+
+  /** Inserts until it works or the sink stops; returns whether the rows are in ClickHouse. */
+  private async insertWithRetry(
+    table: SinkTable,
+    topic: string,
+    partition: number,
+    rows: readonly SinkRow[],
+    heartbeat: () => Promise<void>,
+    running: () => boolean,
+  ): Promise<boolean> {
+    const first = (rows[0] as SinkRow).src_offset;
+    const last = (rows[rows.length - 1] as SinkRow).src_offset;
+    // Same token on every attempt: an attempt that failed on our side but landed is dropped by ClickHouse.
+    const token = insertDedupToken(topic, partition, first, last);
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        await insertRows(this.deps.clickhouse, table, rows, token, this.config.embeddedClickHouse);
+        this.metrics.insertSeconds.observe({ table }, (performance.now() - started) / 1000);
+        this.metrics.rowsInserted.inc({ table }, rows.length);
+        this.rowsInserted[table] += rows.length;
+        if (this.backoff !== null) {
+          this.logger.info(
+            { table, attempts: attempt, since: this.backoff.since },
+            'ClickHouse insert recovered',
+          );
+          this.backoff = null;
+        }
+        this.metrics.backoffMs.set({ table }, 0);
+        return true;
+      } catch (err) {
+        this.metrics.insertFailures.inc({ table });
+        this.noteError(err);
+        const delay = backoffDelayMs(attempt, this.config.retry);
+        this.backoff = {
+          table,
+          attempt,
+          delayMs: delay,
+          since: this.backoff?.since ?? new Date().toISOString(),
+          error: message(err),
+        };
+        this.metrics.backoffMs.set({ table }, delay);
+        const log = attempt === 1 || attempt % 10 === 0 ? 'error' : 'warn';
+        this.logger[log](
+          {
+            table,
+            partition,
+            firstOffset: first,
+            lastOffset: last,
+            attempt,
+            retryInMs: delay,
+            err: message(err),
+          },
+          'ClickHouse insert failed; retrying (nothing committed)',
+        );
+        if (!(await waitWithHeartbeat(delay, heartbeat, running))) return false;
+      }
+    }
+  }
+
+  private tableOf(topic: string): SinkTable | null {
+    if (topic === this.topics.exposures) return 'exposures';
+    if (topic === this.topics.attributed) return 'attributed';
+    return null;
+  }
+
+  private noteError(err: unknown): void {
+    const at = new Date();
+    this.lastError = { message: message(err), at: at.toISOString() };
+    this.metrics.lastErrorTime.set(at.getTime() / 1000);
+  }
+}
+
+function toFetched(message: KafkaMessage): FetchedRecord {
+  return { offset: Number(message.offset), value: message.value };
+}
+
+function schemaIdOf(value: Buffer | null): number | null {
+  if (value === null || value.length < 5 || value.readUInt8(0) !== 0) return null;
+  return value.readUInt32BE(1);
+}
+
+/** A registry 404 (unknown schema id), wherever it sits in the cause chain. */
+function isNotFound(error: unknown): boolean {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { status?: unknown }).status === 404) return true;
+    if (!('cause' in e)) break;
+  }
+  return false;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,102 @@
+/**
+ * The sink's Prometheus metrics, registered on the registry of the process that hosts it (the stats
+ * service). Re-registering on the same registry reuses the existing metrics, so a sink restarted in one
+ * process keeps counting. Label values are bounded: two tables, the topics' partitions, fixed reasons.
+ */
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+export interface SinkMetrics {
+  /** Rows written to ClickHouse, per table (after exactly-once filtering). */
+  readonly rowsInserted: Counter<'table'>;
+  /** Duration of successful inserts, per table. */
+  readonly insertSeconds: Histogram<'table'>;
+  /** Failed insert attempts (each retried), per table. */
+  readonly insertFailures: Counter<'table'>;
+  /** Records not inserted, per table and reason: `already_stored` (exactly-once) or `invalid` (bad record). */
+  readonly recordsSkipped: Counter<'table' | 'reason'>;
+  /** Records in Kafka not yet in ClickHouse, per topic and partition (high watermark − next offset to store). */
+  readonly consumerLag: Gauge<'topic' | 'partition'>;
+  /** Current retry delay of a failing insert, ms; 0 when inserts succeed. */
+  readonly backoffMs: Gauge<'table'>;
+  /** Unix seconds of the last error (insert, decode, start-up); 0 if none. */
+  readonly lastErrorTime: Gauge;
+}
+
+export function createSinkMetrics(registry: Registry): SinkMetrics {
+  const registers = [registry];
+  const reuse = <M>(name: string, make: () => M): M =>
+    (registry.getSingleMetric(name) as M | undefined) ?? make();
+  return {
+    rowsInserted: reuse(
+      'liftstream_sink_rows_inserted_total',
+      () =>
+        new Counter({
+          name: 'liftstream_sink_rows_inserted_total',
+          help: 'Rows written to ClickHouse, per table',
+          labelNames: ['table'] as const,
+          registers,
+        }),
+    ),
+    insertSeconds: reuse(
+      'liftstream_sink_insert_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'liftstream_sink_insert_duration_seconds',
+          help: 'Duration of successful ClickHouse inserts, per table',
+          labelNames: ['table'] as const,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers,
+        }),
+    ),
+    insertFailures: reuse(
+      'liftstream_sink_insert_failures_total',
+      () =>
+        new Counter({
+          name: 'liftstream_sink_insert_failures_total',
+          help: 'Failed ClickHouse insert attempts (retried with backoff), per table',
+          labelNames: ['table'] as const,
+          registers,
+        }),
+    ),
+    recordsSkipped: reuse(
+      'liftstream_sink_records_skipped_total',
+      () =>
+        new Counter({
+          name: 'liftstream_sink_records_skipped_total',
+          help: 'Records not inserted: already_stored (exactly-once replay) or invalid (undecodable, wrong shape)',
+          labelNames: ['table', 'reason'] as const,
+          registers,
+        }),
+    ),
+    consumerLag: reuse(
+      'liftstream_sink_consumer_lag',
+      () =>
+        new Gauge({
+          name: 'liftstream_sink_consumer_lag',
+          help: 'Records in Kafka not yet stored in ClickHouse, per topic and partition',
+          labelNames: ['topic', 'partition'] as const,
+          registers,
+        }),
+    ),
+    backoffMs: reuse(
+      'liftstream_sink_backoff_ms',
+      () =>
+        new Gauge({
+          name: 'liftstream_sink_backoff_ms',
+          help: 'Current retry delay of a failing ClickHouse insert, per table; 0 when inserts succeed',
+          labelNames: ['table'] as const,
+          registers,
+        }),
+    ),
+    lastErrorTime: reuse(
+      'liftstream_sink_last_error_timestamp_seconds',
+      () =>
+        new Gauge({
+          name: 'liftstream_sink_last_error_timestamp_seconds',
+          help: 'Unix time of the last sink error (insert, decode, start-up); 0 if none',
+          registers,
+        }),
+    ),
+  };
+}
