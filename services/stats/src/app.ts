@@ -1,0 +1,138 @@
+/**
+ * Builds the stats service's fastify app from its dependencies (no listen: main.ts and tests do that).
+ * ClickHouse, the project catalog and the hosted sink's status come in through `deps`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ClickHouseClient } from '@clickhouse/client';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../../shared/logging/logger.ts';
+import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
+import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
+import { opsRoutes } from './http/ops-routes.ts';
+import { resultsRoutes } from './http/results-routes.ts';
+import { StatsHttpError } from './http/stats-errors.ts';
+import type { ErrorBody } from './http/stats-errors.ts';
+import type { StatsMetrics } from './stats-metrics.ts';
+
+export interface StatsDeps {
+  catalog: ProjectCatalog;
+  clickhouse: ClickHouseClient;
+  logger: Logger;
+  metrics: StatsMetrics;
+  /** The hosted sink's status (readyz); undefined when the sink runs elsewhere or SINK_ENABLED=false. */
+  sinkStatus?: () => SinkStatus;
+  /** Clock of `computed_at` (tests pin it). */
+  now?: () => Date;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
+  const { metrics } = deps;
+  let closing = false;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: false,
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    sendError(toStatsError(error, request), request, reply),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new StatsHttpError('not_found', `no route ${request.method} ${request.url}`), request, reply),
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new StatsHttpError('shutting_down', 'the stats service is shutting down', {
+        retryAfterSeconds: 2,
+      });
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    request.log.debug(
+      { route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'liftstream stats',
+        version: '1',
+        description:
+          'Experiment results from ClickHouse aggregates, as defined in docs/semantics.md. Every error answer is ' +
+          '{ "error": { "code", "message" } }.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(
+    resultsRoutes({
+      catalog: deps.catalog,
+      clickhouse: deps.clickhouse,
+      metrics,
+      now: deps.now ?? (() => new Date()),
+    }),
+  );
+  await app.register(opsRoutes({ clickhouse: deps.clickhouse, metrics, sinkStatus: deps.sinkStatus }));
+  return app;
+}
+
+/** Any error to the one error format; unknown errors become 500 without their details. */
+function toStatsError(error: FastifyError, request: FastifyRequest): StatsHttpError {
+  if (error instanceof StatsHttpError) return error;
+  if (error.code === 'FST_ERR_VALIDATION' && error.validation !== undefined) {
+    const first = error.validation[0];
+    const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+    const name =
+      typeof missing === 'string'
+        ? missing
+        : (first?.instancePath ?? '').replace(/^\//, '').split('/')[0] || '?';
+    const where = error.validationContext === 'params' ? 'path parameter' : 'parameter';
+    return new StatsHttpError(
+      'invalid_parameter',
+      typeof missing === 'string'
+        ? `${where} "${name}" is required`
+        : `${where} "${name}" ${first?.message ?? 'is invalid'}`,
+    );
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new StatsHttpError('invalid_parameter', error.message);
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return new StatsHttpError('internal_error', `internal error; request id ${request.id}`);
+}
+
+function sendError(error: StatsHttpError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.statusCode >= 500 && error.code !== 'internal_error') {
+    request.log.warn(
+      { code: error.code, err: error.cause instanceof Error ? error.cause.message : undefined },
+      error.message,
+    );
+  } else if (error.statusCode < 500) {
+    request.log.debug({ code: error.code }, error.message);
+  }
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  const body: ErrorBody = error.body();
+  return reply.code(error.statusCode).send(body);
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
+import type { CommonConfig } from '../../../shared/config/common-config.ts';
+import { boolFlag, loadEnv, port, positiveInt } from '../../../shared/config/load-env.ts';
+import type { SinkConfig } from '../../sink/src/clickhouse-sink.ts';
+
+/**
+ * The stats service's environment: the common variables, its HTTP listener, and the ClickHouse sink it
+ * hosts. The sink lives in this process because embedded chDB allows one data directory per process, so
+ * the writer and the reader of the tables must share it (with a ClickHouse server they could be split).
+ */
+export const statsEnvSchema = commonEnvSchema.extend({
+  /** Interface to listen on; loopback by default so a dev box does not expose results. */
+  STATS_HOST: z.string().min(1).default('127.0.0.1'),
+  STATS_PORT: port.default(8090),
+  /** Projects, hashed keys and SRM weights (shared/projects/project-catalog.ts). */
+  PROJECTS_FILE: z.string().min(1, 'path to the projects JSON file'),
+  /** Run the Kafka → ClickHouse sink in this process. */
+  SINK_ENABLED: boolFlag.default(true),
+  /** The sink's consumer group; defaults to `<TOPIC_PREFIX>clickhouse-sink`. */
+  SINK_GROUP_ID: z.string().min(1).optional(),
+  /** Most rows per ClickHouse insert (one insert is one atomic part: keep far below ~1M rows). */
+  SINK_BATCH_ROWS: positiveInt.max(500_000).default(50_000),
+  /** How long a fetch may wait to gather SINK_FETCH_MIN_BYTES, ms: the flush interval under light traffic. */
+  SINK_FLUSH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
+  /** Bytes a fetch waits for before returning (bigger, fewer inserts under steady traffic). */
+  SINK_FETCH_MIN_BYTES: positiveInt.default(256 * 1024),
+  /** Group session timeout of the sink's consumer, ms. */
+  SINK_SESSION_TIMEOUT_MS: positiveInt.min(6_000).default(30_000),
+  /** First and largest delay between retries of a failing ClickHouse insert, ms. */
+  SINK_RETRY_INITIAL_MS: positiveInt.default(200),
+  SINK_RETRY_MAX_MS: positiveInt.default(30_000),
+  /** Partitions the sink processes at once. */
+  SINK_CONCURRENCY: positiveInt.max(64).default(4),
+  /** How long shutdown waits for in-flight requests, ms. */
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+});
+
+export type StatsEnv = z.infer<typeof statsEnvSchema>;
+
+/** The stats service's validated configuration; units are in the names. */
+export interface StatsConfig extends CommonConfig {
+  host: string;
+  port: number;
+  projectsFile: string;
+  sinkEnabled: boolean;
+  sink: SinkConfig;
+  shutdownGraceMs: number;
+}
+
+export function toStatsConfig(env: StatsEnv): StatsConfig {
+  const common = toCommonConfig(env);
+  return {
+    ...common,
+    host: env.STATS_HOST,
+    port: env.STATS_PORT,
+    projectsFile: env.PROJECTS_FILE,
+    sinkEnabled: env.SINK_ENABLED,
+    sink: {
+      topicPrefix: env.TOPIC_PREFIX,
+      groupId: env.SINK_GROUP_ID ?? `${env.TOPIC_PREFIX}clickhouse-sink`,
+      batchRows: env.SINK_BATCH_ROWS,
+      flushIntervalMs: env.SINK_FLUSH_INTERVAL_MS,
+      fetchMinBytes: env.SINK_FETCH_MIN_BYTES,
+      sessionTimeoutMs: env.SINK_SESSION_TIMEOUT_MS,
+      retry: {
+        initialMs: env.SINK_RETRY_INITIAL_MS,
+        maxMs: Math.max(env.SINK_RETRY_MAX_MS, env.SINK_RETRY_INITIAL_MS),
+      },
+      embeddedClickHouse: common.clickhouse.url === undefined,
+      concurrency: env.SINK_CONCURRENCY,
+    },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** Validates `env` (process.env by default), failing with every bad variable named. */
+export function loadStatsConfig(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): StatsConfig {
+  return toStatsConfig(loadEnv(statsEnvSchema, env));
+}

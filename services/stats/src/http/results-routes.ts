@@ -1,0 +1,226 @@
+/**
+ * GET /v1/experiments and GET /v1/experiments/:experiment/results. Read keys only; every query is
+ * filtered by the key's project, so a key never sees another project's data.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { FastifyInstance } from 'fastify';
+import type { ProjectSettings, ProjectCatalog } from '../../../../shared/projects/project-catalog.ts';
+import { computeResults } from '../math/experiment-results.ts';
+import type { ResultsError } from '../math/types.ts';
+import type { StatsMetrics } from '../stats-metrics.ts';
+import { listExperiments } from '../storage/experiments-query.ts';
+import { loadResultsAggregates } from '../storage/results-query.ts';
+import { authorizeRead } from './auth.ts';
+import { parseResultsParams, resolveControl } from './results-params.ts';
+import { expectedWeightsFor, toResultsBody } from './results-response.ts';
+import {
+  ErrorSchema,
+  ExperimentParamsSchema,
+  ExperimentsResponseSchema,
+  ResultsQuerySchema,
+  ResultsResponseSchema,
+} from './route-schemas.ts';
+import { StatsHttpError } from './stats-errors.ts';
+
+export interface ResultsRouteDeps {
+  catalog: ProjectCatalog;
+  clickhouse: ClickHouseClient;
+  metrics: StatsMetrics;
+  /** Clock of `computed_at`. */
+  now: () => Date;
+}
+
+const errors = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  500: ErrorSchema,
+  503: ErrorSchema,
+};
+const security = [{ bearerAuth: [] }];
+
+export function resultsRoutes(deps: ResultsRouteDeps) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.get(
+      '/v1/experiments',
+      {
+        schema: {
+          summary: "The key's project's experiments",
+          description:
+            'Variations with their analysed units, multiple-exposure units, and the earliest and latest first ' +
+            'exposure among live units. Read keys only.',
+          security,
+          response: { 200: ExperimentsResponseSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const { project } = authorizeRead(request.headers.authorization, deps.catalog);
+        const experiments = await storage(() => listExperiments(deps.clickhouse, project.id));
+        return {
+          project: project.id,
+          experiments: experiments.map((e) => ({
+            experiment: e.experiment,
+            variations: e.variations,
+            units: e.units,
+            multiple_exposure_units: e.multipleExposureUnits,
+            first_exposure_at: e.firstExposureAt === null ? null : new Date(e.firstExposureAt).toISOString(),
+            last_exposure_at: e.lastExposureAt === null ? null : new Date(e.lastExposureAt).toISOString(),
+          })),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/experiments/:experiment/results',
+      {
+        schema: {
+          summary: 'Per-variation results of one metric',
+          description:
+            'Conversion rate, value and count per unit, lift with its confidence interval, p-values (z-test, ' +
+            "Welch, Holm-adjusted) and a sample ratio mismatch check, as defined in docs/semantics.md. The control's " +
+            'comparison fields are null; undefined figures are null. Read keys only.',
+          security,
+          params: ExperimentParamsSchema,
+          querystring: ResultsQuerySchema,
+          response: { 200: ResultsResponseSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const { project } = authorizeRead(request.headers.authorization, deps.catalog);
+        const parsed = parseResultsParams(
+          request.params as Record<string, unknown>,
+          request.query as Record<string, unknown>,
+        );
+        if (!parsed.ok) throw new StatsHttpError('invalid_parameter', parsed.message);
+        const params = parsed.value;
+        const windowed = params.from !== undefined || params.to !== undefined;
+        const started = performance.now();
+        const aggregates = await storage(() =>
+          loadResultsAggregates(
+            deps.clickhouse,
+            {
+              project: project.id,
+              experiment: params.experiment,
+              metric: params.metric,
+              from: params.from,
+              to: params.to,
+            },
+            definedEvents(project).has(params.metric),
+          ),
+        );
+        const path = aggregates.kind === 'ok' ? aggregates.path : 'fast';
+        deps.metrics.resultsQuerySeconds.observe(
+          { path, window: windowed ? 'yes' : 'no' },
+          (performance.now() - started) / 1000,
+        );
+        switch (aggregates.kind) {
+          case 'unknown_experiment':
+            throw new StatsHttpError(
+              'unknown_experiment',
+              `project "${project.id}" has no exposure to an experiment named ${JSON.stringify(params.experiment)}`,
+            );
+          case 'unknown_metric':
+            throw new StatsHttpError(
+              'unknown_metric',
+              `project "${project.id}" has no attributed event named ${JSON.stringify(params.metric)} in any experiment, ` +
+                'and its event definitions do not define it',
+            );
+          case 'inconsistent':
+            throw new StatsHttpError(
+              'data_inconsistent',
+              `stored exposures and events disagree: ${aggregates.reason}`,
+              {
+                retryAfterSeconds: 1,
+              },
+            );
+          case 'ok':
+            break;
+        }
+        const control = resolveControl(
+          aggregates.variations.map((v) => v.variation),
+          params.control,
+        );
+        if (!control.ok) throw new StatsHttpError('invalid_parameter', control.message);
+        const outcome = computeResults({
+          variations: aggregates.variations,
+          control: control.control,
+          confidence: params.confidence,
+          expectedWeights: expectedWeightsFor(project.expectedSplit, params.experiment),
+        });
+        if (!outcome.ok) throw resultsError(outcome.error, project.id, params.experiment);
+        return toResultsBody({
+          experiment: params.experiment,
+          metric: params.metric,
+          computedAt: deps.now(),
+          multipleExposureUnits: aggregates.multipleExposureUnits,
+          results: outcome.value,
+        });
+      },
+    );
+  };
+}
+
+/** Event names the project defines (config-as-code `eventDefinitions.events`), known even before any event. */
+export function definedEvents(project: ProjectSettings): Set<string> {
+  const definitions = project.eventDefinitions;
+  if (typeof definitions !== 'object' || definitions === null) return new Set();
+  const events = (definitions as { events?: unknown }).events;
+  if (typeof events !== 'object' || events === null || Array.isArray(events)) return new Set();
+  return new Set(Object.keys(events));
+}
+
+function resultsError(error: ResultsError, project: string, experiment: string): StatsHttpError {
+  switch (error.code) {
+    case 'unknown_control':
+      return new StatsHttpError('invalid_parameter', `parameter "control": ${error.message}`);
+    case 'invalid_confidence':
+      return new StatsHttpError('invalid_parameter', `parameter "confidence": ${error.message}`);
+    case 'invalid_expected_weights':
+      return new StatsHttpError(
+        'invalid_configuration',
+        `expectedSplit of experiment ${JSON.stringify(experiment)} in project "${project}": ${error.message}`,
+      );
+    case 'duplicate_variation':
+    case 'invalid_variation_stats':
+      return new StatsHttpError('data_inconsistent', `stored aggregates are not usable: ${error.message}`, {
+        retryAfterSeconds: 1,
+      });
+  }
+}
+
+/**
+ * Runs a storage call; a ClickHouse that cannot be reached becomes 503, anything else (a defect such as
+ * a bad statement) propagates to the error handler as a 500.
+ */
+async function storage<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isUnreachable(err)) {
+      throw new StatsHttpError('clickhouse_unavailable', 'ClickHouse did not answer; retry later', {
+        retryAfterSeconds: 2,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+
+function isUnreachable(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+    if (/timeout/i.test(e.message)) return true;
+  }
+  return false;
+}

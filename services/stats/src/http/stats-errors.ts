@@ -1,0 +1,59 @@
+/**
+ * The stats API's one catalogue of error answers, each with its HTTP status. Every error answer has the
+ * same body: `{ "error": { "code", "message" } }` (as the gateway's). Codes are stable API.
+ */
+export const STATS_ERRORS = {
+  invalid_parameter: {
+    status: 400,
+    meaning: 'A path or query parameter is missing or malformed; the message names it.',
+  },
+  unauthorized: { status: 401, meaning: 'No Authorization: Bearer <key> header, or an unknown key.' },
+  forbidden: { status: 403, meaning: 'The key is valid but may not read results (a write key).' },
+  not_found: { status: 404, meaning: 'No such route.' },
+  unknown_experiment: { status: 404, meaning: 'The project has no exposure to this experiment.' },
+  unknown_metric: {
+    status: 404,
+    meaning: 'No event of this name was ever attributed in the project, and the project does not define it.',
+  },
+  internal_error: { status: 500, meaning: 'A defect in the service; the request id is in the message.' },
+  invalid_configuration: {
+    status: 500,
+    meaning:
+      "The project's settings (PROJECTS_FILE) cannot be applied to this experiment, e.g. an SRM split missing a variation.",
+  },
+  data_inconsistent: {
+    status: 503,
+    meaning: 'The stored exposures and attributed events disagree (the sink is catching up); retry shortly.',
+  },
+  clickhouse_unavailable: { status: 503, meaning: 'ClickHouse did not answer; retry later.' },
+  shutting_down: { status: 503, meaning: 'The service is stopping.' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type StatsErrorCode = keyof typeof STATS_ERRORS;
+
+export interface ErrorBody {
+  error: { code: StatsErrorCode; message: string };
+}
+
+/** A refused request; thrown from parsers and handlers, turned into an answer by the error handler. */
+export class StatsHttpError extends Error {
+  readonly code: StatsErrorCode;
+  readonly statusCode: number;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: StatsErrorCode,
+    message: string,
+    opts: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'StatsHttpError';
+    this.code = code;
+    this.statusCode = STATS_ERRORS[code].status;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+
+  body(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The stats process's Prometheus metrics, on a registry of its own (several apps can live in one test
+ * process). The hosted sink adds its own (`liftstream_sink_*`) to the same registry.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export interface StatsMetrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'route'>;
+  /** Time spent in ClickHouse per results request, by path: fast (projections) or joined (tables disagreed). */
+  readonly resultsQuerySeconds: Histogram<'path' | 'window'>;
+}
+
+export function createStatsMetrics(opts: { defaults?: boolean } = {}): StatsMetrics {
+  const registry = new Registry();
+  if (opts.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: 'liftstream_stats_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'liftstream_stats_http_requests_total',
+      help: 'HTTP requests answered, by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'liftstream_stats_http_request_duration_seconds',
+      help: 'Time from request to answer, by route pattern',
+      labelNames: ['route'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    resultsQuerySeconds: new Histogram({
+      name: 'liftstream_stats_results_query_duration_seconds',
+      help: 'ClickHouse time of a results request, by path (fast = projections, joined = tables disagreed) and window (yes/no)',
+      labelNames: ['path', 'window'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Wires the stats process: ClickHouse (embedded chDB or a server) migrated, the project catalog, the
+ * hosted sink when enabled, and the HTTP app. One ClickHouse client serves both the sink and the API,
+ * because embedded chDB allows one data directory per process.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { FastifyInstance } from 'fastify';
+import { createClickHouse } from '../../../shared/clickhouse/clickhouse-client.ts';
+import { migrate } from '../../../shared/clickhouse/migrations.ts';
+import { createKafka } from '../../../shared/kafka/kafka-client.ts';
+import type { Logger } from '../../../shared/logging/logger.ts';
+import { loadProjectCatalog } from '../../../shared/projects/project-catalog.ts';
+import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
+import { startSink } from '../../sink/src/clickhouse-sink.ts';
+import type { SinkHandle } from '../../sink/src/clickhouse-sink.ts';
+import { buildStatsApp } from './app.ts';
+import type { StatsConfig } from './config.ts';
+import { createStatsMetrics } from './stats-metrics.ts';
+
+export interface StatsService {
+  app: FastifyInstance;
+  clickhouse: ClickHouseClient;
+  sink: SinkHandle | undefined;
+  /** Graceful: stop taking requests and answer those in flight, stop the sink (uncommitted work is re-read next time), close ClickHouse. */
+  close(): Promise<void>;
+}
+
+export async function createStatsService(config: StatsConfig, logger: Logger): Promise<StatsService> {
+  const catalog = loadProjectCatalog(config.projectsFile);
+  const clickhouse = await createClickHouse(config.clickhouse);
+  const applied = await migrate(clickhouse);
+  if (applied.length > 0) logger.info({ applied }, 'ClickHouse migrations applied');
+  const metrics = createStatsMetrics();
+  const sink = config.sinkEnabled
+    ? startSink({
+        config: config.sink,
+        kafka: createKafka(config.kafka, 'liftstream-stats-sink', logger),
+        registry: new AvroSchemaRegistry(config.registryUrl),
+        clickhouse,
+        logger,
+        metrics: metrics.registry,
+      })
+    : undefined;
+  const app = await buildStatsApp({
+    catalog,
+    clickhouse,
+    logger,
+    metrics,
+    ...(sink === undefined ? {} : { sinkStatus: () => sink.status() }),
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    clickhouse,
+    sink,
+    close() {
+      closed ??= (async () => {
+        const grace = setTimeout(
+          () => logger.warn('requests still in flight after the grace period'),
+          config.shutdownGraceMs,
+        );
+        grace.unref();
+        await app.close();
+        clearTimeout(grace);
+        await sink?.stop();
+        await clickhouse.close();
+      })();
+      return closed;
+    },
+  };
+}

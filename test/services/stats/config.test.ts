@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { loadStatsConfig } from '../../../services/stats/src/config.ts';
+
+describe('loadStatsConfig', () => {
+  it('applies the defaults, deriving the sink group from the topic prefix', () => {
+    const config = loadStatsConfig({ PROJECTS_FILE: 'projects.json', TOPIC_PREFIX: 'test-1.' });
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(8090);
+    expect(config.sinkEnabled, 'the sink runs by default').toBe(true);
+    expect(config.sink).toEqual({
+      topicPrefix: 'test-1.',
+      groupId: 'test-1.clickhouse-sink',
+      batchRows: 50_000,
+      flushIntervalMs: 1_000,
+      fetchMinBytes: 262_144,
+      sessionTimeoutMs: 30_000,
+      retry: { initialMs: 200, maxMs: 30_000 },
+      embeddedClickHouse: true,
+      concurrency: 4,
+    });
+  });
+
+  it('reads the sink settings and knows a ClickHouse server is not embedded', () => {
+    const config = loadStatsConfig({
+      PROJECTS_FILE: 'p.json',
+      SINK_ENABLED: 'false',
+      SINK_GROUP_ID: 'my-sink',
+      SINK_BATCH_ROWS: '1000',
+      SINK_FLUSH_INTERVAL_MS: '250',
+      CLICKHOUSE_URL: 'http://clickhouse:8123',
+    });
+    expect(config.sinkEnabled).toBe(false);
+    expect(config.sink.groupId).toBe('my-sink');
+    expect(config.sink.batchRows).toBe(1_000);
+    expect(config.sink.flushIntervalMs).toBe(250);
+    expect(config.sink.embeddedClickHouse, 'CLICKHOUSE_URL set').toBe(false);
+  });
+
+  it('fails naming the bad variables', () => {
+    expect(() => loadStatsConfig({ STATS_PORT: '70000', SINK_BATCH_ROWS: '2000000' })).toThrow(
+      /PROJECTS_FILE.*STATS_PORT|STATS_PORT.*PROJECTS_FILE/,
+    );
+    expect(() => loadStatsConfig({ PROJECTS_FILE: 'p', SINK_BATCH_ROWS: '2000000' })).toThrow(
+      /SINK_BATCH_ROWS/,
+    );
+  });
+});
