@@ -1,0 +1,128 @@
+/**
+ * The whole of liftstream for end-to-end tests: gateway, processor and stats (+ sink) as child processes,
+ * exactly as local mode runs them, on their own topic prefix, consumer groups, ports and ClickHouse data
+ * dir, against the harness's broker and registry.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { startNodeService, type NodeService } from '../../infra/local/node-service.ts';
+import { sha256Hex } from '../../shared/projects/project-catalog.ts';
+
+export interface PipelineProject {
+  id: string;
+  attribution: 'cumulative' | 'decision';
+  expectedSplit?: Record<string, Record<string, number>>;
+}
+
+export interface Pipeline {
+  gatewayUrl: string;
+  statsUrl: string;
+  keys: Record<string, { write: string; read: string }>;
+  topicPrefix: string;
+  services: Record<'gateway' | 'processor' | 'stats', NodeService>;
+  /** Restarts one service (after a kill or stop) with the same configuration and waits until it is ready. */
+  restart(name: 'gateway' | 'processor' | 'stats'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPipeline(opts: {
+  kafkaBrokers: string;
+  registryUrl: string;
+  clickhouseUrl?: string | undefined;
+  projects: PipelineProject[];
+  extraEnv?: NodeJS.ProcessEnv;
+}): Promise<Pipeline> {
+  const runId = randomUUID().slice(0, 8);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `liftstream-e2e-${runId}-`));
+  const keys: Pipeline['keys'] = {};
+  const catalog = {
+    projects: opts.projects.map((p) => {
+      const write = `lsw_${randomBytes(12).toString('hex')}`;
+      const read = `lsr_${randomBytes(12).toString('hex')}`;
+      keys[p.id] = { write, read };
+      return {
+        id: p.id,
+        attribution: p.attribution,
+        expectedSplit: p.expectedSplit ?? {},
+        keys: [
+          { role: 'write', sha256: sha256Hex(write) },
+          { role: 'read', sha256: sha256Hex(read) },
+        ],
+      };
+    }),
+  };
+  const projectsFile = path.join(workDir, 'projects.json');
+  fs.writeFileSync(projectsFile, JSON.stringify(catalog));
+  const topicPrefix = `e2e-${runId}.`;
+  const ports = { gateway: await freePort(), processor: await freePort(), stats: await freePort() };
+  const common: NodeJS.ProcessEnv = {
+    KAFKA_BROKERS: opts.kafkaBrokers,
+    SCHEMA_REGISTRY_URL: opts.registryUrl,
+    TOPIC_PREFIX: topicPrefix,
+    TOPIC_PARTITIONS: '4',
+    PROJECTS_FILE: projectsFile,
+    PROCESSOR_APP_ID: `e2e-${runId}-processor`,
+    SINK_GROUP_ID: `e2e-${runId}-sink`,
+    LOG_LEVEL: 'info',
+    ...opts.extraEnv,
+  };
+  if (opts.clickhouseUrl) {
+    common['CLICKHOUSE_URL'] = opts.clickhouseUrl;
+    common['CLICKHOUSE_DATABASE'] = `e2e_${runId}`;
+  }
+  const envs = {
+    gateway: { ...common, GATEWAY_PORT: String(ports.gateway) },
+    processor: { ...common, PROCESSOR_PORT: String(ports.processor) },
+    stats: {
+      ...common,
+      STATS_PORT: String(ports.stats),
+      SINK_ENABLED: 'true',
+      CLICKHOUSE_DATA_DIR: path.join(workDir, 'clickhouse'),
+    },
+  };
+  const launch = (name: 'gateway' | 'processor' | 'stats'): NodeService =>
+    startNodeService({
+      name,
+      entry: `services/${name}/src/main.ts`,
+      env: envs[name],
+      readyUrl: `http://127.0.0.1:${ports[name]}/readyz`,
+      logFile: path.join(workDir, 'logs', `${name}.log`),
+    });
+  // The gateway first: it creates the topics the others subscribe to.
+  const services = { gateway: launch('gateway') } as Pipeline['services'];
+  await services.gateway.ready();
+  services.processor = launch('processor');
+  services.stats = launch('stats');
+  await Promise.all([services.processor.ready(), services.stats.ready()]);
+  return {
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    statsUrl: `http://127.0.0.1:${ports.stats}`,
+    keys,
+    topicPrefix,
+    services,
+    async restart(name) {
+      await services[name].stop(5_000);
+      services[name] = launch(name);
+      await services[name].ready();
+    },
+    async stop() {
+      await Promise.all(Object.values(services).map((s) => s.stop()));
+      if (process.env['KEEP_E2E_LOGS'] !== '1') fs.rmSync(workDir, { recursive: true, force: true });
+      else console.log(`[e2e] logs kept in ${workDir}`);
+    },
+  };
+}
