@@ -11,7 +11,6 @@ import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { GatewayConfig } from './config.ts';
 import { DiscoveredEvents } from './ingest/discovered-events.ts';
-import type { RecordEncoder } from './ingest/prepare-ingest.ts';
 import { loadProjectDefinitions } from './ingest/project-definitions.ts';
 import { GatewayHttpError } from './http/http-errors.ts';
 import type { ErrorBody } from './http/http-errors.ts';
@@ -20,6 +19,7 @@ import { opsRoutes } from './http/ops-routes.ts';
 import type { KafkaCheck } from './http/ops-routes.ts';
 import { parseJsonText, parseNdjsonText } from './http/request-body.ts';
 import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
+import type { BatchEncoder } from './transport/confluent-encoder.ts';
 import type { IngestSink } from './transport/ingest-producer.ts';
 import type { RegistrationState } from './transport/schema-registration.ts';
 
@@ -30,7 +30,8 @@ export type GatewayAppConfig = Pick<
 
 /** The registered ingest schema as the app uses it (SchemaRegistration in production). */
 export interface IngestSchemaSource {
-  current(): RecordEncoder | undefined;
+  /** The encoder of the registered schema; undefined until registration succeeded. */
+  encoder(): BatchEncoder | undefined;
   state(): RegistrationState;
   registryReachable(): Promise<boolean>;
 }
@@ -134,7 +135,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
       catalog: deps.catalog,
       definitions,
       sink: deps.producer,
-      encoder: () => deps.schema.current(),
+      encoder: () => deps.schema.encoder(),
       maxBatchEvents: config.maxBatchEvents,
       backfillMs: config.backfillMs,
       maxFutureMs: config.maxFutureMs,

@@ -51,15 +51,18 @@ export async function createGateway(
 ): Promise<RunningGateway> {
   const catalog = overrides.catalog ?? loadProjectCatalog(config.projectsFile);
   const topics = topicNames(config.kafka.topicPrefix);
-  const kafka = createKafka(config.kafka, 'liftstream-gateway', logger, {
+  const clientOverrides = {
     // Requests must fail within the produce timeout so a dead broker becomes a 503, not a hang.
     connectionTimeout: Math.min(3_000, config.produceTimeoutMs),
     requestTimeout: config.produceTimeoutMs,
     retry: { initialRetryTime: 100, retries: 3, maxRetryTime: 1_000 },
-  });
+  };
+  const kafka = createKafka(config.kafka, 'liftstream-gateway', logger, clientOverrides);
   const metrics = createGatewayMetrics();
   const producer = new KafkaIngestProducer({
-    kafka,
+    mode: config.producerThreads
+      ? { threads: true, kafka: config.kafka, clientOverrides, logLevel: config.logLevel }
+      : { threads: false, kafka },
     topic: topics.ingest,
     lanes: config.producerCount,
     produceTimeoutMs: config.produceTimeoutMs,

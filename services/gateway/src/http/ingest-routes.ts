@@ -8,7 +8,8 @@ import type { Principal, ProjectCatalog } from '../../../../shared/projects/proj
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { DiscoveredEvents } from '../ingest/discovered-events.ts';
 import { prepareIngest } from '../ingest/prepare-ingest.ts';
-import type { IngestResponse, RecordEncoder } from '../ingest/prepare-ingest.ts';
+import type { IngestResponse } from '../ingest/prepare-ingest.ts';
+import type { BatchEncoder } from '../transport/confluent-encoder.ts';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';
 import { ProduceFailure } from '../transport/batch-coalescer.ts';
 import type { IngestSink } from '../transport/ingest-producer.ts';
@@ -32,7 +33,7 @@ export interface IngestRouteDeps {
   definitions: ReadonlyMap<string, EventDefinitions>;
   sink: IngestSink;
   /** The registered ingest schema's encoder, undefined until the registry has answered. */
-  encoder: () => RecordEncoder | undefined;
+  encoder: () => BatchEncoder | undefined;
   maxBatchEvents: number;
   backfillMs: number;
   maxFutureMs: number;

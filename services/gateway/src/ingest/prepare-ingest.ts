@@ -1,9 +1,11 @@
 /**
  * One ingest request from parsed events to Kafka records and the answer the producer will get once
- * those records are acknowledged. Pure apart from the injected encoder and id source: validation is
+ * those records are acknowledged. Pure apart from the injected encoder (a reused scratch buffer) and
+ * id source: validation is
  * the validation layer's (validateBatch), this adds the transport fields, keys and Avro encoding.
  */
 import type { BatchInput } from '../http/request-body.ts';
+import type { BatchEncoder } from '../transport/confluent-encoder.ts';
 import { ingestKey, toIngestValue } from '../transport/ingest-record.ts';
 import { validateBatch } from '../validation/index.ts';
 import type { BatchVerdict, RejectionCode, ValidationContext, WarningCode } from '../validation/index.ts';
@@ -61,11 +63,6 @@ export interface PreparedIngest {
   readonly verdict: BatchVerdict;
 }
 
-/** Encodes an Avro value into the Confluent wire format (registered schema id + body). */
-export interface RecordEncoder {
-  encode(value: unknown): Buffer;
-}
-
 /**
  * Validates the events of one request and builds its records and answer. Accepted events get a new
  * event id, the project and the receive time of `ctx`.
@@ -73,18 +70,26 @@ export interface RecordEncoder {
 export function prepareIngest(
   input: BatchInput,
   ctx: ValidationContext,
-  encoder: RecordEncoder,
+  encoder: BatchEncoder,
   newEventId: () => string,
 ): PreparedIngest {
   const verdict = validateBatch(input.events, ctx);
-  const records: OutgoingRecord[] = new Array<OutgoingRecord>(verdict.accepted.length);
-  let bytes = 0;
-  for (let i = 0; i < verdict.accepted.length; i++) {
+  const n = verdict.accepted.length;
+  const values = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
     const { event } = verdict.accepted[i] as BatchVerdict['accepted'][number];
-    const value = encoder.encode(
-      toIngestValue(event, { project: ctx.project, receivedAt: ctx.receivedAt, eventId: newEventId() }),
-    );
-    const key = ingestKey(ctx.project, event);
+    values[i] = toIngestValue(event, {
+      project: ctx.project,
+      receivedAt: ctx.receivedAt,
+      eventId: newEventId(),
+    });
+  }
+  const encoded = n === 0 ? [] : encoder.encodeBatch(values);
+  const records = new Array<OutgoingRecord>(n);
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const key = ingestKey(ctx.project, (verdict.accepted[i] as BatchVerdict['accepted'][number]).event);
+    const value = encoded[i] as Buffer;
     // Keys are mostly ASCII; length is a close enough estimate for batch sizing.
     bytes += key.length + value.length + RECORD_OVERHEAD_BYTES;
     records[i] = { key, value };

@@ -6,6 +6,8 @@
  */
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { RegisteredAvro } from '../../../../shared/registry/schema-registry.ts';
+import { ConfluentBatchEncoder } from './confluent-encoder.ts';
+import type { BatchEncoder } from './confluent-encoder.ts';
 
 /** The part of AvroSchemaRegistry this needs (a fake in tests). */
 export interface SchemaRegistrar {
@@ -36,6 +38,7 @@ export interface SchemaRegistrationOptions {
 /** See the file comment. */
 export class SchemaRegistration {
   private registered: RegisteredAvro | undefined;
+  private batchEncoder: BatchEncoder | undefined;
   private attempts = 0;
   private lastError: string | null = null;
   private stopped = false;
@@ -52,6 +55,11 @@ export class SchemaRegistration {
   /** The registered schema, or undefined while registration is pending. */
   current(): RegisteredAvro | undefined {
     return this.registered;
+  }
+
+  /** The batch encoder of the registered schema (built once), or undefined while pending. */
+  encoder(): BatchEncoder | undefined {
+    return this.batchEncoder;
   }
 
   /** Resolves once the schema is registered (start-up waits and tests). */
@@ -82,6 +90,7 @@ export class SchemaRegistration {
     this.attempts++;
     try {
       const registered = await this.opts.registrar.register(this.opts.subject, this.opts.schema);
+      this.batchEncoder = new ConfluentBatchEncoder(registered.type, registered.id);
       this.registered = registered;
       this.lastError = null;
       this.opts.logger.info(

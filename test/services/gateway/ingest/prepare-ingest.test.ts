@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { readAvsc } from '../../../../shared/registry/avro-schemas.ts';
+import { ConfluentBatchEncoder } from '../../../../services/gateway/src/transport/confluent-encoder.ts';
 import { parseNdjsonText } from '../../../../services/gateway/src/http/request-body.ts';
 import {
   MALFORMED_JSON,
@@ -10,8 +11,8 @@ import {
 import { GOOGLEBOT_UA, RECEIVED_AT, alias, testContext, track } from '../../../helpers/gateway-validation.ts';
 
 const ingestType = avro.Type.forSchema(readAvsc('ingest-event') as avro.Schema);
-/** Encodes with the real schema, without the 5-byte Confluent header (no registry in unit tests). */
-const encoder = { encode: (v: unknown) => ingestType.toBuffer(v) };
+/** The real schema with a made-up id (no registry in unit tests). */
+const encoder = new ConfluentBatchEncoder(ingestType, 42);
 
 function ids(): () => string {
   let n = 0;
@@ -35,7 +36,9 @@ describe('prepareIngest', () => {
       ids(),
     );
     expect(prepared.records.map((r) => r.key)).toEqual(['acme/u1', 'acme/a9']);
-    const decoded = prepared.records.map((r) => ingestType.fromBuffer(r.value) as Record<string, unknown>);
+    const decoded = prepared.records.map(
+      (r) => ingestType.fromBuffer(r.value.subarray(5)) as Record<string, unknown>,
+    );
     expect(decoded.map((d) => d['event_id'])).toEqual(['id-1', 'id-2']);
     expect(decoded.every((d) => d['project'] === 'acme' && d['received_at'] === RECEIVED_AT)).toBe(true);
   });

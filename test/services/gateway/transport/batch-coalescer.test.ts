@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BatchCoalescer
-} from '../../../../services/gateway/src/transport/batch-coalescer.ts';
+import { BatchCoalescer } from '../../../../services/gateway/src/transport/batch-coalescer.ts';
 import type {
   CoalescerClock,
   CoalescerOptions,
-
-  ProduceFailure} from '../../../../services/gateway/src/transport/batch-coalescer.ts';
+  ProduceFailure,
+} from '../../../../services/gateway/src/transport/batch-coalescer.ts';
 
 /** A clock that moves only when the test says so; tasks due at the same time run in schedule order. */
 class ManualClock implements CoalescerClock {

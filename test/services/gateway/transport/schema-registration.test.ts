@@ -1,10 +1,16 @@
+import avro from 'avsc';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { RegisteredAvro } from '../../../../shared/registry/schema-registry.ts';
 import { SchemaRegistration } from '../../../../services/gateway/src/transport/schema-registration.ts';
 
 const silent = pino({ level: 'silent' });
-const registered = { subject: 's-value', id: 7, encode: () => Buffer.alloc(0) } as unknown as RegisteredAvro;
+const registered = {
+  subject: 's-value',
+  id: 7,
+  type: avro.Type.forSchema('string'),
+  encode: () => Buffer.alloc(0),
+} as RegisteredAvro;
 
 /** A registrar that fails `failures` times, then succeeds; counts calls. */
 function flakyRegistrar(failures: number) {
@@ -40,6 +46,7 @@ describe('SchemaRegistration', () => {
     expect(calls.n, 'retried after each failure').toBe(3);
     expect(reg.state()).toEqual({ status: 'registered', subject: 's-value', id: 7 });
     expect(reg.current()).toBe(registered);
+    expect(reg.encoder()?.schemaId, 'an encoder for the registered id').toBe(7);
   });
 
   it('reports attempts and the error while pending', async () => {

@@ -1,0 +1,458 @@
+/**
+ * Ingest gateway benchmark (not a test): throughput and latency of POST /v1/batch into a real broker
+ * with acks=all, compared with Kafka's own ProducerPerformance on the same broker and record size.
+ *
+ *   npx tsx bench/gateway-bench.ts [--duration 20] [--connections 32] [--producers 2]
+ *                                   [--linger 2] [--cpu-prof] [--skip-kafka-perf]
+ *
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7).
+ *
+ * Phases: the gateway runs as a child process (its own core, as in production), is warmed up, then
+ * driven by autocannon with batches of 100 small track events at max rate for --duration seconds,
+ * then at half the rate reached, open-loop and evenly paced (see pacedLoad), then for comparison at
+ * half rate with autocannon's own (bursty) rate limiter.
+ * The gateway's RSS is sampled from /proc during both phases. Afterwards the ingest topic's offsets
+ * are checked against the events the gateway acknowledged. Everything is created under a fresh topic
+ * prefix and deleted at the end.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import avro from 'avsc';
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkaHome, repoRoot } from '../infra/local/paths.ts';
+import { isPortOpen } from '../infra/local/ports.ts';
+import { topicNames } from '../shared/kafka/topics.ts';
+import { sha256Hex } from '../shared/projects/project-catalog.ts';
+import { readAvsc } from '../shared/registry/avro-schemas.ts';
+import { ingestKey, toIngestValue } from '../services/gateway/src/transport/ingest-record.ts';
+import {
+  EMPTY_EVENT_DEFINITIONS,
+  createValidationContext,
+  validateEvent,
+} from '../services/gateway/src/validation/index.ts';
+
+/** The subset of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p90: number; p99: number; max: number; average: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '32' },
+    producers: { type: 'string', default: '' },
+    linger: { type: 'string', default: '' },
+    partitions: { type: 'string', default: '8' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'skip-kafka-perf': { type: 'boolean', default: false },
+    /** Extra node flags for the gateway process, e.g. "--max-semi-space-size=64". */
+    'node-args': { type: 'string', default: '' },
+  },
+});
+
+const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const DURATION_S = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const EVENTS_PER_REQUEST = 100;
+const KEY = `bench-${randomUUID()}`;
+const PREFIX = `bench-${randomUUID().slice(0, 8)}.`;
+
+/** 100 small track events: distinct users (spread over partitions), one short property. */
+function batchBody(): string {
+  const batch = Array.from({ length: EVENTS_PER_REQUEST }, (_, i) => ({
+    type: 'track',
+    event: 'page_view',
+    user_id: `user-${100_000 + i}`,
+    properties: { path: '/pricing' },
+    message_id: randomUUID(),
+  }));
+  return JSON.stringify({ batch });
+}
+
+/** Key + Confluent-framed value size of one bench event as the gateway writes it. */
+function encodedRecordBytes(): number {
+  const type = avro.Type.forSchema(readAvsc('ingest-event') as avro.Schema);
+  const raw = (JSON.parse(batchBody()) as { batch: unknown[] }).batch[0];
+  const ctx = createValidationContext({
+    project: 'bench',
+    receivedAt: Date.now(),
+    definitions: EMPTY_EVENT_DEFINITIONS,
+  });
+  const verdict = validateEvent(raw, ctx);
+  if (verdict.status !== 'accepted') throw new Error('bench event is not valid');
+  const value = type.toBuffer(
+    toIngestValue(verdict.event, { project: 'bench', receivedAt: Date.now(), eventId: randomUUID() }),
+  );
+  return 5 + value.length + Buffer.byteLength(ingestKey('bench', verdict.event));
+}
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 30_000 + Math.floor(Math.random() * 9_999);
+    if (!(await isPortOpen('127.0.0.1', port, 300))) return port;
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** CPU seconds (user + system) used so far by process `pid`, all threads. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** Busy and total CPU seconds of the whole machine so far (/proc/stat). */
+function machineCpu(): { busy: number; total: number } {
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]?.split(/\s+/).slice(1).map(Number) ?? [];
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
+
+/** Samples the child's RSS every 500 ms while `work` runs. */
+interface PhaseStats<T> {
+  result: T;
+  maxMb: number;
+  meanMb: number;
+  /** CPU seconds the gateway process (all threads) used in the phase. */
+  gatewayCpuS: number;
+  /** Share of the machine's CPU time that was busy (any process) during the phase. */
+  machineBusyShare: number;
+}
+
+async function withRss<T>(pid: number, work: () => Promise<T>): Promise<PhaseStats<T>> {
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(rssMb(pid)), 500);
+  const cpu0 = cpuSeconds(pid);
+  const machine0 = machineCpu();
+  try {
+    const result = await work();
+    const machine1 = machineCpu();
+    return {
+      result,
+      maxMb: Math.max(...samples),
+      meanMb: samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length),
+      gatewayCpuS: cpuSeconds(pid) - cpu0,
+      machineBusyShare: (machine1.busy - machine0.busy) / Math.max(1e-9, machine1.total - machine0.total),
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('gateway not ready after 60 s');
+}
+
+function load(url: string, body: string, seconds: number, overallRate?: number): Promise<AutocannonResult> {
+  return autocannon({
+    url: `${url}/v1/batch`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
+  });
+}
+
+/** Sums of the gateway's produce metrics, to report per phase (deltas). */
+async function produceCounters(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string): number => {
+    const m = new RegExp(`^${name.replace(/[{}]/g, '\\$&')} ([0-9.e+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  return {
+    sends: read('gateway_produce_duration_seconds_count{outcome="ok"}'),
+    sendSeconds: read('gateway_produce_duration_seconds_sum{outcome="ok"}'),
+    records: read('gateway_produce_batch_records_sum'),
+    batches: read('gateway_produce_batch_records_count'),
+  };
+}
+
+function produceLine(before: Record<string, number>, after: Record<string, number>): string {
+  const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+  return (
+    `           produce requests ${d('sends')}, mean ${((d('sendSeconds') / Math.max(1, d('sends'))) * 1000).toFixed(1)} ms ` +
+    `each (acks=all), mean ${Math.round(d('records') / Math.max(1, d('batches')))} records per produce request`
+  );
+}
+
+/**
+ * Open-loop load at a steady rate: request i is sent at start + i/rate whatever happened to earlier
+ * ones, over keep-alive connections, and its latency is counted from that scheduled time (so a
+ * stall is not hidden, as it would be by a closed loop). Used for the half-rate phase because
+ * autocannon's rate limiter sends each connection's per-second quota back to back at the top of each
+ * second: at "half rate" it measures bursts at full speed followed by idle time.
+ */
+async function pacedLoad(
+  url: string,
+  body: string,
+  rate: number,
+  seconds: number,
+): Promise<AutocannonResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL(`${url}/v1/batch`);
+  const payload = Buffer.from(body);
+  const latencies: number[] = [];
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  let sent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const fire = (scheduledAt: number): void => {
+    const done = new Promise<void>((resolve) => {
+      const req = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': payload.length,
+            authorization: `Bearer ${KEY}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - scheduledAt);
+            if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) ok++;
+            else non2xx++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(payload);
+    });
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
+  };
+  while (sent < total) {
+    const now = performance.now();
+    while (sent < total && start + (sent * 1000) / rate <= now) {
+      fire(start + (sent * 1000) / rate);
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all([...inFlight]);
+  agent.destroy();
+  const duration = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0);
+  return {
+    requests: { average: ok / duration },
+    latency: {
+      p50: pct(0.5),
+      p90: pct(0.9),
+      p99: pct(0.99),
+      max: Math.round(latencies.at(-1) ?? 0),
+      average: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+    },
+    '2xx': ok,
+    non2xx,
+    errors,
+    timeouts: 0,
+    duration,
+  };
+}
+
+function line(label: string, r: AutocannonResult, rss: PhaseStats<AutocannonResult>): string {
+  const eventsPerS = r.requests.average * EVENTS_PER_REQUEST;
+  const events = r['2xx'] * EVENTS_PER_REQUEST;
+  return (
+    `${label.padEnd(10)} ${Math.round(eventsPerS).toLocaleString('en-US').padStart(8)} events/s ` +
+    `(${Math.round(r.requests.average)} req/s)  latency p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  ` +
+    `p99 ${r.latency.p99} ms  max ${r.latency.max} ms  non-2xx ${r.non2xx}  errors ${r.errors}  ` +
+    `RSS mean ${rss.meanMb.toFixed(0)} MB max ${rss.maxMb.toFixed(0)} MB\n` +
+    `           gateway CPU ${((rss.gatewayCpuS / r.duration) * 100).toFixed(0)}% of a core ` +
+    `(${((rss.gatewayCpuS / Math.max(1, events)) * 1e6).toFixed(1)} µs/event); machine busy ${(rss.machineBusyShare * 100).toFixed(0)}% (all processes)`
+  );
+}
+
+/** Kafka's own producer on the same broker: acks=all, same record size, as fast as it can. */
+function producerPerformance(topic: string, records: number, recordSize: number): string {
+  const res = spawnSync(
+    'java',
+    [
+      '-Xmx512m',
+      '-cp',
+      path.join(kafkaHome, 'libs', '*'),
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      topic,
+      '--num-records',
+      String(records),
+      '--record-size',
+      String(recordSize),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${BROKERS}`,
+      'acks=all',
+    ],
+    { encoding: 'utf8', timeout: 180_000 },
+  );
+  const lines = (res.stdout ?? '').trim().split('\n');
+  const summary = lines.at(-1) ?? '';
+  if (res.status !== 0 || !summary.includes('records/sec')) {
+    throw new Error(`ProducerPerformance failed: ${(res.stderr || res.stdout || '').slice(-500)}`);
+  }
+  return summary;
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
+  const projectsFile = path.join(dir, 'projects.json');
+  fs.writeFileSync(
+    projectsFile,
+    JSON.stringify({ projects: [{ id: 'bench', keys: [{ role: 'write', sha256: sha256Hex(KEY) }] }] }),
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const topics = topicNames(PREFIX);
+  const kafka = new Kafka({
+    clientId: 'gateway-bench',
+    brokers: BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+
+  const nodeArgs = ['--import', 'tsx', ...args['node-args'].split(' ').filter(Boolean)];
+  if (args['cpu-prof'])
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.local', 'profiles')}`);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    KAFKA_BROKERS: BROKERS,
+    SCHEMA_REGISTRY_URL: REGISTRY,
+    TOPIC_PREFIX: PREFIX,
+    TOPIC_PARTITIONS: args.partitions,
+    PROJECTS_FILE: projectsFile,
+    GATEWAY_PORT: String(port),
+    LOG_LEVEL: 'warn',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  };
+  if (args.producers) env['PRODUCER_COUNT'] = args.producers;
+  if (args.linger) env['LINGER_MS'] = args.linger;
+  const child = spawn(process.execPath, [...nodeArgs, 'services/gateway/src/main.ts'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const body = batchBody();
+  const recordBytes = encodedRecordBytes();
+  let perfTopic: string | undefined;
+  try {
+    await waitReady(url, child);
+    const pid = child.pid as number;
+    console.log(
+      `gateway pid ${pid} on ${url}, topic ${topics.ingest} (${args.partitions} partitions), producers ${env['PRODUCER_COUNT'] ?? 'default'}, ` +
+        `linger ${env['LINGER_MS'] ?? 'default'} ms; node ${nodeArgs.slice(2).join(' ') || '(no extra flags)'}; ${CONNECTIONS} connections; ${EVENTS_PER_REQUEST} events/request ` +
+        `(${body.length} bytes JSON); encoded record ≈ ${recordBytes} bytes; ${os.cpus().length} CPUs`,
+    );
+    await load(url, body, 3); // warm-up: JIT, connections, producer batches
+    const c0 = await produceCounters(url);
+    const max = await withRss(pid, () => load(url, body, DURATION_S));
+    const c1 = await produceCounters(url);
+    console.log(line('max rate', max.result, max));
+    console.log(produceLine(c0, c1));
+    const halfRate = Math.max(1, Math.round(max.result.requests.average / 2));
+    const half = await withRss(pid, () => pacedLoad(url, body, halfRate, DURATION_S));
+    const c2 = await produceCounters(url);
+    console.log(line(`half rate`, half.result, half));
+    console.log(
+      `           (open-loop, ${halfRate} requests/s evenly spaced; latency from each scheduled send time)`,
+    );
+    console.log(produceLine(c1, c2));
+    const burst = await withRss(pid, () => load(url, body, Math.min(10, DURATION_S), halfRate));
+    console.log(line(`half (ac)`, burst.result, burst));
+    console.log(
+      `           (autocannon overallRate ${halfRate}: each connection's quota sent back to back at the top of each second)`,
+    );
+
+    const offsets = await admin.fetchTopicOffsets(topics.ingest);
+    const onTopic = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    const acknowledged = (max.result['2xx'] + half.result['2xx']) * EVENTS_PER_REQUEST; // warm-up excluded below
+    console.log(
+      `records on the ingest topic: ${onTopic.toLocaleString('en-US')} (incl. warm-up); acknowledged in the measured phases: ${acknowledged.toLocaleString('en-US')}`,
+    );
+
+    const gatewayRate = max.result.requests.average * EVENTS_PER_REQUEST;
+    if (!args['skip-kafka-perf']) {
+      perfTopic = `${PREFIX}producer-perf`;
+      await admin.createTopics({
+        topics: [{ topic: perfTopic, numPartitions: Number(args.partitions), replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
+      const records = Math.max(500_000, Math.round(gatewayRate * 10));
+      const summary = producerPerformance(perfTopic, records, recordBytes);
+      console.log(`ProducerPerformance (acks=all, ${recordBytes} B records): ${summary}`);
+      const kafkaRate = Number(/([\d.]+) records\/sec/.exec(summary)?.[1] ?? Number.NaN);
+      console.log(
+        `gateway / ProducerPerformance = ${Math.round(gatewayRate).toLocaleString('en-US')} / ${Math.round(kafkaRate).toLocaleString('en-US')} = ${(gatewayRate / kafkaRate).toFixed(2)}`,
+      );
+    }
+    const target = gatewayRate >= 50_000 && half.result.latency.p99 < 50;
+    console.log(
+      `target (≥ 50,000 events/s, p99 < 50 ms at half rate): ${target ? 'met' : 'MISSED'} ` +
+        `(${Math.round(gatewayRate).toLocaleString('en-US')} events/s, p99 ${half.result.latency.p99} ms)`,
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(PREFIX));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+    await fetch(`${REGISTRY}/subjects/${encodeURIComponent(`${topics.ingest}-value`)}`, {
+      method: 'DELETE',
+    }).catch(() => undefined);
+    await admin.disconnect();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
