@@ -42,9 +42,10 @@ interface ResultsBody {
 }
 
 export async function runDemo(target: DemoTarget, scenario = demoScenario()): Promise<void> {
-  const experiment = scenario.projects[0]?.experiments[0];
-  if (!experiment) throw new Error('demo scenario has no experiment');
-  console.log(`[demo] sending ${scenario.requests.length} batches for experiment "${experiment.name}" ...`);
+  const experiments = scenario.projects[0]?.experiments ?? [];
+  console.log(
+    `[demo] sending ${scenario.requests.length} batches (experiments ${experiments.map((e) => e.name).join(', ')}) ...`,
+  );
   let accepted = 0;
   let rejected = 0;
   let dropped = 0;
@@ -63,24 +64,32 @@ export async function runDemo(target: DemoTarget, scenario = demoScenario()): Pr
   console.log(
     `[demo] gateway: ${accepted} accepted, ${rejected} rejected (named per event), ${dropped} bots dropped`,
   );
+  for (const experiment of experiments)
+    await showWhenConverged(target, scenario, experiment.name, experiment.control);
+}
 
+/** Polls the stats API until it agrees with the reference (units and conversions), then prints the table. */
+async function showWhenConverged(
+  target: DemoTarget,
+  scenario: Scenario,
+  experiment: string,
+  control: string,
+): Promise<void> {
   const metric = 'purchase';
   const expected = referenceResults(
     expectedAccepted(scenario),
     scenario.settings,
     'demo',
-    experiment.name,
+    experiment,
     metric,
-    {
-      control: experiment.control,
-    },
+    { control },
   );
   if (!expected.ok) throw new Error(`[demo] reference failed: ${expected.error.message}`);
   const expectedUnits = expected.value.variations
     .map((v) => `${v.variation}:${v.units}:${v.conversions}`)
     .join(',');
 
-  const url = `${target.statsUrl}/v1/experiments/${encodeURIComponent(experiment.name)}/results?metric=${metric}&control=${experiment.control}`;
+  const url = `${target.statsUrl}/v1/experiments/${encodeURIComponent(experiment)}/results?metric=${metric}&control=${control}`;
   const started = Date.now();
   let last: ResultsBody | undefined;
   while (Date.now() - started < 120_000) {
@@ -90,13 +99,15 @@ export async function runDemo(target: DemoTarget, scenario = demoScenario()): Pr
       .map((v) => `${String(v['variation'])}:${String(v['units'])}:${String(v['conversions'])}`)
       .join(',');
     if (res.ok && got === expectedUnits) {
-      console.log(`[demo] converged to the reference in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      console.log(
+        `\n[demo] ${experiment} / ${metric}: converged to the reference in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       printTable(last);
       return;
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  console.log('[demo] results did not reach the reference within 120 s; last answer:');
+  console.log(`[demo] ${experiment}: results did not reach the reference within 120 s; last answer:`);
   console.log(JSON.stringify(last, null, 2));
   console.log(`[demo] expected units:conversions per variation: ${expectedUnits}`);
 }
@@ -104,6 +115,7 @@ export async function runDemo(target: DemoTarget, scenario = demoScenario()): Pr
 function printTable(body: ResultsBody): void {
   const fmt = (v: unknown, digits = 4): string =>
     v === null || v === undefined ? '—' : typeof v === 'number' ? v.toFixed(digits) : String(v);
+  const fmtP = (v: unknown): string => (typeof v === 'number' && v < 1e-4 ? v.toExponential(2) : fmt(v));
   const rows = (body.variations ?? []).map((v) => ({
     variation: String(v['variation']),
     units: fmt(v['units'], 0),
@@ -111,13 +123,13 @@ function printTable(body: ResultsBody): void {
     rate: fmt(v['conversion_rate']),
     lift: fmt(v['lift']),
     'lift 95% CI': Array.isArray(v['lift_ci']) ? `[${fmt(v['lift_ci'][0])}, ${fmt(v['lift_ci'][1])}]` : '—',
-    'p (z)': fmt(v['p_value']),
-    'p (Holm)': fmt(v['adjusted_p_value']),
+    'p (z)': fmtP(v['p_value']),
+    'p (Holm)': fmtP(v['adjusted_p_value']),
     'value/unit': fmt(v['value_per_unit'], 2),
-    'p (Welch)': fmt(v['value_p_value']),
+    'p (Welch)': fmtP(v['value_p_value']),
   }));
   console.table(rows);
   console.log(
-    `multiple-exposure units (excluded): ${body.multiple_exposure_units ?? '—'}; SRM p-value: ${fmt(body.srm?.p_value)}`,
+    `multiple-exposure units (excluded): ${body.multiple_exposure_units ?? '—'}; SRM p-value: ${fmtP(body.srm?.p_value)}`,
   );
 }
