@@ -486,3 +486,32 @@ describe('schema evolution', () => {
     expect(asV1).not.toHaveProperty('segment');
   });
 });
+
+describe('producers on the main thread (PRODUCER_THREADS=false)', () => {
+  it('writes and acknowledges like the threaded producers', async () => {
+    const inThread = await startTestGateway({
+      brokers,
+      registryUrl,
+      env: { PRODUCER_THREADS: 'false', PRODUCER_COUNT: '1' },
+    });
+    try {
+      const id = run();
+      const res = await post(inThread.url, '/v1/batch', {
+        batch: [
+          { type: 'track', event: 'signup', user_id: `${id}-u1` },
+          { type: 'alias', anonymous_id: `${id}-a1`, user_id: `${id}-u1` },
+        ],
+      });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      expect(res.json['accepted']).toBe(2);
+      const messages = await readTopic(brokers, inThread.gateway.topics.ingest, {
+        count: 2,
+        match: keyStartsWith(`acme/${id}`),
+      });
+      expect(messages.map((m) => m.key?.toString()).sort()).toEqual([`acme/${id}-a1`, `acme/${id}-u1`]);
+    } finally {
+      await inThread.close();
+      await cleanUp(brokers, registryUrl, inThread.prefix);
+    }
+  });
+});
