@@ -16,7 +16,7 @@ export interface EvictionSweepOptions {
  * large store never stalls one batch. A sweep starts at most every `intervalMs`; a store that gets
  * no batch is swept when its next batch comes (nothing reads it meanwhile).
  */
-export class EvictionSweep<V> {
+export class EvictionSweep<V extends object> {
   private cursor: Iterator<string> | null = null;
   private lastStartMs = Number.NEGATIVE_INFINITY;
 

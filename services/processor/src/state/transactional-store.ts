@@ -21,20 +21,21 @@ export interface StoreChange {
  * A task's key-value store: the committed state plus a copy-on-write overlay for the batch being
  * processed. Reads see the overlay first; `changes()` is what the batch's transaction writes to
  * the changelog (each key once, however many records touched it); after the transaction commits,
- * `commit(changes)` folds them into the committed state, and after an abort `rollback()` drops
- * them, so the store is exactly what the changelog holds up to the last committed transaction.
+ * `commit()` folds the overlay into the committed state, and after an abort `rollback()` drops
+ * it, so the store is exactly what the changelog holds up to the last committed transaction.
  *
- * Committed values are kept as their changelog JSON (a compact string, ~1/3 of the decoded
- * object's heap) and decoded on first use in a batch: restoring copies strings without parsing,
- * and a key is decoded at most once per batch. Decoding a value this build cannot read throws
- * STATE_CORRUPT: the task must stop, never guess.
+ * Committed values restored from the changelog are kept as their JSON (a compact string, about a
+ * third of the decoded object's heap) and decoded on first read, after which the decoded value is
+ * kept: cold keys stay compact and restoring copies strings without parsing, while hot keys are
+ * parsed once, not once per batch. Values are never mutated (the domain functions return new
+ * objects), so the committed object survives a rolled-back batch that read it. Decoding a value
+ * this build cannot read throws STATE_CORRUPT: the task must stop, never guess.
  */
-export class TransactionalStore<V> {
-  private readonly committed = new Map<string, string>();
+export class TransactionalStore<V extends object> {
+  /** Committed values: changelog JSON until first read, then the decoded value. */
+  private readonly committed = new Map<string, string | V>();
   /** Values written in the current batch; null = deleted. */
   private readonly overlay = new Map<string, V | null>();
-  /** Values decoded from `committed` in the current batch (not dirty). */
-  private readonly decoded = new Map<string, V>();
 
   constructor(private readonly codec: StoreCodec<V>) {}
 
@@ -42,15 +43,13 @@ export class TransactionalStore<V> {
   get(key: string): V | undefined {
     const written = this.overlay.get(key);
     if (written !== undefined) return written ?? undefined;
-    const cached = this.decoded.get(key);
-    if (cached !== undefined) return cached;
-    const json = this.committed.get(key);
-    if (json === undefined) return undefined;
-    const result = this.codec.decode(json);
+    const stored = this.committed.get(key);
+    if (typeof stored !== 'string') return stored;
+    const result = this.codec.decode(stored);
     if (!result.ok) {
       throw new LiftstreamError('STATE_CORRUPT', `store ${this.codec.name}, key ${key}: ${result.error}`);
     }
-    this.decoded.set(key, result.value);
+    this.committed.set(key, result.value);
     return result.value;
   }
 
@@ -80,20 +79,18 @@ export class TransactionalStore<V> {
     return out;
   }
 
-  /** The batch's transaction committed: `changes` (from `changes()`) become the committed state. */
-  commit(changes: readonly StoreChange[]): void {
-    for (const { key, value } of changes) {
+  /** The batch's transaction committed: what it wrote becomes the committed state. */
+  commit(): void {
+    for (const [key, value] of this.overlay) {
       if (value === null) this.committed.delete(key);
       else this.committed.set(key, value);
     }
     this.overlay.clear();
-    this.decoded.clear();
   }
 
   /** The batch's transaction aborted: forget everything it wrote. */
   rollback(): void {
     this.overlay.clear();
-    this.decoded.clear();
   }
 
   /** Applies one changelog record while restoring (null value: tombstone). */

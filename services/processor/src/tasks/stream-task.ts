@@ -8,7 +8,7 @@ import type { BatchOutput } from './batch-output.ts';
 import { committedOffset, highWatermark } from './offsets.ts';
 
 /** What a task's stage does with a chunk of its input, against its store. */
-export interface TaskStage<V> {
+export interface TaskStage<V extends object> {
   name: StageName;
   codec: StoreCodec<V>;
   evict: EvictFn<V>;
@@ -45,7 +45,7 @@ export type ChunkOutcome = 'committed' | 'retry' | 'rebuild';
  * in one transaction (outputs + changelog + input offset); its state changes live in the store's
  * overlay until the commit returns, and are dropped if it aborts.
  */
-export class StreamTask<V> {
+export class StreamTask<V extends object> {
   readonly store: TransactionalStore<V>;
   readonly sweep: EvictionSweep<V>;
   /** Next input offset to process (the committed offset); -1 before the first preparation. */
@@ -140,7 +140,7 @@ export class StreamTask<V> {
         records.length,
         output,
         evicted,
-        changelogEndFrom(metadata, this as StreamTask<unknown>, changes.length),
+        changelogEndFrom(metadata, this.changelogTopic, this.partition, this.changelogEnd, changes.length),
       );
       this.ctx.metrics.transactions.inc({ stage, result: 'commit' });
       this.ctx.metrics.transactionSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -183,7 +183,7 @@ export class StreamTask<V> {
     evicted: number,
     changelogEnd: number | null,
   ): void {
-    this.store.commit(changes);
+    this.store.commit();
     this.nextOffset = next;
     this.changelogEnd = changelogEnd;
     const { metrics } = this.ctx;
@@ -248,13 +248,17 @@ export class StreamTask<V> {
  */
 function changelogEndFrom(
   metadata: readonly RecordMetadata[],
-  task: StreamTask<unknown>,
+  topic: string,
+  partition: number,
+  previousEnd: number | null,
   count: number,
 ): number | null {
-  if (count === 0) return task.changelogEnd;
-  const written = metadata.find((m) => m.topicName === task.changelogTopic && m.partition === task.partition);
-  if (written?.baseOffset === undefined) return null;
-  return Number(written.baseOffset) + count - 1 + 2;
+  if (count === 0) return previousEnd;
+  const written = metadata.filter((m) => m.topicName === topic && m.partition === partition);
+  // Split over several requests: the last one's record count is not known here; "unknown" only
+  // means the next rebalance restores this task instead of keeping it.
+  if (written.length !== 1 || written[0]!.baseOffset === undefined) return null;
+  return Number(written[0]!.baseOffset) + count - 1 + 2;
 }
 
 function topicKind(topic: string): string {

@@ -32,7 +32,19 @@ export interface TransactionOffsets {
 export interface TaskProducerOptions {
   /** Broker aborts a transaction left open longer than this (a crashed owner that is never replaced), ms. */
   transactionTimeoutMs: number;
+  /**
+   * Most bytes (keys + values + per-record overhead) in one produce request. kafkajs has no
+   * max.request.size: it sends each partition's records of a sendBatch as one record batch, and a
+   * batch over the broker's message.max.bytes (1 MiB by default) is refused, which would fail the
+   * transaction on every retry. Larger transactions are sent in several requests.
+   */
+  maxRequestBytes?: number;
 }
+
+/** Default request bound: under the broker's default message.max.bytes (1 MiB). */
+export const DEFAULT_MAX_REQUEST_BYTES = 900_000;
+/** Bytes a record adds beyond its key and value (record header, varints, attributes). */
+const RECORD_OVERHEAD_BYTES = 24;
 
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 const SEND_OFFSETS_ATTEMPTS = 10;
@@ -54,6 +66,7 @@ export class TaskProducer {
   private constructor(
     readonly transactionalId: string,
     private readonly producer: Producer,
+    private readonly maxRequestBytes: number,
   ) {}
 
   /**
@@ -87,7 +100,7 @@ export class TaskProducer {
       await producer.disconnect().catch(() => undefined);
       throw error;
     }
-    return new TaskProducer(transactionalId, producer);
+    return new TaskProducer(transactionalId, producer, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
   }
 
   /** True after a failure: replace this producer before the next transaction. */
@@ -112,7 +125,9 @@ export class TaskProducer {
     }
     let metadata: RecordMetadata[] = [];
     try {
-      if (topicMessages.length > 0) metadata = await txn.sendBatch({ topicMessages, acks: -1 });
+      for (const request of splitRequests(topicMessages, this.maxRequestBytes)) {
+        metadata = metadata.concat(await txn.sendBatch({ topicMessages: request, acks: -1 }));
+      }
       await sendOffsetsWithRetry(txn, offsets);
     } catch (error) {
       this.failed = true;
@@ -135,6 +150,50 @@ export class TaskProducer {
 }
 
 type Transaction = Awaited<ReturnType<Producer['transaction']>>;
+
+/**
+ * Splits records into produce requests of at most `maxBytes` (a single larger record goes alone
+ * and is refused by the broker: a state or row that big is a data problem to surface, not to
+ * split). Order within each topic is kept, and requests are sent one after another, so records
+ * of a partition keep their order.
+ */
+export function splitRequests(topicMessages: readonly TopicMessages[], maxBytes: number): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current = new Map<string, TopicMessages['messages']>();
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    for (const message of messages) {
+      const size = byteLength(message.key) + byteLength(message.value) + RECORD_OVERHEAD_BYTES;
+      if (bytes + size > maxBytes && bytes > 0) {
+        requests.push(toTopicMessages(current));
+        current = new Map();
+        bytes = 0;
+      }
+      let list = current.get(topic);
+      if (list === undefined) current.set(topic, (list = []));
+      list.push(message);
+      bytes += size;
+    }
+  }
+  if (bytes > 0) requests.push(toTopicMessages(current));
+  return requests;
+}
+
+function toTopicMessages(byTopic: Map<string, TopicMessages['messages']>): TopicMessages[] {
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function byteLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  // UTF-8 length bound without encoding: 3 bytes per UTF-16 unit at most. Values here are mostly
+  // ASCII JSON and Buffers; the bound only makes requests smaller, never too large.
+  return typeof value === 'string' ? value.length * (isAscii(value) ? 1 : 3) : value.length;
+}
+
+function isAscii(text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- the ASCII range is the point
+  return /^[\x00-\x7f]*$/.test(text);
+}
 
 /**
  * AddOffsetsToTxn is not retried by kafkajs (tulios/kafkajs#430): right after the previous

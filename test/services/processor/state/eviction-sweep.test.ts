@@ -28,10 +28,10 @@ describe('EvictionSweep', () => {
     });
     expect(sweep.step(5000), 'two keys, one old track each').toBe(2);
     expect(store.changes().length, 'the trimmed units are in the batch').toBe(2);
-    store.commit(store.changes());
+    store.commit();
     expect(sweep.step(5000)).toBe(2);
     expect(sweep.step(5000), 'last key').toBe(1);
-    store.commit(store.changes());
+    store.commit();
     expect(sweep.step(5000), 'no new sweep before the interval').toBe(0);
     const left = store.get('p/u4');
     expect(

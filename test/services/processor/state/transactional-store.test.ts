@@ -29,7 +29,7 @@ describe('TransactionalStore', () => {
     expect(changes, 'one record per key, the last value').toEqual([
       { key: 'p/a', value: identityStoreCodec.encode(aliased) },
     ]);
-    s.commit(changes);
+    s.commit();
     expect(s.get('p/a')).toEqual(aliased);
     expect(s.size).toBe(1);
     expect(s.dirty, 'overlay emptied by commit').toBe(false);
@@ -38,7 +38,7 @@ describe('TransactionalStore', () => {
   it('rollback restores exactly the last committed state', () => {
     const s = store();
     s.set('p/a', seen);
-    s.commit(s.changes());
+    s.commit();
     s.set('p/a', aliased);
     s.set('p/b', aliased);
     s.rollback();
@@ -49,12 +49,12 @@ describe('TransactionalStore', () => {
   it('an empty value deletes the key and writes a tombstone only if the key was committed', () => {
     const s = store();
     s.set('p/a', seen);
-    s.commit(s.changes());
+    s.commit();
     s.set('p/a', emptyIdentityState());
     s.set('p/new', emptyIdentityState());
     expect(s.get('p/a'), 'deleted in the overlay').toBeUndefined();
     expect(s.changes(), 'tombstone for the committed key only').toEqual([{ key: 'p/a', value: null }]);
-    s.commit(s.changes());
+    s.commit();
     expect(s.size).toBe(0);
   });
 

@@ -1,0 +1,473 @@
+/**
+ * Stream processor benchmark (not a test): throughput from a cold start through identity +
+ * attribution + the public output topics, compared with the same broker's raw consume rate, then
+ * state restore time and memory per million units.
+ *
+ *   npx tsx bench/processor-bench.ts [--events 300000] [--units 100000] [--restore-units 1000000]
+ *                                    [--partitions 8] [--skip-kafka-perf] [--keep-topics] [--cpu-prof]
+ *
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7).
+ *
+ * Phases, each under a fresh topic prefix (deleted at the end):
+ * 1. pre-load --events ingest records (Avro, real schema): exposures and tracks over --units units,
+ *    5% of anonymous units aliased to a user, retried duplicates;
+ * 2. raw consume rate of that topic: Kafka's ConsumerPerformance, and a bare kafkajs consumer;
+ * 3. the processor as a child process (its own core, as in production) from a cold start, until
+ *    every ingest record and every repartition message is committed (read from its /metrics);
+ * 4. a graceful restart: time until ready (state restored from the changelogs);
+ * 5. --restore-units synthetic unit states written straight to a units changelog, then a cold
+ *    start: restore time and RSS per million units (RSS at ready minus an empty instance's).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { kafkaHome, repoRoot } from '../infra/local/paths.ts';
+import { ensureTopics, topicNames, topicSpecs } from '../shared/kafka/topics.ts';
+import { readAvsc } from '../shared/registry/avro-schemas.ts';
+import { AvroSchemaRegistry } from '../shared/registry/schema-registry.ts';
+import { serializeUnitState } from '../services/processor/src/domain/attribution/unit-state-codec.ts';
+import type { UnitState } from '../services/processor/src/domain/attribution/unit-state.ts';
+import { identityKeyOf, type IngestEvent } from '../services/processor/src/domain/ingest-event.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '300000' },
+    units: { type: 'string', default: '100000' },
+    'restore-units': { type: 'string', default: '1000000' },
+    partitions: { type: 'string', default: '8' },
+    'skip-kafka-perf': { type: 'boolean', default: false },
+    'keep-topics': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+const EVENTS = Number(args.events);
+const UNITS = Number(args.units);
+const RESTORE_UNITS = Number(args['restore-units']);
+const PARTITIONS = Number(args.partitions);
+const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+const registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const kafka = new Kafka({
+  clientId: 'processor-bench',
+  brokers: brokers.split(','),
+  logLevel: logLevel.NOTHING,
+});
+const registry = new AvroSchemaRegistry(registryUrl);
+const admin = kafka.admin();
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-processor-bench-'));
+const prefixes: string[] = [];
+const children: ChildProcess[] = [];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function kafkaConfig(prefix: string) {
+  return { brokers: brokers.split(','), topicPrefix: prefix, partitions: PARTITIONS, replicationFactor: 1 };
+}
+
+async function createTopics(): Promise<string> {
+  const prefix = `bench-${randomUUID()}.`;
+  prefixes.push(prefix);
+  await ensureTopics(admin, topicSpecs(kafkaConfig(prefix), 86_400_000));
+  return prefix;
+}
+
+function writeProjects(): string {
+  const file = path.join(workDir, 'projects.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ projects: [{ id: 'shop', keys: [{ role: 'write', sha256: '0'.repeat(63) + '1' }] }] }),
+  );
+  return file;
+}
+
+/** A realistic mix: per unit 1–2 exposures, tracks before and after, some aliases and retries. */
+function* ingestEvents(total: number, units: number): Generator<IngestEvent> {
+  // mulberry32: a float LCG would lose precision past 2^53 and cycle over a handful of units.
+  let seed = 12345;
+  const rand = (): number => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let x = seed;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const now = Date.now() - 3_600_000;
+  let n = 0;
+  const base = (u: number, ts: number, anonymous: boolean): Omit<IngestEvent, 'body'> => ({
+    event_id: `e-${n}`,
+    project: 'shop',
+    received_at: ts,
+    timestamp: ts,
+    message_id: `m-${n++}`,
+    user_id: anonymous ? null : `user-${u}`,
+    anonymous_id: anonymous ? `anon-${u}` : null,
+  });
+  while (n < total) {
+    const u = Math.floor(rand() * units);
+    const anonymous = u % 3 === 0;
+    const ts = now + Math.floor(rand() * 3_000_000);
+    const r = rand();
+    if (r < 0.3) {
+      yield {
+        ...base(u, ts, anonymous),
+        body: {
+          kind: 'exposure',
+          experiment: `exp-${u % 4}`,
+          variation: u % 2 === 0 ? 'control' : 'treatment',
+          decision_id: null,
+        },
+      };
+    } else if (r < 0.97) {
+      yield {
+        ...base(u, ts, anonymous),
+        body: {
+          kind: 'track',
+          event: rand() < 0.5 ? 'purchase' : 'page_view',
+          value: Math.round(rand() * 10_000) / 100,
+          decision_id: null,
+          sample: 1,
+        },
+      };
+    } else if (anonymous) {
+      yield { ...base(u, ts, true), user_id: `user-${u}-known`, body: { kind: 'alias' } };
+    } else {
+      // A retry: same message_id as the previous event of this id space, new event_id.
+      const retry = {
+        ...base(u, ts, false),
+        message_id: `m-${n - 2}`,
+        body: { kind: 'track' as const, event: 'purchase', value: 1, decision_id: null, sample: 1 },
+      };
+      yield retry;
+    }
+  }
+}
+
+function avroValue(e: IngestEvent): Record<string, unknown> {
+  const b = e.body;
+  const body =
+    b.kind === 'exposure'
+      ? {
+          'io.liftstream.ingest.Exposure': {
+            experiment: b.experiment,
+            variation: b.variation,
+            decision_id: b.decision_id,
+          },
+        }
+      : b.kind === 'track'
+        ? {
+            'io.liftstream.ingest.Track': {
+              event: b.event,
+              value: b.value,
+              properties: {},
+              decision_id: b.decision_id,
+              sample: b.sample,
+            },
+          }
+        : { 'io.liftstream.ingest.Alias': {} };
+  return { ...e, body, context: {} };
+}
+
+async function produceAll(
+  producer: Producer,
+  topic: string,
+  records: Iterable<{ key: string; value: Buffer | string }>,
+): Promise<number> {
+  let batch: Array<{ key: string; value: Buffer | string }> = [];
+  let count = 0;
+  const inFlight: Promise<unknown>[] = [];
+  for (const r of records) {
+    batch.push(r);
+    if (batch.length === 10_000) {
+      inFlight.push(producer.sendBatch({ topicMessages: [{ topic, messages: batch }], acks: -1 }));
+      count += batch.length;
+      batch = [];
+      if (inFlight.length >= 4) await Promise.all(inFlight.splice(0));
+    }
+  }
+  if (batch.length > 0)
+    inFlight.push(producer.sendBatch({ topicMessages: [{ topic, messages: batch }], acks: -1 }));
+  count += batch.length;
+  await Promise.all(inFlight);
+  return count;
+}
+
+function consumerPerformance(topic: string, messages: number): string {
+  if (args['skip-kafka-perf']) return 'skipped';
+  const res = spawnSync(
+    'java',
+    [
+      '-Xmx512m',
+      '-cp',
+      path.join(kafkaHome, 'libs', '*'),
+      'org.apache.kafka.tools.ConsumerPerformance',
+      '--bootstrap-server',
+      brokers,
+      '--topic',
+      topic,
+      '--messages',
+      String(messages),
+      '--timeout',
+      '60000',
+    ],
+    { encoding: 'utf8', timeout: 180_000 },
+  );
+  // Output: a header line and a CSV line: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ...
+  const line = res.stdout.trim().split('\n').pop() ?? '';
+  const cols = line.split(',').map((c) => c.trim());
+  return cols.length >= 6
+    ? `${Number(cols[5]).toFixed(0)} msg/s (${cols[3]} MB/s)`
+    : `failed: ${(res.stderr || res.stdout).slice(-300)}`;
+}
+
+async function kafkajsConsumeRate(topic: string, messages: number): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId: `bench-raw-${randomUUID()}`,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= messages) resolve();
+      },
+    });
+  });
+  const rate = seen / ((Date.now() - started) / 1000);
+  await consumer.disconnect();
+  await admin.deleteGroups([consumer && `bench-raw`]).catch(() => undefined);
+  return rate;
+}
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+  spawnedAt: number;
+}
+
+function startProcessor(prefix: string, projectsFile: string, name: string): Child {
+  const port = 30_000 + Math.floor(Math.random() * 10_000);
+  const log = fs.openSync(path.join(workDir, `${name}.log`), 'a');
+  const prof = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(workDir, `prof-${name}`)}`] : [];
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', 'services/processor/src/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers,
+      SCHEMA_REGISTRY_URL: registryUrl,
+      TOPIC_PREFIX: prefix,
+      TOPIC_PARTITIONS: String(PARTITIONS),
+      PROCESSOR_APP_ID: `bench-app-${prefix}`,
+      PROJECTS_FILE: projectsFile,
+      PROCESSOR_PORT: String(port),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  children.push(proc);
+  return { proc, port, spawnedAt: Date.now() };
+}
+
+async function metrics(child: Child): Promise<Map<string, number>> {
+  const text = await fetch(`http://127.0.0.1:${child.port}/metrics`, { signal: AbortSignal.timeout(3_000) })
+    .then((r) => r.text())
+    .catch(() => '');
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+async function waitReady(child: Child, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.proc.exitCode !== null)
+      throw new Error(`processor exited with ${child.proc.exitCode}; see ${workDir}`);
+    const ok = await fetch(`http://127.0.0.1:${child.port}/readyz`, { signal: AbortSignal.timeout(1_000) })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return Date.now();
+    await sleep(100);
+  }
+  throw new Error(`processor not ready after ${timeoutMs} ms; see ${workDir}`);
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function stopChild(child: Child): Promise<void> {
+  if (child.proc.exitCode !== null) return;
+  const gone = new Promise((r) => child.proc.once('exit', r));
+  child.proc.kill('SIGTERM');
+  const timer = setTimeout(() => child.proc.kill('SIGKILL'), 30_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+const m = (map: Map<string, number>, key: string): number => map.get(key) ?? 0;
+
+async function main(): Promise<void> {
+  await admin.connect();
+  const projectsFile = writeProjects();
+  console.log(
+    `processor bench: ${EVENTS} events over ${UNITS} units, ${PARTITIONS} partitions, broker ${brokers}, ${os.cpus().length} cores`,
+  );
+
+  // 1. Pre-load.
+  const prefix = await createTopics();
+  const topics = topicNames(prefix);
+  const ingestSchema = await registry.register(`${topics.ingest}-value`, readAvsc('ingest-event'));
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  let t = Date.now();
+  function* ingestRecords() {
+    for (const e of ingestEvents(EVENTS, UNITS))
+      yield { key: identityKeyOf(e)!, value: ingestSchema.encode(avroValue(e)) };
+  }
+  const loaded = await produceAll(producer, topics.ingest, ingestRecords());
+  console.log(`pre-loaded ${loaded} ingest records in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  // 2. Raw consume rates.
+  const perf = consumerPerformance(topics.ingest, loaded);
+  const kafkajsRate = await kafkajsConsumeRate(topics.ingest, loaded);
+  console.log(
+    `raw consume: ConsumerPerformance ${perf}; bare kafkajs consumer ${kafkajsRate.toFixed(0)} msg/s`,
+  );
+
+  // 3. Processing from a cold start.
+  const child = startProcessor(prefix, projectsFile, 'process');
+  const readyAt = await waitReady(child, 120_000);
+  const emptyRss = rssMb(child.proc.pid!);
+  let peakRss = emptyRss;
+  let done = false;
+  let last = new Map<string, number>();
+  while (!done) {
+    await sleep(250);
+    last = await metrics(child);
+    peakRss = Math.max(peakRss, rssMb(child.proc.pid!));
+    const identityIn = m(last, 'liftstream_processor_records_in_total{stage="identity"}');
+    const unitsIn = m(last, 'liftstream_processor_records_in_total{stage="units"}');
+    const unitsOut =
+      m(last, 'liftstream_processor_records_out_total{stage="identity",topic="units"}') +
+      m(last, 'liftstream_processor_records_out_total{stage="units",topic="units"}');
+    done = identityIn >= loaded && unitsIn >= unitsOut;
+    if (Date.now() - readyAt > 600_000) throw new Error('processing did not finish within 10 minutes');
+  }
+  const doneAt = Date.now();
+  const seconds = (doneAt - readyAt) / 1000;
+  const rate = loaded / seconds;
+  const exposures = m(last, 'liftstream_processor_records_out_total{stage="units",topic="exposures"}');
+  const attributed = m(last, 'liftstream_processor_records_out_total{stage="units",topic="attributed"}');
+  console.log(
+    `processed ${loaded} events in ${seconds.toFixed(1)} s after ready (start-up ${((readyAt - child.spawnedAt) / 1000).toFixed(1)} s): ` +
+      `${rate.toFixed(0)} events/s = ${((100 * rate) / kafkajsRate).toFixed(0)}% of the bare kafkajs consumer`,
+  );
+  console.log(
+    `  outputs: ${exposures} exposure rows, ${attributed} attributed rows, ` +
+      `${m(last, 'liftstream_processor_corrections_total{kind="exposure"}') + m(last, 'liftstream_processor_corrections_total{kind="attributed"}')} corrections, ` +
+      `${m(last, 'liftstream_processor_duplicates_dropped_total')} duplicates dropped; ` +
+      `transactions ${m(last, 'liftstream_processor_transactions_total{stage="identity",result="commit"}') + m(last, 'liftstream_processor_transactions_total{stage="units",result="commit"}')} committed; ` +
+      `state ${m(last, 'liftstream_processor_state_keys{store="units"}')} units, ${m(last, 'liftstream_processor_state_keys{store="identity"}')} identities; peak RSS ${peakRss.toFixed(0)} MB`,
+  );
+
+  // 4. Graceful restart: restore of the state just built.
+  await stopChild(child);
+  const again = startProcessor(prefix, projectsFile, 'restart');
+  const againReady = await waitReady(again, 300_000);
+  const restored = await metrics(again);
+  console.log(
+    `restart: ready in ${((againReady - again.spawnedAt) / 1000).toFixed(1)} s, restored ` +
+      `${m(restored, 'liftstream_processor_restored_records_total')} changelog records ` +
+      `(${m(restored, 'liftstream_processor_state_keys{store="units"}')} units, ${m(restored, 'liftstream_processor_state_keys{store="identity"}')} identities)`,
+  );
+  await stopChild(again);
+
+  // 5. Large restore.
+  if (RESTORE_UNITS > 0) {
+    const big = await createTopics();
+    const bigTopics = topicNames(big);
+    const now = Date.now() - 3_600_000;
+    function* unitStates() {
+      for (let u = 0; u < RESTORE_UNITS; u++) {
+        const state: UnitState = {
+          kind: 'live',
+          mode: 'cumulative',
+          content: {
+            exposures: [
+              {
+                experiment: `exp-${u % 4}`,
+                first_exposure_at: now + u,
+                variation: u % 2 ? 'treatment' : 'control',
+                multiple_exposure: false,
+                decision_ids: [],
+              },
+            ],
+            tracks: [0, 1].map((i) => ({
+              kind: 'track' as const,
+              event_id: `${randomUUID()}`,
+              timestamp: now + u + 1000 * (i + 1),
+              event: 'purchase',
+              value: 12.5,
+              weight: 1,
+              decision_id: null,
+            })),
+          },
+        };
+        yield { key: `shop/user-${u}`, value: serializeUnitState(state) };
+      }
+    }
+    t = Date.now();
+    const written = await produceAll(producer, bigTopics.unitsChangelog, unitStates());
+    const bytes = serializeUnitState({
+      kind: 'live',
+      mode: 'cumulative',
+      content: { exposures: [], tracks: [] },
+    }).length;
+    console.log(
+      `wrote ${written} unit states to the units changelog in ${((Date.now() - t) / 1000).toFixed(1)} s (empty state ${bytes} B; these ~330 B each)`,
+    );
+    const cold = startProcessor(big, projectsFile, 'restore');
+    const coldReady = await waitReady(cold, 600_000);
+    const after = await metrics(cold);
+    const restoreSeconds = m(after, 'liftstream_processor_restore_seconds_sum');
+    const rss = rssMb(cold.proc.pid!);
+    const units = m(after, 'liftstream_processor_state_keys{store="units"}');
+    console.log(
+      `restore of ${units} units: ${restoreSeconds.toFixed(1)} s in the restore (ready ${((coldReady - cold.spawnedAt) / 1000).toFixed(1)} s after spawn); ` +
+        `RSS ${rss.toFixed(0)} MB vs ${emptyRss.toFixed(0)} MB empty: ${((rss - emptyRss) / (units / 1e6)).toFixed(0)} MB per million units`,
+    );
+    await stopChild(cold);
+  }
+  await producer.disconnect();
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    // A failed run must not leave processors behind (they would spin on deleted topics).
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    if (!args['keep-topics']) {
+      const all = await admin.listTopics().catch(() => [] as string[]);
+      const mine = all.filter((t) => prefixes.some((p) => t.startsWith(p)));
+      if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+    }
+    await admin.disconnect().catch(() => undefined);
+    console.log(`logs: ${workDir}`);
+  });
