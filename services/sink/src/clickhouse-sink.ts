@@ -96,7 +96,11 @@ export interface PartitionStatus {
   storedOffset: number | null;
   /** Partition end as of the last fetch, null before the first one. */
   highWatermark: number | null;
-  /** Records in Kafka not in ClickHouse yet (approximate: transaction markers occupy offsets too). */
+  /**
+   * Offsets between the last record handled and the partition end: 0 when every committed record is in
+   * ClickHouse. Until the first batch after an assignment it counts from the stored offset, so a trailing
+   * transaction marker may show as 1.
+   */
   lag: number | null;
 }
 
@@ -113,6 +117,8 @@ export interface SinkStatus {
   state: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
   /** Joined the group and knows where each assigned partition stands in ClickHouse. */
   ready: boolean;
+  /** Assignments received so far (1 after the first join; each rebalance adds one). */
+  assignments: number;
   groupId: string;
   topics: Record<SinkTable, string>;
   partitions: PartitionStatus[];
@@ -156,6 +162,8 @@ class ClickHouseSink {
   private readonly topics: Record<SinkTable, string>;
   private readonly watermarks = new OffsetWatermarks();
   private readonly highWatermarks = new Map<string, number>();
+  /** Offset of the last record (data or transaction marker) fully handled, per `topic:partition`. */
+  private readonly consumed = new Map<string, number>();
   private state: SinkStatus['state'] = 'starting';
   private stopping = false;
   private consumer: Consumer | null = null;
@@ -208,18 +216,20 @@ class ClickHouseSink {
         const topic = this.topics[table];
         const stored = this.watermarks.get(table, partition);
         const high = this.highWatermarks.get(`${topic}:${partition}`);
+        const consumed = this.consumed.get(`${topic}:${partition}`);
         partitions.push({
           topic,
           partition,
           storedOffset: stored ?? null,
           highWatermark: high ?? null,
-          lag: stored === undefined || high === undefined ? null : Math.max(0, high - stored - 1),
+          lag: consumed === undefined || high === undefined ? null : lagOf(high, consumed),
         });
       }
     }
     return {
       state: this.state,
       ready: this.state === 'running' && this.assignment.epoch > 0 && this.assignment.prepared,
+      assignments: this.assignment.epoch,
       groupId: this.config.groupId,
       topics: { ...this.topics },
       partitions,
@@ -281,6 +291,13 @@ class ClickHouseSink {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
     consumer.on(consumer.events.REBALANCING, () => {
       this.assignment.prepared = false;
+    });
+    // Batches holding only transaction markers or aborted records never reach eachBatch: kafkajs resolves them.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0) return;
+      const key = `${payload.topic}:${payload.partition}`;
+      this.highWatermarks.set(key, Number(payload.highWatermark));
+      this.consumed.set(key, Math.max(this.consumed.get(key) ?? -1, Number(payload.lastOffset)));
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.noteError(payload.error);
@@ -358,11 +375,13 @@ class ClickHouseSink {
             const bound = bounds.find((b) => b.partition === partition);
             const low = Number(bound?.low ?? 0);
             const high = Number(bound?.high ?? 0);
+            const key = `${this.topics[table]}:${partition}`;
             this.watermarks.set(table, partition, offset);
-            this.highWatermarks.set(`${this.topics[table]}:${partition}`, high);
+            this.highWatermarks.set(key, high);
+            this.consumed.set(key, offset);
             this.metrics.consumerLag.set(
               { topic: this.topics[table], partition: String(partition) },
-              Math.max(0, high - offset - 1),
+              lagOf(high, offset),
             );
             if (offset >= high && offset >= 0) {
               this.logger.error(
@@ -452,10 +471,12 @@ class ClickHouseSink {
       await heartbeat();
     }
     if (fresh.length === 0 && !batch.isEmpty()) resolveOffset(batch.lastOffset());
-    const stored = this.watermarks.get(table, batch.partition) ?? watermark;
+    // The whole batch is handled: its last offset (a trailing transaction marker included) is consumed.
+    const key = `${batch.topic}:${batch.partition}`;
+    this.consumed.set(key, Math.max(this.consumed.get(key) ?? -1, Number(batch.lastOffset())));
     this.metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(batch.highWatermark) - stored - 1),
+      lagOf(Number(batch.highWatermark), this.consumed.get(key) as number),
     );
     if (running()) await commitOffsetsIfNecessary();
   }
@@ -610,6 +631,10 @@ class ClickHouseSink {
     this.lastError = { message: message(err), at: at.toISOString() };
     this.metrics.lastErrorTime.set(at.getTime() / 1000);
   }
+}
+
+function lagOf(highWatermark: number, consumed: number): number {
+  return Math.max(0, highWatermark - consumed - 1);
 }
 
 function toFetched(message: KafkaMessage): FetchedRecord {

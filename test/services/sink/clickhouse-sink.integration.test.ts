@@ -1,0 +1,455 @@
+/**
+ * The sink against the real broker and registry and embedded ClickHouse, as one deployment's life:
+ * a first run; a crash between an insert and its Kafka commit; the group's offsets reset to the start;
+ * ClickHouse refusing inserts and an insert that lands but is reported failed. After each step every
+ * committed record is stored exactly once and the signed tables sum to the scenario's truth.
+ *
+ * Each file run uses its own topic prefix, registry subjects, consumer group and ClickHouse database.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createKafka } from '../../../shared/kafka/kafka-client.ts';
+import { topicNames } from '../../../shared/kafka/topics.ts';
+import { createLogger } from '../../../shared/logging/logger.ts';
+import { readAvsc } from '../../../shared/registry/avro-schemas.ts';
+import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
+import type { RegisteredAvro } from '../../../shared/registry/schema-registry.ts';
+import { startSink } from '../../../services/sink/src/clickhouse-sink.ts';
+import type {
+  InsertInfo,
+  SinkConfig,
+  SinkDeps,
+  SinkHandle,
+} from '../../../services/sink/src/clickhouse-sink.ts';
+import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
+import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
+import { changelogOf, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
+import type { Changelog, TruthUnit } from '../../helpers/stats/signed-rows-scenario.ts';
+
+const PARTITIONS = 3;
+const prefix = `test-${randomUUID()}.`;
+const topics = topicNames(prefix);
+const groupId = `${prefix}clickhouse-sink`;
+const logger = createLogger('sink-test', 'silent');
+const START = Date.UTC(2026, 0, 5);
+
+let kafka: Kafka;
+let admin: Admin;
+let producer: Producer;
+let registry: AvroSchemaRegistry;
+let encoders: { exposure: RegisteredAvro; attributed: RegisteredAvro };
+let ch: ClickHouseFixture;
+const running: SinkHandle[] = [];
+/** Releases sinks frozen by a simulated crash, so that they can be stopped. */
+const thawers: (() => void)[] = [];
+
+/** Everything committed so far: the truth the tables must sum to, and how many records were committed. */
+const truth: TruthUnit[] = [];
+const committed = { exposures: 0, attributed: 0 };
+
+const config: SinkConfig = {
+  topicPrefix: prefix,
+  groupId,
+  batchRows: 40,
+  flushIntervalMs: 200,
+  fetchMinBytes: 1,
+  sessionTimeoutMs: 6_000,
+  retry: { initialMs: 100, maxMs: 1_000 },
+  embeddedClickHouse: true,
+  concurrency: 1,
+};
+
+function start(overrides: Partial<SinkDeps> = {}, configOverrides: Partial<SinkConfig> = {}): SinkHandle {
+  const sink = startSink({
+    config: { ...config, embeddedClickHouse: inject('clickhouseUrl') === undefined, ...configOverrides },
+    kafka,
+    registry,
+    clickhouse: ch.client,
+    logger,
+    metrics: new Registry(),
+    ...overrides,
+  });
+  running.push(sink);
+  return sink;
+}
+
+async function stop(sink: SinkHandle): Promise<void> {
+  await sink.stop();
+  running.splice(running.indexOf(sink), 1);
+}
+
+beforeAll(async () => {
+  kafka = createKafka(
+    {
+      brokers: inject('kafkaBrokers').split(','),
+      topicPrefix: prefix,
+      partitions: PARTITIONS,
+      replicationFactor: 1,
+    },
+    'sink-test',
+    logger,
+  );
+  admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [topics.exposures, topics.attributed].map((topic) => ({
+      topic,
+      numPartitions: PARTITIONS,
+      replicationFactor: 1,
+    })),
+    waitForLeaders: true,
+  });
+  registry = new AvroSchemaRegistry(inject('registryUrl'));
+  encoders = {
+    exposure: await registry.register(`${topics.exposures}-value`, readAvsc('unit-exposure')),
+    attributed: await registry.register(`${topics.attributed}-value`, readAvsc('attributed-event')),
+  };
+  producer = kafka.producer({
+    transactionalId: `${prefix}test-producer`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  ch = await openClickHouse(inject('clickhouseUrl'), 'sink');
+});
+
+/** Whatever a test left running (it failed half-way) must not consume the next test's records. */
+afterEach(async () => {
+  const stopping = running.splice(0).map((sink) => sink.stop().catch(() => undefined));
+  for (const thaw of thawers.splice(0)) thaw();
+  await Promise.all(stopping);
+});
+
+afterAll(async () => {
+  await producer?.disconnect().catch(() => undefined);
+  await admin?.deleteTopics({ topics: [topics.exposures, topics.attributed] }).catch(() => undefined);
+  await admin?.disconnect().catch(() => undefined);
+  await ch?.close();
+});
+
+/** Produces a changelog in one committed transaction (as the processor does), keyed by unit. */
+async function produceCommitted(changelog: Changelog, units: readonly TruthUnit[]): Promise<void> {
+  const tx = await producer.transaction();
+  await tx.send({
+    topic: topics.exposures,
+    messages: changelog.exposures.map((r) => ({
+      key: `${r.project}/${r.unit}`,
+      value: encoders.exposure.encode(r),
+    })),
+  });
+  await tx.send({
+    topic: topics.attributed,
+    messages: changelog.attributed.map((r) => ({
+      key: `${r.project}/${r.unit}`,
+      value: encoders.attributed.encode(r),
+    })),
+  });
+  await tx.commit();
+  truth.push(...units);
+  committed.exposures += changelog.exposures.length;
+  committed.attributed += changelog.attributed.length;
+}
+
+function batch(experiment: string, seed: number, units = 120): { units: TruthUnit[]; changelog: Changelog } {
+  const arms = ['control', 'a', 'b'];
+  const generated = generateUnits({
+    project: 'shop',
+    experiment,
+    arms,
+    units,
+    events: ['purchase', 'view'],
+    start: START,
+    seed,
+  });
+  return { units: generated, changelog: changelogOf(generated, seed + 1000, arms) };
+}
+
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    last = await probe();
+  }
+  return last;
+}
+
+async function select<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+}
+
+interface Stored {
+  rows: number;
+  distinct: number;
+}
+
+async function stored(): Promise<{ exposures: Stored; attributed: Stored }> {
+  const count = async (table: string) => {
+    const [row] = await select<{ rows: number | string; distinct: number | string }>(
+      ch.client,
+      `SELECT toFloat64(count()) AS rows, toFloat64(uniqExact(src_partition, src_offset)) AS distinct FROM ${table}`,
+    );
+    return { rows: Number(row?.rows), distinct: Number(row?.distinct) };
+  };
+  return { exposures: await count('exposures'), attributed: await count('attributed') };
+}
+
+function allStored(s: { exposures: Stored; attributed: Stored }): boolean {
+  return s.exposures.rows >= committed.exposures && s.attributed.rows >= committed.attributed;
+}
+
+/** Every committed record once, no record twice, and the signed sums equal the truth. */
+async function expectExactlyTheTruth(): Promise<void> {
+  const s = await stored();
+  expect(s.exposures, 'each committed exposure record stored once').toEqual({
+    rows: committed.exposures,
+    distinct: committed.exposures,
+  });
+  expect(s.attributed, 'each committed attributed record stored once').toEqual({
+    rows: committed.attributed,
+    distinct: committed.attributed,
+  });
+
+  const liveExposures = await select<{
+    unit: string;
+    variation: string;
+    me: boolean | number;
+    fe: number | string;
+    live: number | string;
+  }>(
+    ch.client,
+    `SELECT unit, variation, multiple_exposure AS me, toFloat64(toUnixTimestamp64Milli(first_exposure_at)) AS fe, toFloat64(sum(sign)) AS live
+     FROM exposures GROUP BY unit, variation, multiple_exposure, first_exposure_at HAVING live != 0 ORDER BY unit`,
+  );
+  expect(
+    liveExposures.map((r) => `${r.unit}|${r.variation}|${Number(r.me)}|${Number(r.fe)}|${Number(r.live)}`),
+    'live assignments = the truth, each summing to 1',
+  ).toEqual(
+    [...truth]
+      .sort((a, b) => (a.unit < b.unit ? -1 : 1))
+      .map((u) => `${u.unit}|${u.variation}|${Number(u.multipleExposure)}|${u.firstExposureAt}|1`),
+  );
+
+  const liveEvents = await select<{
+    unit: string;
+    variation: string;
+    event_id: string;
+    live: number | string;
+  }>(
+    ch.client,
+    `SELECT unit, variation, event_id, toFloat64(sum(sign)) AS live FROM attributed
+     GROUP BY unit, variation, event_id, event, timestamp, weight, value HAVING live != 0 ORDER BY event_id`,
+  );
+  const expectedEvents = truth
+    .flatMap((u) => u.events.map((e) => `${u.unit}|${u.variation}|${e.eventId}|1`))
+    .sort();
+  expect(
+    liveEvents.map((r) => `${r.unit}|${r.variation}|${r.event_id}|${Number(r.live)}`).sort(),
+    'live attributed events = the truth',
+  ).toEqual(expectedEvents);
+}
+
+describe('ClickHouse sink (real broker, registry and ClickHouse)', () => {
+  it('stores every committed record once, skips aborted transactions and undecodable records', async () => {
+    const first = batch('checkout', 1);
+    await produceCommitted(first.changelog, first.units);
+    // An aborted transaction: read_committed must never show it.
+    const aborted = await producer.transaction();
+    await aborted.send({
+      topic: topics.attributed,
+      messages: [
+        {
+          key: 'shop/ghost',
+          value: encoders.attributed.encode({
+            project: 'shop',
+            experiment: 'checkout',
+            unit: 'ghost',
+            variation: 'a',
+            event_id: 'ghost-1',
+            event: 'purchase',
+            timestamp: START,
+            weight: 1,
+            value: 1,
+            sign: 1,
+          }),
+        },
+      ],
+    });
+    await aborted.abort();
+    // Not Avro at all (another producer on the topic): skipped, counted, never retried forever.
+    const plain = kafka.producer();
+    await plain.connect();
+    await plain.send({
+      topic: topics.attributed,
+      messages: [{ key: 'shop/junk', value: Buffer.from('{"not":"avro"}') }],
+    });
+    await plain.disconnect();
+
+    const sink = start();
+    await eventually('all records stored', stored, allStored);
+    const status = await eventually(
+      'lag 0',
+      async () => sink.status(),
+      (s) => s.ready && s.partitions.every((p) => p.lag === 0),
+    );
+    await expectExactlyTheTruth();
+    expect(status.recordsSkipped.invalid, 'the junk record').toBe(1);
+    expect(status.rowsInserted, 'status counts the rows').toEqual({
+      exposures: committed.exposures,
+      attributed: committed.attributed,
+    });
+    expect(
+      status.partitions.map((p) => `${p.topic}:${p.partition}`).sort(),
+      'all 6 partitions assigned',
+    ).toHaveLength(2 * PARTITIONS);
+    const ghost = await select<{ n: number | string }>(
+      ch.client,
+      "SELECT toFloat64(count()) AS n FROM attributed WHERE unit = 'ghost'",
+    );
+    expect(Number(ghost[0]?.n), 'aborted records are not stored').toBe(0);
+    await stop(sink);
+  });
+
+  it('after a crash between an insert and its commit, a new instance counts nothing twice', async () => {
+    const second = batch('pricing', 2);
+    await produceCommitted(second.changelog, second.units);
+    let crashed: InsertInfo | undefined;
+    let thaw: () => void = () => undefined;
+    const thawed = new Promise<void>((resolve) => {
+      thaw = resolve;
+    });
+    thawers.push(thaw);
+    // The first attributed insert succeeds, then the process "freezes" (no heartbeat, no commit) for good.
+    const frozen = start({
+      hooks: {
+        async afterInsert(info) {
+          if (info.table !== 'attributed' || crashed !== undefined) return;
+          crashed = info;
+          await thawed;
+          throw new Error('simulated crash');
+        },
+      },
+    });
+    await eventually(
+      'the crash',
+      async () => crashed,
+      (c) => c !== undefined,
+    );
+    const info = crashed as InsertInfo;
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topics.attributed] });
+    const committedOffset = Number(
+      offsets[0]?.partitions.find((p) => p.partition === info.partition)?.offset ?? '-1',
+    );
+    expect(
+      committedOffset,
+      'the inserted rows are past the committed offset: a replay would read them again',
+    ).toBeLessThanOrEqual(info.firstOffset);
+
+    // Other chunk boundaries than the frozen instance: ClickHouse's own block deduplication (same rows,
+    // same token) cannot hide a replay, only the stored offsets can.
+    const successor = start({}, { batchRows: 25 });
+    await eventually('all records stored', stored, allStored, 90_000);
+    await eventually(
+      'successor caught up',
+      async () => successor.status(),
+      (s) => s.ready && s.partitions.every((p) => p.lag === 0),
+    );
+    await expectExactlyTheTruth();
+
+    const stopping = frozen.stop();
+    thaw();
+    await stopping;
+    running.splice(running.indexOf(frozen), 1);
+    await stop(successor);
+    await expectExactlyTheTruth();
+  });
+
+  it("with the group's offsets reset to the start, a restart skips what ClickHouse holds", async () => {
+    for (const topic of [topics.exposures, topics.attributed]) {
+      await admin.resetOffsets({ groupId, topic, earliest: true });
+    }
+    const third = batch('search', 3, 60);
+    await produceCommitted(third.changelog, third.units);
+    const sink = start();
+    await eventually('all records stored', stored, allStored);
+    const status = await eventually(
+      'lag 0',
+      async () => sink.status(),
+      (s) => s.ready && s.partitions.every((p) => p.lag === 0),
+    );
+    await expectExactlyTheTruth();
+    expect(status.rowsInserted, 'only the new records were inserted').toEqual({
+      exposures: third.changelog.exposures.length,
+      attributed: third.changelog.attributed.length,
+    });
+    await stop(sink);
+  });
+
+  it('retries while ClickHouse refuses inserts, heartbeating, and drops a retry of an insert that landed', async () => {
+    const fourth = batch('banner', 4, 60);
+    let refusals = 0;
+    let landedThenFailed = 0;
+    const refuseUntil = Date.now() + 8_000; // longer than the 6 s session timeout: heartbeats must go on
+    const flaky = new Proxy(ch.client, {
+      get(target, prop, receiver) {
+        if (prop === 'insert') {
+          return async (params: Parameters<ClickHouseClient['insert']>[0]) => {
+            if (params.table === 'attributed' && Date.now() < refuseUntil) {
+              refusals += 1;
+              throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
+            }
+            if (params.table === 'attributed' && landedThenFailed === 0) {
+              landedThenFailed += 1;
+              await target.insert(params);
+              throw new Error('socket hang up');
+            }
+            return target.insert(params);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const sink = start({ clickhouse: flaky });
+    await eventually(
+      'joined',
+      async () => sink.status(),
+      (s) => s.ready,
+    );
+    const assignments = sink.status().assignments;
+    await produceCommitted(fourth.changelog, fourth.units);
+    const backingOff = await eventually(
+      'backoff reported',
+      async () => sink.status(),
+      (s) => s.backoff !== null,
+      20_000,
+    );
+    expect(backingOff.backoff?.table).toBe('attributed');
+    expect(backingOff.backoff?.error).toContain('ECONNREFUSED');
+    expect(backingOff.lastError?.message).toContain('ECONNREFUSED');
+
+    await eventually('all records stored', stored, allStored, 60_000);
+    const status = await eventually(
+      'recovered',
+      async () => sink.status(),
+      (s) => s.backoff === null && s.partitions.every((p) => p.lag === 0),
+    );
+    expect(refusals, 'inserts were refused for a while').toBeGreaterThan(3);
+    expect(landedThenFailed, 'one insert landed but was reported failed').toBe(1);
+    expect(status.assignments, 'no rebalance: the consumer kept heartbeating while it retried').toBe(
+      assignments,
+    );
+    await expectExactlyTheTruth();
+    await stop(sink);
+  });
+});
