@@ -193,7 +193,18 @@ async function produceCounters(url: string): Promise<Record<string, number>> {
     const m = new RegExp(`^${name.replace(/[{}]/g, '\\$&')} ([0-9.e+-]+)$`, 'm').exec(text);
     return m ? Number(m[1]) : 0;
   };
+  const buckets = (metric: string, labels: string): Record<string, number> => {
+    const out: Record<string, number> = {};
+    const re = new RegExp(`^${metric}_bucket\\{le="([^"]+)",${labels}\\} ([0-9.e+-]+)$`, 'gm');
+    for (const m of text.matchAll(re)) out[`${metric}:${m[1]}`] = Number(m[2]);
+    return out;
+  };
   return {
+    ...buckets('gateway_http_request_duration_seconds', 'route="/v1/batch"'),
+    ...buckets('gateway_produce_duration_seconds', 'outcome="ok"'),
+    gcMajorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="major"}'),
+    gcMajorCount: read('gateway_nodejs_gc_duration_seconds_count{kind="major"}'),
+    gcMinorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="minor"}'),
     sends: read('gateway_produce_duration_seconds_count{outcome="ok"}'),
     sendSeconds: read('gateway_produce_duration_seconds_sum{outcome="ok"}'),
     records: read('gateway_produce_batch_records_sum'),
@@ -201,9 +212,35 @@ async function produceCounters(url: string): Promise<Record<string, number>> {
   };
 }
 
+/** A percentile from cumulative histogram bucket deltas: the upper bound of the bucket it falls in. */
+function bucketPercentile(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  metric: string,
+  p: number,
+): string {
+  const rows = Object.keys(after)
+    .filter((k) => k.startsWith(`${metric}:`))
+    .map((k) => ({ le: k.slice(metric.length + 1), n: (after[k] ?? 0) - (before[k] ?? 0) }));
+  const total = rows.find((r) => r.le === '+Inf')?.n ?? 0;
+  const hit = rows.find((r) => r.n >= p * total);
+  return hit === undefined || total === 0
+    ? '?'
+    : hit.le === '+Inf'
+      ? '>10 s'
+      : `≤${Number(hit.le) * 1000} ms`;
+}
+
 function produceLine(before: Record<string, number>, after: Record<string, number>): string {
   const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+  const http = 'gateway_http_request_duration_seconds';
+  const produce = 'gateway_produce_duration_seconds';
+  const pcts = (metric: string) =>
+    [0.5, 0.9, 0.99].map((p) => `p${p * 100} ${bucketPercentile(before, after, metric, p)}`).join(', ');
   return (
+    `           gateway-side request time ${pcts(http)}; produce request time ${pcts(produce)}\n` +
+    `           main-thread GC: minor ${(d('gcMinorSeconds') * 1000).toFixed(0)} ms total, major ${d('gcMajorCount')} × ` +
+    `${((d('gcMajorSeconds') / Math.max(1, d('gcMajorCount'))) * 1000).toFixed(1)} ms\n` +
     `           produce requests ${d('sends')}, mean ${((d('sendSeconds') / Math.max(1, d('sends'))) * 1000).toFixed(1)} ms ` +
     `each (acks=all), mean ${Math.round(d('records') / Math.max(1, d('batches')))} records per produce request`
   );
