@@ -4,7 +4,8 @@
  * state restore time and memory per million units.
  *
  *   npx tsx bench/processor-bench.ts [--events 300000] [--units 100000] [--restore-units 1000000]
- *                                    [--partitions 8] [--skip-kafka-perf] [--keep-topics] [--cpu-prof]
+ *                                    [--partitions 8] [--instances 1] [--skip-kafka-perf] [--keep-topics]
+ *                                    [--cpu-prof]
  *
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7).
  *
@@ -42,12 +43,14 @@ const { values: args } = parseArgs({
     'skip-kafka-perf': { type: 'boolean', default: false },
     'keep-topics': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    instances: { type: 'string', default: '1' },
   },
 });
 const EVENTS = Number(args.events);
 const UNITS = Number(args.units);
 const RESTORE_UNITS = Number(args['restore-units']);
 const PARTITIONS = Number(args.partitions);
+const INSTANCES = Number(args.instances);
 const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 const registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 const kafka = new Kafka({
@@ -304,6 +307,20 @@ async function waitReady(child: Child, timeoutMs: number): Promise<number> {
   throw new Error(`processor not ready after ${timeoutMs} ms; see ${workDir}`);
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The shared broker's pid (a kafka.Kafka JVM), for its CPU share; undefined when not found. */
+function brokerPid(): number | undefined {
+  const res = spawnSync('pgrep', ['-f', 'kafka.Kafka'], { encoding: 'utf8' });
+  const pids = res.stdout.trim().split('\n').filter(Boolean).map(Number);
+  return pids.length === 1 ? pids[0] : undefined;
+}
+
 function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -348,17 +365,28 @@ async function main(): Promise<void> {
     `raw consume: ConsumerPerformance ${perf}; bare kafkajs consumer ${kafkajsRate.toFixed(0)} msg/s`,
   );
 
-  // 3. Processing from a cold start.
-  const child = startProcessor(prefix, projectsFile, 'process');
-  const readyAt = await waitReady(child, 120_000);
+  // 3. Processing from a cold start (--instances processes in one group share the partitions).
+  const group = Array.from({ length: INSTANCES }, (_, i) =>
+    startProcessor(prefix, projectsFile, `process-${i}`),
+  );
+  const child = group[0]!;
+  const readyAt = Math.max(...(await Promise.all(group.map((c) => waitReady(c, 120_000)))));
   const emptyRss = rssMb(child.proc.pid!);
-  let peakRss = emptyRss;
+  const broker = brokerPid();
+  const cpuBefore = group.reduce((sum, c) => sum + cpuSeconds(c.proc.pid!), 0);
+  const brokerCpuBefore = broker === undefined ? 0 : cpuSeconds(broker);
+  let peakRss = 0;
   let done = false;
   let last = new Map<string, number>();
   while (!done) {
     await sleep(250);
-    last = await metrics(child);
-    peakRss = Math.max(peakRss, rssMb(child.proc.pid!));
+    const all = await Promise.all(group.map((c) => metrics(c)));
+    last = new Map();
+    for (const one of all) for (const [k, v] of one) last.set(k, (last.get(k) ?? 0) + v);
+    peakRss = Math.max(
+      peakRss,
+      group.reduce((sum, c) => sum + rssMb(c.proc.pid!), 0),
+    );
     const identityIn = m(last, 'liftstream_processor_records_in_total{stage="identity"}');
     const unitsIn = m(last, 'liftstream_processor_records_in_total{stage="units"}');
     const unitsOut =
@@ -368,24 +396,30 @@ async function main(): Promise<void> {
     if (Date.now() - readyAt > 600_000) throw new Error('processing did not finish within 10 minutes');
   }
   const doneAt = Date.now();
+  const cpuUsed = group.reduce((sum, c) => sum + cpuSeconds(c.proc.pid!), 0) - cpuBefore;
+  const brokerCpu = broker === undefined ? NaN : cpuSeconds(broker) - brokerCpuBefore;
   const seconds = (doneAt - readyAt) / 1000;
   const rate = loaded / seconds;
   const exposures = m(last, 'liftstream_processor_records_out_total{stage="units",topic="exposures"}');
   const attributed = m(last, 'liftstream_processor_records_out_total{stage="units",topic="attributed"}');
   console.log(
-    `processed ${loaded} events in ${seconds.toFixed(1)} s after ready (start-up ${((readyAt - child.spawnedAt) / 1000).toFixed(1)} s): ` +
+    `processed ${loaded} events with ${INSTANCES} instance(s) in ${seconds.toFixed(1)} s after ready (start-up ${((readyAt - child.spawnedAt) / 1000).toFixed(1)} s): ` +
       `${rate.toFixed(0)} events/s = ${((100 * rate) / kafkajsRate).toFixed(0)}% of the bare kafkajs consumer`,
+  );
+  console.log(
+    `  CPU: processor ${cpuUsed.toFixed(1)} s (${(loaded / cpuUsed).toFixed(0)} events per processor CPU-second, ` +
+      `${((100 * cpuUsed) / seconds).toFixed(0)}% of one core), broker ${brokerCpu.toFixed(1)} s; load average ${os.loadavg()[0]!.toFixed(1)}`,
   );
   console.log(
     `  outputs: ${exposures} exposure rows, ${attributed} attributed rows, ` +
       `${m(last, 'liftstream_processor_corrections_total{kind="exposure"}') + m(last, 'liftstream_processor_corrections_total{kind="attributed"}')} corrections, ` +
       `${m(last, 'liftstream_processor_duplicates_dropped_total')} duplicates dropped; ` +
       `transactions ${m(last, 'liftstream_processor_transactions_total{stage="identity",result="commit"}') + m(last, 'liftstream_processor_transactions_total{stage="units",result="commit"}')} committed; ` +
-      `state ${m(last, 'liftstream_processor_state_keys{store="units"}')} units, ${m(last, 'liftstream_processor_state_keys{store="identity"}')} identities; peak RSS ${peakRss.toFixed(0)} MB`,
+      `state ${m(last, 'liftstream_processor_state_keys{store="units"}')} units, ${m(last, 'liftstream_processor_state_keys{store="identity"}')} identities; peak RSS ${peakRss.toFixed(0)} MB (all instances)`,
   );
 
   // 4. Graceful restart: restore of the state just built.
-  await stopChild(child);
+  await Promise.all(group.map((c) => stopChild(c)));
   const again = startProcessor(prefix, projectsFile, 'restart');
   const againReady = await waitReady(again, 300_000);
   const restored = await metrics(again);

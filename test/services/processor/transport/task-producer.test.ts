@@ -5,7 +5,10 @@ const msg = (key: string, bytes: number) => ({ key, value: Buffer.alloc(bytes) }
 
 describe('splitRequests', () => {
   it('keeps everything in one request when it fits', () => {
-    const requests = splitRequests([{ topic: 'a', messages: [msg('k1', 100), msg('k2', 100)] }], 1_000);
+    const requests = splitRequests([{ topic: 'a', messages: [msg('k1', 100), msg('k2', 100)] }], {
+      maxBytes: 1_000,
+      maxRecords: 100,
+    });
     expect(requests).toHaveLength(1);
   });
 
@@ -17,7 +20,7 @@ describe('splitRequests', () => {
         { topic: 'a', messages: a },
         { topic: 'b', messages: b },
       ],
-      1_000,
+      { maxBytes: 1_000, maxRecords: 100 },
     );
     expect(requests.length, '15 records of ~330 bytes, 3 per request').toBe(5);
     for (const request of requests) {
@@ -37,24 +40,23 @@ describe('splitRequests', () => {
   it('sends a record larger than the bound alone (the broker then refuses it, visibly)', () => {
     const requests = splitRequests(
       [{ topic: 'a', messages: [msg('s', 10), msg('big', 5_000), msg('t', 10)] }],
-      1_000,
+      { maxBytes: 1_000, maxRecords: 100 },
     );
     expect(requests.map((r) => r[0]!.messages.map((m) => m.key))).toEqual([['s'], ['big'], ['t']]);
   });
 
-  it('counts non-ASCII strings pessimistically (3 bytes per code unit)', () => {
-    const requests = splitRequests(
-      [
-        {
-          topic: 'a',
-          messages: [
-            { key: 'k', value: 'é'.repeat(300) },
-            { key: 'l', value: 'x' },
-          ],
-        },
-      ],
-      900,
-    );
-    expect(requests, 'the 300-character value counts as 900 bytes').toHaveLength(2);
+  it('bounds the records per request too', () => {
+    const messages = Array.from({ length: 25 }, (_, i) => msg(`k${i}`, 1));
+    const requests = splitRequests([{ topic: 'a', messages }], { maxBytes: 1_000_000, maxRecords: 10 });
+    expect(requests.map((r) => r[0]!.messages.length)).toEqual([10, 10, 5]);
+  });
+
+  it('counts strings by their UTF-8 length', () => {
+    const messages = [
+      { key: 'k', value: 'é'.repeat(300) },
+      { key: 'l', value: 'x'.repeat(300) },
+    ];
+    const requests = splitRequests([{ topic: 'a', messages }], { maxBytes: 700, maxRecords: 100 });
+    expect(requests, 'the 300-character é value counts as 600 bytes: the next does not fit').toHaveLength(2);
   });
 });
