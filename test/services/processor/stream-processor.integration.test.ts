@@ -45,7 +45,10 @@ describe('stream processor through the real broker', () => {
   let reader: OutputReader;
   const sent: IngestEvent[] = [];
 
-  const startProcessor = async (): Promise<StreamProcessor> => {
+  const startProcessor = async (
+    overrides: Record<string, string> = {},
+    now?: () => number,
+  ): Promise<StreamProcessor> => {
     const config = loadProcessorConfig({
       KAFKA_BROKERS: brokers,
       SCHEMA_REGISTRY_URL: registryUrl,
@@ -55,6 +58,7 @@ describe('stream processor through the real broker', () => {
       PROJECTS_FILE: projectsFile,
       LOG_LEVEL: 'warn',
       MAX_RECORDS_PER_TRANSACTION: '300',
+      ...overrides,
     });
     const logger = createLogger('processor-test', 'warn');
     const p = new StreamProcessor({
@@ -63,6 +67,7 @@ describe('stream processor through the real broker', () => {
       registry,
       catalog: loadProjectCatalog(projectsFile),
       logger,
+      ...(now === undefined ? {} : { now }),
     });
     await p.start();
     return p;
@@ -170,5 +175,54 @@ describe('stream processor through the real broker', () => {
       reader.snapshot().attributed.some((r) => r.event_id === conversion.event_id && r.variation === 'B'),
       'the conversion after the restart is attributed to the exposure from before it',
     ).toBe(true);
+  });
+
+  it('evicts tracks and message ids past retention inside transactions: counted, and in the changelog', async () => {
+    await processor.stop();
+    let shiftMs = 0;
+    processor = await startProcessor(
+      { RETENTION_DAYS: '1', EVICTION_INTERVAL_MS: '1' },
+      () => Date.now() + shiftMs,
+    );
+    const t = Date.now() - 60_000;
+    const old = ingestTrack({ id: `old-${randomUUID()}`, user: 'evicted', ts: t, messageId: 'ev-1' });
+    await send([
+      ingestExposure({ id: `ev-x-${randomUUID()}`, user: 'evicted', ts: t - 1, messageId: 'ev-0' }),
+      old,
+    ]);
+    await expectTruth('before eviction');
+
+    // Two days later (processor clock), a new track of the same unit: its chunk sweeps the store first.
+    shiftMs = 2 * 86_400_000;
+    const fresh = ingestTrack({
+      id: `new-${randomUUID()}`,
+      user: 'evicted',
+      ts: Date.now(),
+      messageId: 'ev-2',
+    });
+    await send([fresh]);
+    await expectTruth('after eviction: evicted rows stay final, the new track counts');
+    const counts = await processor.metrics.evictions.get();
+    const byStore = Object.fromEntries(counts.values.map((v) => [v.labels.store, v.value]));
+    expect(byStore.units ?? 0, 'tracks evicted (counted after commit)').toBeGreaterThanOrEqual(1);
+    expect(byStore.identity ?? 0, 'message ids evicted').toBeGreaterThanOrEqual(1);
+
+    // The changelog holds the trimmed unit: the old track is gone, the new one is there.
+    const latest = new Map<string, string | null>();
+    const consumer = kafka.consumer({ groupId: `test-changelog-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}processor.units-changelog`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) =>
+        void latest.set(String(message.key), message.value?.toString() ?? null),
+    });
+    const trimmed = await eventually(() => {
+      const value = latest.get('p/evicted') ?? '';
+      return value.includes(fresh.event_id) && !value.includes(old.event_id);
+    }, 20_000);
+    await consumer.disconnect();
+    expect(trimmed, 'the last changelog value of p/evicted has the new track and not the evicted one').toBe(
+      true,
+    );
   });
 });
