@@ -115,6 +115,11 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // Requests already in flight when shutdown starts are answered, then their keep-alive connections
+  // closed: otherwise the server would wait for the clients' keep-alive timeouts before it can stop.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   await app.register(swagger, {
     openapi: {

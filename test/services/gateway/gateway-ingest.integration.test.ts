@@ -515,3 +515,34 @@ describe('producers on the main thread (PRODUCER_THREADS=false)', () => {
     }
   });
 });
+
+describe('graceful shutdown', () => {
+  it('answers a request in flight after acknowledgement, flushes it, then refuses new connections', async () => {
+    // A long linger keeps the request queued in the coalescer when shutdown starts.
+    const stopping = await startTestGateway({ brokers, registryUrl, env: { LINGER_MS: '300' } });
+    const id = run();
+    try {
+      const inFlight = post(stopping.url, '/v1/batch', {
+        batch: [{ type: 'track', event: 'signup', user_id: `${id}-u` }],
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      const closed = stopping.close();
+      const res = await inFlight;
+      await closed;
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      expect(res.json['accepted']).toBe(1);
+      const messages = await readTopic(brokers, stopping.gateway.topics.ingest, {
+        count: 1,
+        match: keyStartsWith(`acme/${id}`),
+      });
+      expect(messages, 'the acknowledged record is on the topic').toHaveLength(1);
+      const after = await fetch(`${stopping.url}/healthz`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
+      expect(after, 'no longer listening').toBe('refused');
+    } finally {
+      await cleanUp(brokers, registryUrl, stopping.prefix);
+    }
+  });
+});
