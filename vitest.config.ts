@@ -13,6 +13,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Property-based tests run hundreds of cases; on a loaded 2-core CI box 5 s is too tight.
+          testTimeout: 60_000,
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.integration.test.ts', 'node_modules/**'],
           environment: 'node',
