@@ -35,13 +35,16 @@ import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import { chunks, OffsetWatermarks, recordsAfter, seekPlan } from './offset-watermarks.ts';
+import type { StoredTable } from './offset-watermarks.ts';
 import { backoffDelayMs, waitWithHeartbeat } from './retry-backoff.ts';
 import type { BackoffPolicy } from './retry-backoff.ts';
-import { insertRows, storedOffsets } from './sink-clickhouse.ts';
+import { insertRows, restoreUnitTotals, storedOffsets } from './sink-clickhouse.ts';
 import { createSinkMetrics } from './sink-metrics.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
 import { insertDedupToken, toAttributedRow, toExposureRow } from './sink-rows.ts';
-import type { RowRead, SinkRow, SinkTable } from './sink-rows.ts';
+import type { AttributedRow, RowRead, SinkRow, SinkTable } from './sink-rows.ts';
+import { planChunk, UnitTotalsStore } from './variation-deltas.ts';
+import type { VariationDeltaRow } from './variation-deltas.ts';
 
 export interface SinkConfig {
   /** Topic prefix (TOPIC_PREFIX): the sink reads `<prefix>exposures` and `<prefix>attributed`. */
@@ -69,7 +72,7 @@ export interface SinkConfig {
 
 /** What an insert hook learns; `hooks` exist for tests that simulate a crash between insert and commit. */
 export interface InsertInfo {
-  table: SinkTable;
+  table: StoredTable;
   topic: string;
   partition: number;
   firstOffset: number;
@@ -85,7 +88,10 @@ export interface SinkDeps {
   logger: Logger;
   /** The hosting process's Prometheus registry; the sink adds its metrics to it. */
   metrics: Registry;
-  /** Test hooks. `afterInsert` runs after an insert succeeded, before its offsets are resolved/committed. */
+  /**
+   * Test hooks. `afterInsert` runs after each successful insert (for the attributed topic: the
+   * variation_metrics changes first, then the rows), before the offsets are resolved and committed.
+   */
   hooks?: { afterInsert?(info: InsertInfo): Promise<void> | void };
 }
 
@@ -105,7 +111,7 @@ export interface PartitionStatus {
 }
 
 export interface BackoffState {
-  table: SinkTable;
+  table: StoredTable;
   attempt: number;
   delayMs: number;
   /** ISO time of the first failure of the current streak. */
@@ -125,8 +131,10 @@ export interface SinkStatus {
   /** A failing insert being retried, or null. */
   backoff: BackoffState | null;
   lastError: { message: string; at: string } | null;
-  rowsInserted: Record<SinkTable, number>;
+  rowsInserted: Record<StoredTable, number>;
   recordsSkipped: { alreadyStored: number; invalid: number };
+  /** Units with a live attributed event held in memory for the per-variation changes. */
+  unitsInState: number;
 }
 
 export interface SinkHandle {
@@ -176,7 +184,12 @@ class ClickHouseSink {
   private startup: Promise<void> = Promise.resolve();
   private backoff: BackoffState | null = null;
   private lastError: SinkStatus['lastError'] = null;
-  private readonly rowsInserted: Record<SinkTable, number> = { exposures: 0, attributed: 0 };
+  private readonly rowsInserted: Record<StoredTable, number> = {
+    exposures: 0,
+    attributed: 0,
+    variation_metrics: 0,
+  };
+  private readonly totals = new UnitTotalsStore();
   private readonly skipped = { alreadyStored: 0, invalid: 0 };
   /** Schema ids the registry does not know (404): their records are invalid, not retried. */
   private readonly unknownSchemaIds = new Set<number>();
@@ -237,6 +250,7 @@ class ClickHouseSink {
       lastError: this.lastError,
       rowsInserted: { ...this.rowsInserted },
       recordsSkipped: { ...this.skipped },
+      unitsInState: this.totals.size(),
     };
   }
 
@@ -356,6 +370,7 @@ class ClickHouseSink {
       prepared: false,
     };
     this.watermarks.clear();
+    this.totals.clear();
     this.logger.info({ epoch, partitions: this.assignment.partitions }, 'partitions assigned');
     void this.prepare(this.assignment);
   }
@@ -368,6 +383,11 @@ class ClickHouseSink {
           const partitions = assignment.partitions[table];
           if (partitions.length === 0) continue;
           const stored = await storedOffsets(this.deps.clickhouse, table, partitions);
+          // The per-variation changes are written before the rows, so they are at or ahead of them.
+          const changes =
+            table === 'attributed'
+              ? await storedOffsets(this.deps.clickhouse, 'variation_metrics', partitions)
+              : null;
           const bounds = await (this.admin as Admin).fetchTopicOffsets(this.topics[table]);
           if (!current()) return;
           for (const partition of partitions) {
@@ -389,6 +409,7 @@ class ClickHouseSink {
                 'ClickHouse holds offsets beyond the end of the topic: was the topic recreated? Its table must be cleared',
               );
             }
+            if (changes !== null) await this.restoreTotals(partition, offset, changes.get(partition) ?? -1);
             const plan = seekPlan(offset, low);
             if (plan.lostToRetention > 0) {
               this.logger.error(
@@ -416,6 +437,31 @@ class ClickHouseSink {
         await waitWithHeartbeat(delay, async () => undefined, current, 250);
       }
     }
+  }
+
+  /**
+   * The per-unit totals of an attributed partition, from its stored rows (up to `storedRows`), and how far
+   * `variation_metrics` got. Records between the two (a crash between the two inserts) are replayed for
+   * the rows and the totals only, their changes being stored already.
+   */
+  private async restoreTotals(partition: number, storedRows: number, storedChanges: number): Promise<void> {
+    const started = performance.now();
+    let changes = storedChanges;
+    if (changes < storedRows) {
+      this.logger.error(
+        { partition, storedRows, storedChanges },
+        'variation_metrics is behind attributed (created on a database that already had rows?): changes of records ' +
+          'at or below the stored rows are assumed present; rebuild it with the sink stopped if results look wrong',
+      );
+      changes = storedRows;
+    }
+    this.watermarks.set('variation_metrics', partition, changes);
+    const entries = await restoreUnitTotals(this.deps.clickhouse, partition);
+    this.totals.load(partition, entries);
+    this.logger.info(
+      { partition, units: entries.length, ms: Math.round(performance.now() - started) },
+      'per-unit totals restored',
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -446,26 +492,17 @@ class ClickHouseSink {
       const rows = await this.decode(table, batch.partition, chunk, heartbeat, running);
       if (rows === null) return;
       if (rows.length > 0) {
-        const first = rows[0] as SinkRow;
-        const last = rows[rows.length - 1] as SinkRow;
-        const inserted = await this.insertWithRetry(
-          table,
-          batch.topic,
-          batch.partition,
-          rows,
-          heartbeat,
-          running,
-        );
-        if (!inserted) return;
-        this.watermarks.set(table, batch.partition, last.src_offset);
-        await this.deps.hooks?.afterInsert?.({
-          table,
-          topic: batch.topic,
-          partition: batch.partition,
-          firstOffset: first.src_offset,
-          lastOffset: last.src_offset,
-          rows: rows.length,
-        });
+        const stored =
+          table === 'attributed'
+            ? await this.storeAttributed(
+                batch.topic,
+                batch.partition,
+                rows as AttributedRow[],
+                heartbeat,
+                running,
+              )
+            : await this.store(table, batch.topic, batch.partition, rows, heartbeat, running);
+        if (!stored) return;
       }
       resolveOffset(String((chunk[chunk.length - 1] as FetchedRecord).offset));
       await heartbeat();
@@ -561,8 +598,8 @@ class ClickHouseSink {
     this.logger.warn({ table, partition, offset, reason }, 'invalid record skipped');
   }
 
-  /** Inserts until it works or the sink stops; returns whether the rows are in ClickHouse. */
-  private async insertWithRetry(
+  /** Inserts one topic's rows; returns whether they are in ClickHouse. */
+  private async store(
     table: SinkTable,
     topic: string,
     partition: number,
@@ -572,8 +609,58 @@ class ClickHouseSink {
   ): Promise<boolean> {
     const first = (rows[0] as SinkRow).src_offset;
     const last = (rows[rows.length - 1] as SinkRow).src_offset;
+    const info = { table, topic, partition, firstOffset: first, lastOffset: last, rows: rows.length };
+    if (!(await this.insertWithRetry(info, rows, heartbeat, running))) return false;
+    this.watermarks.set(table, partition, last);
+    await this.deps.hooks?.afterInsert?.(info);
+    return true;
+  }
+
+  /**
+   * Attributed rows: first the per-variation changes they make (only for records past the stored changes),
+   * then the rows, then the in-memory totals. In that order a crash leaves the changes at or ahead of the
+   * rows, and the restart replays the gap for the rows and totals alone (see restoreTotals).
+   */
+  private async storeAttributed(
+    topic: string,
+    partition: number,
+    rows: readonly AttributedRow[],
+    heartbeat: () => Promise<void>,
+    running: () => boolean,
+  ): Promise<boolean> {
+    const storedChanges = this.watermarks.get('variation_metrics', partition) ?? -1;
+    const plan = planChunk(this.totals.lookup(partition), rows, storedChanges);
+    if (plan.deltas.length > 0) {
+      const changed = rows.filter((r) => r.src_offset > storedChanges);
+      const first = (changed[0] as AttributedRow).src_offset;
+      const last = (changed[changed.length - 1] as AttributedRow).src_offset;
+      const info = {
+        table: 'variation_metrics' as const,
+        topic,
+        partition,
+        firstOffset: first,
+        lastOffset: last,
+        rows: plan.deltas.length,
+      };
+      if (!(await this.insertWithRetry(info, plan.deltas, heartbeat, running))) return false;
+      this.watermarks.set('variation_metrics', partition, last);
+      await this.deps.hooks?.afterInsert?.(info);
+    }
+    if (!(await this.store('attributed', topic, partition, rows, heartbeat, running))) return false;
+    this.totals.commit(partition, plan);
+    return true;
+  }
+
+  /** Inserts until it works or the sink stops; returns whether the rows are in ClickHouse. */
+  private async insertWithRetry(
+    info: InsertInfo,
+    rows: readonly (SinkRow | VariationDeltaRow)[],
+    heartbeat: () => Promise<void>,
+    running: () => boolean,
+  ): Promise<boolean> {
+    const { table, partition, firstOffset, lastOffset } = info;
     // Same token on every attempt: an attempt that failed on our side but landed is dropped by ClickHouse.
-    const token = insertDedupToken(topic, partition, first, last);
+    const token = insertDedupToken(info.topic, partition, firstOffset, lastOffset);
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
@@ -604,15 +691,7 @@ class ClickHouseSink {
         this.metrics.backoffMs.set({ table }, delay);
         const log = attempt === 1 || attempt % 10 === 0 ? 'error' : 'warn';
         this.logger[log](
-          {
-            table,
-            partition,
-            firstOffset: first,
-            lastOffset: last,
-            attempt,
-            retryInMs: delay,
-            err: message(err),
-          },
+          { table, partition, firstOffset, lastOffset, attempt, retryInMs: delay, err: message(err) },
           'ClickHouse insert failed; retrying (nothing committed)',
         );
         if (!(await waitWithHeartbeat(delay, heartbeat, running))) return false;

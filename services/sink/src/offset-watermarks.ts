@@ -6,6 +6,9 @@
  */
 import type { SinkTable } from './sink-rows.ts';
 
+/** Every table the sink writes: one per topic, plus the per-variation changes it derives from `attributed`. */
+export type StoredTable = SinkTable | 'variation_metrics';
+
 /**
  * Highest stored offset per (table, partition), learnt from ClickHouse once per assignment and then
  * advanced by this process's own inserts (one owner per partition at a time, so nobody else moves it).
@@ -15,11 +18,11 @@ export class OffsetWatermarks {
   private readonly stored = new Map<string, number>();
 
   /** Highest stored offset, -1 when the table holds no row of the partition, undefined when not known yet. */
-  get(table: SinkTable, partition: number): number | undefined {
+  get(table: StoredTable, partition: number): number | undefined {
     return this.stored.get(key(table, partition));
   }
 
-  set(table: SinkTable, partition: number, offset: number): void {
+  set(table: StoredTable, partition: number, offset: number): void {
     this.stored.set(key(table, partition), offset);
   }
 
@@ -27,15 +30,15 @@ export class OffsetWatermarks {
     this.stored.clear();
   }
 
-  entries(): { table: SinkTable; partition: number; offset: number }[] {
+  entries(): { table: StoredTable; partition: number; offset: number }[] {
     return [...this.stored].map(([k, offset]) => {
-      const [table, partition] = k.split(':') as [SinkTable, string];
+      const [table, partition] = k.split(':') as [StoredTable, string];
       return { table, partition: Number(partition), offset };
     });
   }
 }
 
-function key(table: SinkTable, partition: number): string {
+function key(table: StoredTable, partition: number): string {
   return `${table}:${partition}`;
 }
 

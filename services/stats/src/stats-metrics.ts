@@ -8,8 +8,11 @@ export interface StatsMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route'>;
-  /** Time spent in ClickHouse per results request, by path: fast (projections) or joined (tables disagreed). */
-  readonly resultsQuerySeconds: Histogram<'path' | 'window'>;
+  /**
+   * ClickHouse time of a results request, by path: incremental (maintained sums), per-unit (time window),
+   * joined (the tables disagreed), or the 404/503 outcome.
+   */
+  readonly resultsQuerySeconds: Histogram<'path'>;
 }
 
 export function createStatsMetrics(opts: { defaults?: boolean } = {}): StatsMetrics {
@@ -33,8 +36,8 @@ export function createStatsMetrics(opts: { defaults?: boolean } = {}): StatsMetr
     }),
     resultsQuerySeconds: new Histogram({
       name: 'liftstream_stats_results_query_duration_seconds',
-      help: 'ClickHouse time of a results request, by path (fast = projections, joined = tables disagreed) and window (yes/no)',
-      labelNames: ['path', 'window'] as const,
+      help: 'ClickHouse time of a results request, by path: incremental, per-unit (time window), joined (tables disagreed), or its 404/503 outcome',
+      labelNames: ['path'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),

@@ -12,6 +12,7 @@ import type { Logger } from '../../../shared/logging/logger.ts';
 import { loadProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import { startSink } from '../../sink/src/clickhouse-sink.ts';
+import { backfillVariationMetricsIfMissing } from '../../sink/src/sink-clickhouse.ts';
 import type { SinkHandle } from '../../sink/src/clickhouse-sink.ts';
 import { buildStatsApp } from './app.ts';
 import type { StatsConfig } from './config.ts';
@@ -30,6 +31,10 @@ export async function createStatsService(config: StatsConfig, logger: Logger): P
   const clickhouse = await createClickHouse(config.clickhouse);
   const applied = await migrate(clickhouse);
   if (applied.length > 0) logger.info({ applied }, 'ClickHouse migrations applied');
+  // Before the sink starts: a database that had attributed rows before variation_metrics existed.
+  if (await backfillVariationMetricsIfMissing(clickhouse)) {
+    logger.warn('variation_metrics was empty while attributed was not: rebuilt it from attributed');
+  }
   const metrics = createStatsMetrics();
   const sink = config.sinkEnabled
     ? startSink({

@@ -1,14 +1,14 @@
 -- Attributed track events from topic <prefix>attributed (sign +1 asserts, -1 retracts an identical earlier row).
 -- Same exactly-once scheme as exposures (src_partition/src_offset, one INSERT = one part).
 --
--- per_unit: a unit's metric sums for one (experiment, event), kept per part and merged with the part:
---   events = sum(sign)                          live attributed events (conversion c_u = events > 0)
---   k      = sum(sign * weight)                 count k_u = Σ w
+-- per_unit: a unit's metric sums for one (experiment, event, variation), kept per part and merged with it:
+--   events = sum(sign)                                 live attributed events (conversion c_u = events > 0)
+--   k      = sum(sign * weight)                        count k_u = Σ w
 --   x      = sum(sign * weight * coalesce(value, 0))   value x_u = Σ w·value (no value adds 0)
--- A retraction subtracts exactly what its assertion added. The unit key is a 128-bit hash of (variation, unit):
--- grouping by a fixed-width key is markedly cheaper than by the id string, and a collision among even 10^9
--- units has probability ~10^-21. variation is part of the key because a unit that changed variation carries
--- rows of both until the old ones are retracted. Queries must use these exact expressions to read it.
+-- A retraction subtracts exactly what its assertion added. src_partition is a key too (a unit's records all
+-- live in one Kafka partition, so it adds no rows): the sink restores the per-unit state of the partitions it
+-- is assigned from here. variation is a key because a unit that changed variation carries rows of both until
+-- the old ones are retracted. Queries must use these exact expressions to read it.
 CREATE TABLE IF NOT EXISTS attributed
 (
     project       LowCardinality(String),
@@ -29,12 +29,13 @@ CREATE TABLE IF NOT EXISTS attributed
             project,
             experiment,
             event,
-            sipHash128(variation, unit),
-            any(variation),
+            variation,
+            unit,
+            src_partition,
             sum(sign),
             sum(sign * weight),
             sum(sign * weight * coalesce(value, 0))
-        GROUP BY project, experiment, event, sipHash128(variation, unit)
+        GROUP BY project, experiment, event, variation, unit, src_partition
     ),
     PROJECTION offsets
     (

@@ -12,7 +12,7 @@ import { computeResults } from '../../../services/stats/src/math/experiment-resu
 import type { ExperimentResults } from '../../../services/stats/src/math/types.ts';
 import { createStatsMetrics } from '../../../services/stats/src/stats-metrics.ts';
 import type { ResultsBody } from '../../../services/stats/src/http/results-response.ts';
-import { openClickHouse, storeChangelog } from '../../helpers/stats/clickhouse-fixture.ts';
+import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, expectedStats, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
 import type { TruthUnit } from '../../helpers/stats/signed-rows-scenario.ts';
@@ -92,7 +92,7 @@ beforeAll(async () => {
     [otherCheckout, 24, ['control', 'treatment']],
   ] as const) {
     const changelog = changelogOf(units, seed, arms);
-    await storeChangelog(ch.client, changelog, { rowsPerInsert: 700, firstOffset: offset });
+    await ch.store(changelog, { rowsPerInsert: 700, firstOffset: offset });
     offset += changelog.exposures.length + changelog.attributed.length;
   }
   app = await buildStatsApp({
@@ -402,8 +402,7 @@ describe('GET /v1/experiments', () => {
 describe('when the tables disagree', () => {
   it('recomputes with a join on live assignments instead of counting events of unexposed units', async () => {
     // A unit with an attributed event but no exposure row yet (its exposure is still in flight).
-    await storeChangelog(
-      ch.client,
+    await ch.store(
       {
         exposures: [
           {

@@ -94,7 +94,6 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
         );
         if (!parsed.ok) throw new StatsHttpError('invalid_parameter', parsed.message);
         const params = parsed.value;
-        const windowed = params.from !== undefined || params.to !== undefined;
         const started = performance.now();
         const aggregates = await storage(() =>
           loadResultsAggregates(
@@ -109,9 +108,8 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
             definedEvents(project).has(params.metric),
           ),
         );
-        const path = aggregates.kind === 'ok' ? aggregates.path : 'fast';
         deps.metrics.resultsQuerySeconds.observe(
-          { path, window: windowed ? 'yes' : 'no' },
+          { path: aggregates.kind === 'ok' ? aggregates.path : aggregates.kind },
           (performance.now() - started) / 1000,
         );
         switch (aggregates.kind) {

@@ -4,22 +4,24 @@
  * whether or not parts have merged. Every value is a bound parameter ({name:Type}); numbers are cast to
  * Float64 because chDB and the HTTP server disagree on how 64-bit integers look in JSON.
  *
- * Default path (no time window), O(variations + units with events), served by projections
- * (shared/clickhouse/migrations):
- * - n per variation = Σ sign of the exposure rows of analysed units (`per_variation`): each row identity
- *   sums to 0 or 1, so the sum counts live units without grouping by unit;
- * - per-unit metric sums from `per_unit`, grouped by the 128-bit (variation, unit) key, then summed per
- *   variation over the units with a live event (units without one add 0 to every sum, and n already
- *   counts them). The attributed rows carry the unit's variation and exist only for analysed units
- *   (the processor retracts them when that changes), so no join with the assignments is needed.
+ * Default path (no time window): O(variations), whatever the number of units.
+ * - n per variation = Σ sign of the exposure rows of analysed units (projection `per_variation` of
+ *   `exposures`): each row identity sums to 0 or 1, so the sum counts live units without grouping by unit;
+ * - Σ c_u, Σ x_u, Σ x_u², Σ k_u, Σ k_u² per variation from `variation_metrics`, which the sink maintains
+ *   incrementally: each unit's totals are computed from its signed rows (in the sink, per Kafka partition)
+ *   and every change of a unit's totals is written as the change of its variation's sums
+ *   (services/sink/src/variation-deltas.ts). Units without events add 0, and n already counts them.
+ *   The attributed rows carry the unit's variation and exist only for analysed units (the processor
+ *   retracts them when that changes), so no join with the assignments is needed.
  * If the two disagree (a variation with more converting units than units: exposure rows not stored yet,
  * or attributed rows the processor no longer corrects after retention), the metric sums are recomputed
- * with an INNER JOIN on the live assignments: events count only for units analysed in that variation now.
+ * per unit with an INNER JOIN on the live assignments: events count only for units analysed in that
+ * variation now. Cost O(units of the experiment).
  *
- * Time window (`from`/`to`, event time): projections hold no timestamps, so the same statements read the
- * raw rows: events with from ≤ timestamp < to, and units first exposed before `to` (a unit exposed
- * later was not in the experiment yet; one exposed before `from` still counts, with only its events in
- * the window). Cost O(rows of the experiment).
+ * Time window (`from`/`to`, event time): `variation_metrics` has no timestamps, so per-unit sums are
+ * computed from the raw attributed rows in the window (from ≤ timestamp < to), and n counts the units first
+ * exposed before `to` (a unit exposed later was not in the experiment yet; one exposed before `from` still
+ * counts, with only its events in the window). Cost O(rows of the experiment).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { VariationStats } from '../math/types.ts';
@@ -36,13 +38,16 @@ export interface ResultsQuery {
   to?: number | undefined;
 }
 
+/** `incremental`: variation_metrics; `per-unit`: raw rows grouped per unit; `joined`: per unit, live units only. */
+export type MetricPath = 'incremental' | 'per-unit' | 'joined';
+
 export type ResultsAggregates =
   | {
       kind: 'ok';
       variations: VariationStats[];
       multipleExposureUnits: number;
-      /** 'fast' or 'joined' (the two tables disagreed): which metric query produced the sums. */
-      path: 'fast' | 'joined';
+      /** Which metric query produced the sums: maintained sums, per unit (window), or joined (tables disagreed). */
+      path: MetricPath;
     }
   | { kind: 'unknown_experiment' }
   | { kind: 'unknown_metric' }
@@ -58,10 +63,12 @@ export async function loadResultsAggregates(
   query: ResultsQuery,
   knownMetric = false,
 ): Promise<ResultsAggregates> {
+  const windowed = query.from !== undefined || query.to !== undefined;
+  const path: MetricPath = windowed ? 'per-unit' : 'incremental';
   const [units, names, metrics] = await Promise.all([
     queryVariationUnits(client, query),
     query.to === undefined ? Promise.resolve(null) : queryVariationUnits(client, { ...query, to: undefined }),
-    queryMetricSums(client, query, 'fast'),
+    queryMetricSums(client, query, path),
   ]);
   // With `to`, variations exposed only later are still the experiment's (0 units before `to`).
   const allUnits = names === null ? units : [...units, ...names.map((r) => ({ ...r, units: 0 }))];
@@ -69,8 +76,8 @@ export async function loadResultsAggregates(
   if (metrics.length === 0 && !knownMetric && !(await metricSeen(client, query.project, query.metric))) {
     return { kind: 'unknown_metric' };
   }
-  const fast = assembleVariationStats(allUnits, metrics);
-  if (fast.ok) return { kind: 'ok', ...strip(fast), path: 'fast' };
+  const assembled = assembleVariationStats(allUnits, metrics);
+  if (assembled.ok) return { kind: 'ok', ...strip(assembled), path };
   const joined = assembleVariationStats(allUnits, await queryMetricSums(client, query, 'joined'));
   if (joined.ok) return { kind: 'ok', ...strip(joined), path: 'joined' };
   return { kind: 'inconsistent', reason: joined.reason };
@@ -106,15 +113,16 @@ export async function queryVariationUnits(
 }
 
 /**
- * Per-variation metric sums over units with a live event. `fast` groups the attributed rows by
- * (variation, unit) alone; `joined` keeps only units whose live assignment is that variation, analysed.
- * Per-unit k and x are summed only where events > 0: a unit whose events were all retracted is exactly 0,
- * not the float dust of w − w.
+ * Per-variation metric sums over units with a live event. `incremental` reads the sums the sink maintains;
+ * `per-unit` groups the attributed rows by (variation, unit) (the `per_unit` projection without a window,
+ * raw rows with one); `joined` keeps only units whose live assignment is that variation, analysed. Per-unit
+ * k and x are summed only where events > 0: a unit whose events were all retracted is exactly 0, not the
+ * float dust of w − w.
  */
 export async function queryMetricSums(
   client: ClickHouseClient,
   query: ResultsQuery,
-  mode: 'fast' | 'joined',
+  mode: MetricPath,
 ): Promise<VariationMetricRow[]> {
   const eventWindow =
     (query.from === undefined ? '' : ` AND timestamp >= {from:DateTime64(3, 'UTC')}`) +
@@ -128,42 +136,43 @@ export async function queryMetricSums(
   const outer = `toFloat64(countIf(events > 0)) AS conversions,
        sumIf(x, events > 0) AS sum_value, sumIf(x * x, events > 0) AS sum_value_sq,
        sumIf(k, events > 0) AS sum_count, sumIf(k * k, events > 0) AS sum_count_sq`;
+  const perUnit = `SELECT unit AS who, variation AS arm, sum(sign) AS events, sum(sign * weight) AS k,
+                          sum(sign * weight * coalesce(value, 0)) AS x
+                   FROM attributed
+                   WHERE project = {project:String} AND experiment = {experiment:String} AND event = {metric:String}${eventWindow}
+                   GROUP BY unit, variation`;
   // Aliases differ from column names: a ClickHouse alias is visible in its whole SELECT and would shadow them.
-  const sql =
-    mode === 'fast'
-      ? `SELECT arm AS variation, ${outer}
-         FROM (
-           SELECT any(variation) AS arm, sum(sign) AS events, sum(sign * weight) AS k,
-                  sum(sign * weight * coalesce(value, 0)) AS x
-           FROM attributed
-           WHERE project = {project:String} AND experiment = {experiment:String} AND event = {metric:String}${eventWindow}
-           GROUP BY sipHash128(variation, unit)
-         )
-         GROUP BY arm`
-      : `SELECT assigned.arm AS variation, ${outer}
-         FROM (
-           SELECT unit AS who, variation AS arm
-           FROM exposures
-           WHERE project = {project:String} AND experiment = {experiment:String}${query.to === undefined ? '' : ` AND first_exposure_at < {to:DateTime64(3, 'UTC')}`}
-           GROUP BY unit, variation, multiple_exposure, first_exposure_at
-           HAVING sum(sign) > 0 AND multiple_exposure = 0
-         ) AS assigned
-         INNER JOIN (
-           SELECT unit AS who, variation AS arm, sum(sign) AS events, sum(sign * weight) AS k,
-                  sum(sign * weight * coalesce(value, 0)) AS x
-           FROM attributed
-           WHERE project = {project:String} AND experiment = {experiment:String} AND event = {metric:String}${eventWindow}
-           GROUP BY unit, variation
-         ) AS per_unit ON assigned.who = per_unit.who AND assigned.arm = per_unit.arm
-         GROUP BY assigned.arm`;
+  let sql: string;
+  if (mode === 'incremental') {
+    sql = `SELECT variation, toFloat64(sum(conversions)) AS c, sum(sum_value) AS sv, sum(sum_value_sq) AS svq,
+                  sum(sum_count) AS sc, sum(sum_count_sq) AS scq
+           FROM variation_metrics
+           WHERE project = {project:String} AND experiment = {experiment:String} AND event = {metric:String}
+           GROUP BY variation`;
+  } else if (mode === 'per-unit') {
+    sql = `SELECT arm AS variation, ${outer} FROM (${perUnit}) GROUP BY arm`;
+  } else {
+    sql = `SELECT assigned.arm AS variation, ${outer}
+           FROM (
+             SELECT unit AS who, variation AS arm
+             FROM exposures
+             WHERE project = {project:String} AND experiment = {experiment:String}${query.to === undefined ? '' : ` AND first_exposure_at < {to:DateTime64(3, 'UTC')}`}
+             GROUP BY unit, variation, multiple_exposure, first_exposure_at
+             HAVING sum(sign) > 0 AND multiple_exposure = 0
+           ) AS assigned
+           INNER JOIN (${perUnit}) AS per_unit ON assigned.who = per_unit.who AND assigned.arm = per_unit.arm
+           GROUP BY assigned.arm`;
+  }
   const rows = await select<Record<string, number | string>>(client, sql, params);
+  const field = (r: Record<string, number | string>, incremental: string, perUnitName: string) =>
+    Number(r[mode === 'incremental' ? incremental : perUnitName]);
   return rows.map((r) => ({
     variation: String(r['variation']),
-    conversions: Number(r['conversions']),
-    sumValue: Number(r['sum_value']),
-    sumValueSq: Number(r['sum_value_sq']),
-    sumCount: Number(r['sum_count']),
-    sumCountSq: Number(r['sum_count_sq']),
+    conversions: field(r, 'c', 'conversions'),
+    sumValue: field(r, 'sv', 'sum_value'),
+    sumValueSq: field(r, 'svq', 'sum_value_sq'),
+    sumCount: field(r, 'sc', 'sum_count'),
+    sumCountSq: field(r, 'scq', 'sum_count_sq'),
   }));
 }
 
