@@ -225,8 +225,9 @@ function consumerPerformance(topic: string, messages: number): string {
 }
 
 async function kafkajsConsumeRate(topic: string, messages: number): Promise<number> {
+  const groupId = `bench-raw-${randomUUID()}`;
   const consumer = kafka.consumer({
-    groupId: `bench-raw-${randomUUID()}`,
+    groupId,
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxWaitTimeInMs: 100,
   });
@@ -246,7 +247,7 @@ async function kafkajsConsumeRate(topic: string, messages: number): Promise<numb
   });
   const rate = seen / ((Date.now() - started) / 1000);
   await consumer.disconnect();
-  await admin.deleteGroups([consumer && `bench-raw`]).catch(() => undefined);
+  await admin.deleteGroups([groupId]).catch(() => undefined);
   return rate;
 }
 
