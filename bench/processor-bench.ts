@@ -480,10 +480,12 @@ async function main(): Promise<void> {
     const after = await metrics(cold);
     const restoreSeconds = m(after, 'liftstream_processor_restore_seconds_sum');
     const rss = rssMb(cold.proc.pid!);
+    const heapMb = m(after, 'liftstream_processor_nodejs_heap_size_used_bytes') / 1024 / 1024;
     const units = m(after, 'liftstream_processor_state_keys{store="units"}');
     console.log(
       `restore of ${units} units: ${restoreSeconds.toFixed(1)} s in the restore (ready ${((coldReady - cold.spawnedAt) / 1000).toFixed(1)} s after spawn); ` +
-        `RSS ${rss.toFixed(0)} MB vs ${emptyRss.toFixed(0)} MB empty: ${((rss - emptyRss) / (units / 1e6)).toFixed(0)} MB per million units`,
+        `RSS ${rss.toFixed(0)} MB vs ${emptyRss.toFixed(0)} MB empty: ${((rss - emptyRss) / (units / 1e6)).toFixed(0)} MB per million units ` +
+        `(V8 heap in use ${heapMb.toFixed(0)} MB)`,
     );
     await stopChild(cold);
   }
