@@ -81,6 +81,16 @@ export class ProcessorProcess {
       .catch(() => '');
   }
 
+  /** SIGSTOP: the process freezes (no heartbeats, no requests) until `resume`, like a long GC pause. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   /** SIGKILL, then waits for the exit. */
   async kill9(): Promise<void> {
     if (this.exited) return;

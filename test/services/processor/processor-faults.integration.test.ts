@@ -193,4 +193,40 @@ describe('processor under SIGKILL (child processes)', () => {
     await reader.stop();
     await ingest.disconnect();
   });
+
+  it('a frozen instance (SIGSTOP past the session timeout) comes back as a zombie and is fenced', async () => {
+    const { env, ingest, reader } = await setup(4);
+    const a = children[0]!;
+    const b = await spawn(env);
+    await Promise.all([a.waitReady(60_000), b.waitReady(60_000)]);
+    const events = generateScenario({ units: 800, seed: 77, nowMs: Date.now() });
+    const half = Math.floor(events.length / 2);
+    await ingest.send(events.slice(0, half / 2));
+    // Freeze A while input flows: it may hold an open transaction and stale state.
+    a.pause();
+    const feeding = (async () => {
+      for (let i = half / 2; i < events.length; i += 200) {
+        await ingest.send(events.slice(i, Math.min(i + 200, events.length)));
+        await sleep(300);
+      }
+    })();
+    // B takes A's tasks once A's session (6 s) expires, fencing A's transactional ids.
+    await sleep(12_000);
+    a.resume();
+    await feeding;
+    await expectConverged(reader, events, 'after the zombie came back');
+    expect(a.running && b.running, 'both instances survived').toBe(true);
+    const fenced =
+      metricSum(
+        await a.metrics(),
+        'liftstream_processor_transactions_total{stage="identity",result="fenced"}',
+      ) +
+      metricSum(await a.metrics(), 'liftstream_processor_transactions_total{stage="units",result="fenced"}');
+    expect(
+      fenced + metricSum(await a.metrics(), 'liftstream_processor_restored_records_total'),
+      'A was fenced or had to restore',
+    ).toBeGreaterThan(0);
+    await reader.stop();
+    await ingest.disconnect();
+  });
 });
