@@ -216,16 +216,12 @@ describe('processor under SIGKILL (child processes)', () => {
     await feeding;
     await expectConverged(reader, events, 'after the zombie came back');
     expect(a.running && b.running, 'both instances survived').toBe(true);
-    const fenced =
-      metricSum(
-        await a.metrics(),
-        'liftstream_processor_transactions_total{stage="identity",result="fenced"}',
-      ) +
-      metricSum(await a.metrics(), 'liftstream_processor_transactions_total{stage="units",result="fenced"}');
-    expect(
-      fenced + metricSum(await a.metrics(), 'liftstream_processor_restored_records_total'),
-      'A was fenced or had to restore',
-    ).toBeGreaterThan(0);
+    // Everything A held was processed by B meanwhile: whatever A gets back must be restored, not
+    // kept (its in-flight transactions, if any, failed as fenced).
+    const restored = metricSum(await a.metrics(), 'liftstream_processor_restored_records_total');
+    expect(restored, 'A restored the tasks it got back instead of trusting its stale state').toBeGreaterThan(
+      0,
+    );
     await reader.stop();
     await ingest.disconnect();
   });
