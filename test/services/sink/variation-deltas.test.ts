@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { AttributedRow } from '../../../services/sink/src/sink-rows.ts';
 import {
   applyRow,
-  parseUnitKey,
   planChunk,
   UnitTotalsStore,
   unitKey,
@@ -129,15 +128,56 @@ describe('applyRow', () => {
 });
 
 describe('unitKey', () => {
-  it('round-trips, even with a separator-like character in the unit id', () => {
-    const key = unitKey({ project: 'p', experiment: 'e', event: 'm', variation: 'v', unit: 'a\u0000b' });
-    expect(parseUnitKey(key)).toEqual({
-      project: 'p',
-      experiment: 'e',
-      event: 'm',
-      variation: 'v',
-      unit: 'a\u0000b',
-    });
+  const base = { project: 'p', experiment: 'e', event: 'm', variation: 'v', unit: 'u-1' };
+
+  it('is 8 code units, the same for the same identity', () => {
+    expect(unitKey(base)).toHaveLength(8);
+    expect(unitKey({ ...base }), 'deterministic').toBe(unitKey(base));
+  });
+
+  it('differs when any part of the identity differs, or when text shifts between parts', () => {
+    const keys = new Set([
+      unitKey(base),
+      unitKey({ ...base, project: 'q' }),
+      unitKey({ ...base, experiment: 'f' }),
+      unitKey({ ...base, event: 'n' }),
+      unitKey({ ...base, variation: 'w' }),
+      unitKey({ ...base, unit: 'u-2' }),
+      unitKey({ ...base, event: 'mv', variation: '' }),
+    ]);
+    expect(keys.size, 'seven identities, seven keys').toBe(7);
+  });
+
+  it('does not collide over 200,000 units', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 200_000; i++) keys.add(unitKey({ ...base, unit: `user-${i}` }));
+    expect(keys.size).toBe(200_000);
+  });
+});
+
+describe('UnitTotalsStore', () => {
+  it('stores, updates, deletes and reuses slots per partition', () => {
+    const store = new UnitTotalsStore();
+    store.load(1, [['k1', { events: 2, count: 3, value: 4.5 }]]);
+    expect(store.lookup(1)('k1')).toEqual({ events: 2, count: 3, value: 4.5 });
+    expect(store.lookup(2)('k1'), 'partitions are separate').toBeUndefined();
+    const updates = new Map<string, UnitTotals | null>([
+      ['k1', null],
+      ['k2', { events: 1, count: 1, value: -2 }],
+    ]);
+    store.commit(1, { updates, deltas: [] });
+    expect(store.lookup(1)('k1'), 'deleted').toBeUndefined();
+    expect(store.lookup(1)('k2'), 'in the freed slot').toEqual({ events: 1, count: 1, value: -2 });
+    expect(store.size()).toBe(1);
+  });
+
+  it('grows past its initial capacity without losing values', () => {
+    const store = new UnitTotalsStore();
+    const updates = new Map<string, UnitTotals | null>();
+    for (let i = 0; i < 5_000; i++) updates.set(`k${i}`, { events: i + 1, count: i, value: i / 2 });
+    store.commit(0, { updates, deltas: [] });
+    expect(store.lookup(0)('k4999')).toEqual({ events: 5000, count: 4999, value: 2499.5 });
+    expect(store.lookup(0)('k0')).toEqual({ events: 1, count: 0, value: 0 });
   });
 });
 
