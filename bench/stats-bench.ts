@@ -81,6 +81,16 @@ async function main(): Promise<void> {
     console.log(
       `  results query path, ${RUNS} runs: median ${ms(percentile(times, 0.5))}, p90 ${ms(percentile(times, 0.9))}, min ${ms(times[0] as number)}, max ${ms(times[times.length - 1] as number)}`,
     );
+    // A running sink adds one small insert per chunk (each a part until merges catch up): add 2,000
+    // zero-change inserts, as many as ~4 minutes of a sink flushing every second on 8 partitions.
+    t = performance.now();
+    await addSmallInserts(client, 2_000);
+    const parts = await activeParts(client, 'variation_metrics');
+    const manyParts = await timeRuns(RUNS, () => resultsOnce(client, query));
+    console.log(
+      `  after 2,000 sink-sized inserts into variation_metrics (${sec(t)}; ${parts} active parts right after): ` +
+        `median ${ms(percentile(manyParts, 0.5))}, p90 ${ms(percentile(manyParts, 0.9))}`,
+    );
     const windowQuery = { ...query, from: BASE_MS + 2 * DAY_MS, to: BASE_MS + 9 * DAY_MS };
     const windowTimes = await timeRuns(Math.min(RUNS, 5), () => resultsOnce(client, windowQuery));
     console.log(
@@ -127,6 +137,42 @@ async function resultsOnce(client: ClickHouseClient, query: ResultsQuery) {
     results: outcome.value,
   });
   return { body, path: aggregates.path };
+}
+
+/** Zero-change rows in `count` separate inserts, as a sink's per-chunk inserts (results unchanged). */
+async function addSmallInserts(client: ClickHouseClient, count: number): Promise<void> {
+  const offset = 1e12;
+  for (let i = 0; i < count; i++) {
+    await client.insert({
+      table: 'variation_metrics',
+      format: 'JSONEachRow',
+      values: ['control', 'a', 'b'].map((variation) => ({
+        project: 'bench',
+        experiment: 'checkout',
+        event: 'purchase',
+        variation,
+        conversions: 0,
+        sum_value: 0,
+        sum_value_sq: 0,
+        sum_count: 0,
+        sum_count_sq: 0,
+        src_partition: i % 8,
+        src_offset: offset + i,
+      })),
+    });
+  }
+}
+
+async function activeParts(client: ClickHouseClient, table: string): Promise<number> {
+  const [row] = await (
+    await client.query({
+      query:
+        'SELECT toFloat64(count()) AS n FROM system.parts WHERE active AND database = currentDatabase() AND table = {table:String}',
+      query_params: { table },
+      format: 'JSONEachRow',
+    })
+  ).json<{ n: number }>();
+  return Number(row?.n);
 }
 
 /** Largest relative difference between the maintained per-variation sums and a per-unit recomputation. */
