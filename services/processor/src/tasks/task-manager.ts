@@ -81,7 +81,10 @@ export class TaskManager {
         this.tasks.delete(id);
       }
       for (const id of assigned) if (!this.tasks.has(id)) this.tasks.set(id, this.createTask(id));
-      await this.prepare([...this.tasks.values()], epoch, controller.signal);
+      // Only tasks not ready yet: on a retry, the tasks a failed attempt already made ready are
+      // processing, and re-preparing them under their feet would race their commits.
+      const pending = [...this.tasks.values()].filter((t) => t.readyEpoch !== epoch);
+      await this.prepare(pending, epoch, controller.signal);
     });
   }
 
@@ -197,6 +200,20 @@ export class TaskManager {
         task.restored && !task.needsRebuild && task.nextOffset === offset && task.changelogEnd === end.high;
       return { task, offset, end, keep };
     });
+    const makeReady = (entries: typeof plan): void => {
+      for (const { task, offset, end } of entries) {
+        task.nextOffset = offset;
+        task.changelogEnd = end.high;
+        task.restored = true;
+        task.needsRebuild = false;
+        task.failures = 0;
+        this.options.seek(task.inputTopic, task.partition, offset);
+        task.readyEpoch = epoch;
+      }
+      this.notify();
+    };
+    // Tasks whose state is provably current resume at once, while the others restore.
+    makeReady(plan.filter((p) => p.keep));
     const toRestore = plan.filter((p) => !p.keep);
     for (const { task } of toRestore) task.clearState();
     if (toRestore.length > 0) {
@@ -234,15 +251,7 @@ export class TaskManager {
         'state restored from changelogs',
       );
     }
-    for (const { task, offset, end } of plan) {
-      task.nextOffset = offset;
-      task.changelogEnd = end.high;
-      task.restored = true;
-      task.needsRebuild = false;
-      task.failures = 0;
-      this.options.seek(task.inputTopic, task.partition, offset);
-      task.readyEpoch = epoch;
-    }
+    makeReady(toRestore);
     ctx.logger.info(
       { epoch, kept: plan.filter((p) => p.keep).length, restored: toRestore.length },
       'tasks ready',
