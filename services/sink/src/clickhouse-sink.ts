@@ -19,6 +19,11 @@
  * Why not a deduplicating engine (ReplacingMergeTree on the record's identity): it removes duplicates only
  * when parts merge, so every query would need FINAL (slow) and the signed sums would be wrong in between.
  *
+ * For `attributed` the sink also keeps each unit's totals in memory (restored from ClickHouse on every
+ * assignment) and writes, before the rows, the change each chunk makes to every variation's sufficient
+ * statistics into `variation_metrics` (variation-deltas.ts), with its own stored offsets: results then cost
+ * O(variations). A crash between the two inserts is replayed for the rows and the totals only.
+ *
  * ClickHouse down: the insert is retried with capped exponential backoff, the batch kept in memory,
  * nothing resolved or committed, the consumer heartbeating meanwhile so the group keeps its partitions;
  * `status()` and the metrics show the backoff and the growing lag.
