@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/processor-bench.ts [--events 300000] [--units 100000] [--restore-units 1000000]
  *                                    [--partitions 8] [--instances 1] [--skip-kafka-perf] [--keep-topics]
- *                                    [--cpu-prof]
+ *                                    [--cpu-prof] [--latency-rate 3000] [--latency-seconds 15]
  *
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7).
  *
@@ -15,6 +15,9 @@
  * 2. raw consume rate of that topic: Kafka's ConsumerPerformance, and a bare kafkajs consumer;
  * 3. the processor as a child process (its own core, as in production) from a cold start, until
  *    every ingest record and every repartition message is committed (read from its /metrics);
+ * 3b. freshness: with the state of phase 3 loaded, exposures of new units at --latency-rate events/s
+ *    for --latency-seconds; each one's exposure row is read back (read_committed) and its age is
+ *    taken from its event time (set to the send time): ingest produce → committed output row;
  * 4. a graceful restart: time until ready (state restored from the changelogs);
  * 5. --restore-units synthetic unit states written straight to a units changelog, then a cold
  *    start: restore time and RSS per million units (RSS at ready minus an empty instance's).
@@ -44,6 +47,8 @@ const { values: args } = parseArgs({
     'keep-topics': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     instances: { type: 'string', default: '1' },
+    'latency-rate': { type: 'string', default: '3000' },
+    'latency-seconds': { type: 'string', default: '15' },
   },
 });
 const EVENTS = Number(args.events);
@@ -338,6 +343,72 @@ async function stopChild(child: Child): Promise<void> {
 
 const m = (map: Map<string, number>, key: string): number => map.get(key) ?? 0;
 
+/** Ingest produce → committed exposure row, for exposures of fresh units sent at a fixed rate. */
+async function freshness(
+  topics: ReturnType<typeof topicNames>,
+  encode: (value: unknown) => Buffer,
+  producer: Producer,
+): Promise<void> {
+  const rate = Number(args['latency-rate']);
+  const seconds = Number(args['latency-seconds']);
+  if (rate <= 0 || seconds <= 0) return;
+  const ages: number[] = [];
+  const groupId = `bench-latency-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.exposures, fromBeginning: false });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const row = await registry.decode<{ unit: string; first_exposure_at: number; sign: number }>(
+        message.value!,
+      );
+      if (row.sign === 1 && row.unit.startsWith('lat-')) ages.push(Date.now() - row.first_exposure_at);
+    },
+  });
+  while (!joined) await sleep(100);
+  await sleep(1_000);
+  const tickMs = 50;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const total = perTick * Math.round((seconds * 1000) / tickMs);
+  let sent = 0;
+  const started = Date.now();
+  while (sent < total) {
+    const now = Date.now();
+    const events: IngestEvent[] = [];
+    for (let i = 0; i < perTick; i++, sent++) {
+      events.push({
+        event_id: `lat-${sent}`,
+        project: 'shop',
+        received_at: now,
+        timestamp: now,
+        message_id: `lat-${sent}`,
+        user_id: `lat-${sent}`,
+        anonymous_id: null,
+        body: { kind: 'exposure', experiment: 'exp-latency', variation: 'control', decision_id: null },
+      });
+    }
+    void producer.send({
+      topic: topics.ingest,
+      acks: -1,
+      messages: events.map((e) => ({ key: identityKeyOf(e)!, value: encode(avroValue(e)) })),
+    });
+    const next = started + (sent / perTick) * tickMs;
+    await sleep(Math.max(0, next - Date.now()));
+  }
+  const deadline = Date.now() + 30_000;
+  while (ages.length < total && Date.now() < deadline) await sleep(100);
+  await consumer.disconnect();
+  await admin.deleteGroups([groupId]).catch(() => undefined);
+  ages.sort((a, b) => a - b);
+  const q = (p: number): number => ages[Math.min(ages.length - 1, Math.floor(p * ages.length))] ?? NaN;
+  console.log(
+    `freshness at ${rate} events/s for ${seconds} s: ${ages.length}/${total} exposure rows back; ` +
+      `ingest produce → committed output row p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${ages[ages.length - 1] ?? NaN} ms`,
+  );
+}
+
 async function main(): Promise<void> {
   await admin.connect();
   const projectsFile = writeProjects();
@@ -418,6 +489,9 @@ async function main(): Promise<void> {
       `transactions ${m(last, 'liftstream_processor_transactions_total{stage="identity",result="commit"}') + m(last, 'liftstream_processor_transactions_total{stage="units",result="commit"}')} committed; ` +
       `state ${m(last, 'liftstream_processor_state_keys{store="units"}')} units, ${m(last, 'liftstream_processor_state_keys{store="identity"}')} identities; peak RSS ${peakRss.toFixed(0)} MB (all instances)`,
   );
+
+  // 3b. Freshness at a fixed rate.
+  await freshness(topics, ingestSchema.encode, producer);
 
   // 4. Graceful restart: restore of the state just built.
   await Promise.all(group.map((c) => stopChild(c)));
