@@ -131,20 +131,10 @@ export class StreamTask<V extends object> {
       partition: this.partition,
       offset: next,
     };
+    let metadata: RecordMetadata[];
     try {
       if (this.producer === null || this.producer.broken) await this.fence();
-      const metadata = await this.producer!.commit(messages, offsets);
-      this.committed(
-        changes,
-        next,
-        records.length,
-        output,
-        evicted,
-        changelogEndFrom(metadata, this.changelogTopic, this.partition, this.changelogEnd, changes.length),
-      );
-      this.ctx.metrics.transactions.inc({ stage, result: 'commit' });
-      this.ctx.metrics.transactionSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
-      return 'committed';
+      metadata = await this.producer!.commit(messages, offsets);
     } catch (error) {
       const outcome = error instanceof TransactionFailed ? error.outcome : 'aborted';
       this.ctx.metrics.transactions.inc({ stage, result: outcome === 'aborted' ? 'abort' : outcome });
@@ -159,6 +149,18 @@ export class StreamTask<V extends object> {
       }
       return 'retry';
     }
+    // Outside the try: once the commit returned, nothing may turn it into a retry.
+    const end = changelogEndFrom(
+      metadata,
+      this.changelogTopic,
+      this.partition,
+      this.changelogEnd,
+      changes.length,
+    );
+    this.committed(changes, next, records.length, output, evicted, end);
+    this.ctx.metrics.transactions.inc({ stage, result: 'commit' });
+    this.ctx.metrics.transactionSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
+    return 'committed';
   }
 
   async close(): Promise<void> {
