@@ -52,7 +52,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dataDir = path.join(localDir, `test-infra-${process.pid}`);
   fs.rmSync(dataDir, { recursive: true, force: true });
   const started: ManagedProcess[] = [];
+  let stopWatching = (): void => undefined;
   const stopAll = async (): Promise<void> => {
+    stopWatching();
     await Promise.all(started.map((p) => p.stop(10_000)));
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
@@ -73,7 +75,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
     started.push(registry);
     console.log(`[infra] registry ${registry.url} (pid ${registry.pid}) ready in ${Date.now() - t} ms`);
-    watch(started);
+    stopWatching = watch(started);
     project.provide('kafkaBrokers', kafka.brokers);
     project.provide('registryUrl', registry.url);
     project.provide('clickhouseUrl', env['CLICKHOUSE_URL']);
@@ -86,7 +88,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 /** A broker or registry that dies mid-run is reported at once; the tests then fail on their own timeouts. */
-function watch(processes: ManagedProcess[]): void {
+function watch(processes: ManagedProcess[]): () => void {
   const reported = new Set<ManagedProcess>();
   const timer = setInterval(() => {
     for (const p of processes) {
@@ -98,4 +100,5 @@ function watch(processes: ManagedProcess[]): void {
     }
   }, 2_000);
   timer.unref();
+  return () => clearInterval(timer);
 }
