@@ -147,7 +147,6 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
       retryAfterSeconds: config.retryAfterSeconds,
       metrics,
       discovered,
-      logger,
       now: deps.now ?? Date.now,
       newEventId: deps.newEventId ?? randomEventId,
     }),
