@@ -37,8 +37,12 @@ export const gatewayEnvSchema = commonEnvSchema.extend({
   MAX_COALESCED_BYTES: positiveInt.default(900_000),
   /** Bytes of records waiting for Kafka beyond which requests get 503 at once (memory bound). */
   MAX_QUEUED_BYTES: positiveInt.default(64 * MIB),
-  /** Independent idempotent producers; each keeps one produce request in flight. */
-  PRODUCER_COUNT: positiveInt.max(8).default(2),
+  /**
+   * Independent idempotent producers (threads), each with one produce request in flight. One is the
+   * most CPU-efficient on a 2-core box (fewer, larger produce requests: kafkajs costs 2-3 ms per
+   * request besides its per-record cost); more help only with spare cores.
+   */
+  PRODUCER_COUNT: positiveInt.max(8).default(1),
   /**
    * Run each producer in a worker thread (kafkajs encodes requests in JavaScript; off the event loop
    * that serves HTTP it costs request latency nothing). `false` keeps kafkajs on the main thread.
