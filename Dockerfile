@@ -14,6 +14,8 @@ RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# A larger young generation cut the gateway's CPU per event by about a fifth (services/gateway/README.md).
+ENV NODE_OPTIONS=--max-semi-space-size=32
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund --omit=dev --omit=optional && npm cache clean --force

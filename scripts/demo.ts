@@ -29,7 +29,7 @@ export function demoScenario(now = Date.now()): Scenario {
     now,
     users: 3_000,
     projects: 1,
-    experimentsPerProject: 1,
+    experimentsPerProject: 2,
     projectIds: ['demo'],
   });
 }
@@ -43,6 +43,20 @@ interface ResultsBody {
 
 export async function runDemo(target: DemoTarget, scenario = demoScenario()): Promise<void> {
   const experiments = scenario.projects[0]?.experiments ?? [];
+  const existing = await fetch(`${target.statsUrl}/v1/experiments`, {
+    headers: { authorization: `Bearer ${target.readKey}` },
+  });
+  const listed = existing.ok
+    ? ((await existing.json()) as { experiments?: Array<{ experiment?: string }> })
+    : {};
+  if ((listed.experiments ?? []).some((e) => experiments.some((x) => x.name === e.experiment))) {
+    // Sending the same seeded traffic again would mix two runs in one experiment; show what is there.
+    console.log(
+      '[demo] the demo experiments already hold data (an earlier --demo run); showing their results:',
+    );
+    for (const experiment of experiments) await showCurrent(target, experiment.name, experiment.control);
+    return;
+  }
   console.log(
     `[demo] sending ${scenario.requests.length} batches (experiments ${experiments.map((e) => e.name).join(', ')}) ...`,
   );
@@ -110,6 +124,15 @@ async function showWhenConverged(
   console.log(`[demo] ${experiment}: results did not reach the reference within 120 s; last answer:`);
   console.log(JSON.stringify(last, null, 2));
   console.log(`[demo] expected units:conversions per variation: ${expectedUnits}`);
+}
+
+async function showCurrent(target: DemoTarget, experiment: string, control: string): Promise<void> {
+  const url = `${target.statsUrl}/v1/experiments/${encodeURIComponent(experiment)}/results?metric=purchase&control=${control}`;
+  const res = await fetch(url, { headers: { authorization: `Bearer ${target.readKey}` } });
+  const body = (await res.json()) as ResultsBody;
+  console.log(`\n[demo] ${experiment} / purchase:`);
+  if (res.ok) printTable(body);
+  else console.log(`  ${res.status}: ${body.error?.message ?? 'no results'}`);
 }
 
 function printTable(body: ResultsBody): void {
