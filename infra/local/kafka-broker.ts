@@ -49,15 +49,14 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
 
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
     // KRaft needs its storage formatted with a cluster id once; 16 random bytes, base64url, is Kafka's own format.
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     const format = spawnSync(
       'java',
       [
         ...jvmArgs,
         'kafka.tools.StorageTool',
         'format',
-        '-t',
-        clusterId,
+        `--cluster-id=${clusterId}`,
         '-c',
         configFile,
         '--ignore-formatted',
@@ -147,3 +146,14 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka=INFO
 log4j.logger.org.apache.kafka=WARN
 `;
+
+/**
+ * A KRaft cluster id: 16 random bytes, base64url (Kafka's own format). Like Kafka's Uuid.randomUuid,
+ * never one starting with '-': the storage tool's argument parser would read it as an option.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}

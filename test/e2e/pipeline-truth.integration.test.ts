@@ -72,18 +72,33 @@ describe('end-to-end truth: gateway → processor → sink → stats equals the 
     for (const project of scenario.projects) {
       for (const experiment of project.experiments) {
         for (const metric of scenario.metrics) {
-          const expected = referenceResults(accepted, scenario.settings, project.id, experiment.name, metric, {
-            control: experiment.control,
-          });
+          const expected = referenceResults(
+            accepted,
+            scenario.settings,
+            project.id,
+            experiment.name,
+            metric,
+            {
+              control: experiment.control,
+            },
+          );
           if (!expected.ok) throw new Error(`reference: ${expected.error.message}`);
           let differences: string[] = ['not queried yet'];
           while (Date.now() < deadline) {
-            const actual = await getResults(pipeline, project.id, experiment.name, metric, experiment.control);
+            const actual = await getResults(
+              pipeline,
+              project.id,
+              experiment.name,
+              metric,
+              experiment.control,
+            );
             differences = actual ? resultsDifferences(actual, expected.value) : ['no results yet'];
             if (differences.length === 0) break;
             await new Promise((r) => setTimeout(r, 1_000));
           }
-          expect(differences, `${project.id}/${experiment.name}/${metric} (${project.attribution})`).toEqual([]);
+          expect(differences, `${project.id}/${experiment.name}/${metric} (${project.attribution})`).toEqual(
+            [],
+          );
         }
       }
     }
@@ -93,9 +108,12 @@ describe('end-to-end truth: gateway → processor → sink → stats equals the 
     const [a, b] = scenario.projects;
     if (!a || !b) throw new Error('scenario needs two projects');
     const experiment = b.experiments[0]?.name ?? '';
-    const res = await fetch(`${pipeline.statsUrl}/v1/experiments/${encodeURIComponent(experiment)}/results?metric=purchase`, {
-      headers: { authorization: `Bearer ${pipeline.keys[a.id]?.read}` },
-    });
+    const res = await fetch(
+      `${pipeline.statsUrl}/v1/experiments/${encodeURIComponent(experiment)}/results?metric=purchase`,
+      {
+        headers: { authorization: `Bearer ${pipeline.keys[a.id]?.read}` },
+      },
+    );
     // Experiment names are generated per project; if both projects share a name the results must still be A's own.
     if (a.experiments.some((e) => e.name === experiment)) {
       const body = (await res.json()) as { experiment: string };
@@ -120,7 +138,10 @@ async function postBatch(pipeline: Pipeline, project: string, batch: unknown[]):
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(`${pipeline.gatewayUrl}/v1/batch`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${pipeline.keys[project]?.write}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${pipeline.keys[project]?.write}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ batch }),
     });
     // 503 means nothing was acknowledged: retrying the same batch (same message_ids) is what clients do.

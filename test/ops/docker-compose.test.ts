@@ -26,7 +26,9 @@ interface ComposeService {
   healthcheck?: unknown;
   restart?: string;
 }
-const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), {
+  merge: true,
+}) as {
   services: Record<string, ComposeService>;
   volumes: Record<string, unknown>;
 };
@@ -35,7 +37,7 @@ describe('docker-compose.yml', () => {
   it('is valid against the Compose specification schema', () => {
     const { $schema: _meta, ...schema } = composeSchema;
     const ajv = new Ajv2019({ strict: false, allErrors: true });
-    const validate = ajv.compile(withoutLegacyIds(schema));
+    const validate = ajv.compile(withoutLegacyIds(schema) as Record<string, unknown>);
     const valid = validate(compose);
     expect(validate.errors ?? [], 'schema errors').toEqual([]);
     expect(valid).toBe(true);
@@ -72,9 +74,10 @@ describe('docker-compose.yml', () => {
       expect(command[0]).toBe('node');
       const compiled = command[1] ?? '';
       expect(compiled).toBe(`dist/services/${service}/src/main.js`);
-      expect(fs.existsSync(path.join(repoRoot, compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), 'source exists').toBe(
-        true,
-      );
+      expect(
+        fs.existsSync(path.join(repoRoot, compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts'))),
+        'source exists',
+      ).toBe(true);
     });
   }
 
@@ -92,7 +95,9 @@ function withoutLegacyIds(node: unknown): unknown {
   if (node === null || typeof node !== 'object') return node;
   return Object.fromEntries(
     Object.entries(node)
-      .filter(([k, v]) => !(k === 'id' && typeof v === 'string' && (v.startsWith('#') || v.endsWith('.json'))))
+      .filter(
+        ([k, v]) => !(k === 'id' && typeof v === 'string' && (v.startsWith('#') || v.endsWith('.json'))),
+      )
       .map(([k, v]) => [k, withoutLegacyIds(v)]),
   );
 }

@@ -3,6 +3,7 @@
  * down gracefully on SIGTERM/SIGINT (stop taking requests, answer those in flight, flush to Kafka,
  * close clients). A second signal exits at once.
  */
+import { exitGracefullyOnSignals } from '../../../shared/lifecycle/shutdown-signals.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
 import { loadGatewayConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
@@ -12,27 +13,7 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway', config.logLevel);
   const gateway = await createGateway(config, logger);
 
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      logger.warn({ signal }, 'second signal; exiting now');
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info({ signal }, 'shutting down');
-    gateway.close().then(
-      () => {
-        logger.info('gateway stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  exitGracefullyOnSignals('gateway', logger, () => gateway.close());
 
   const address = await gateway.app.listen({ host: config.host, port: config.port });
   logger.info(

@@ -3,6 +3,7 @@
  * (SINK_ENABLED), listen, and shut down gracefully on SIGTERM/SIGINT (stop taking requests, answer those
  * in flight, stop the sink, close ClickHouse). A second signal exits at once.
  */
+import { exitGracefullyOnSignals } from '../../../shared/lifecycle/shutdown-signals.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
 import { loadStatsConfig } from './config.ts';
 import { createStatsService } from './stats-service.ts';
@@ -12,27 +13,7 @@ async function main(): Promise<void> {
   const logger = createLogger('stats', config.logLevel);
   const service = await createStatsService(config, logger);
 
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      logger.warn({ signal }, 'second signal; exiting now');
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info({ signal }, 'shutting down');
-    service.close().then(
-      () => {
-        logger.info('stats stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  exitGracefullyOnSignals('stats', logger, () => service.close());
 
   const address = await service.app.listen({ host: config.host, port: config.port });
   logger.info(
