@@ -6,14 +6,14 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { sendHttpError } from '../../../shared/http/send-http-error.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { GatewayConfig } from './config.ts';
 import { DiscoveredEvents } from './ingest/discovered-events.ts';
 import { loadProjectDefinitions } from './ingest/project-definitions.ts';
 import { GatewayHttpError } from './http/http-errors.ts';
-import type { ErrorBody } from './http/http-errors.ts';
 import { ingestRoutes, randomEventId } from './http/ingest-routes.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import type { KafkaCheck } from './http/ops-routes.ts';
@@ -90,10 +90,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) =>
-    sendError(toGatewayError(error, request), request, reply),
+    sendHttpError(toGatewayError(error, request), request, reply),
   );
   app.setNotFoundHandler((request, reply) =>
-    sendError(new GatewayHttpError('not_found', `no route ${request.method} ${request.url}`), request, reply),
+    sendHttpError(
+      new GatewayHttpError('not_found', `no route ${request.method} ${request.url}`),
+      request,
+      reply,
+    ),
   );
 
   app.addHook('onRequest', async (request, reply) => {
@@ -188,18 +192,4 @@ function toGatewayError(error: FastifyError, request: FastifyRequest): GatewayHt
   }
   request.log.error({ err: error }, 'unhandled error');
   return new GatewayHttpError('internal_error', `internal error; request id ${request.id}`);
-}
-
-function sendError(error: GatewayHttpError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error.statusCode >= 500 && error.code !== 'internal_error') {
-    request.log.warn(
-      { code: error.code, err: error.cause instanceof Error ? error.cause.message : undefined },
-      error.message,
-    );
-  } else if (error.statusCode < 500) {
-    request.log.debug({ code: error.code }, error.message);
-  }
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  const body: ErrorBody = error.body();
-  return reply.code(error.statusCode).send(body);
 }

@@ -7,14 +7,14 @@ import type { IncomingMessage } from 'node:http';
 import type { ClickHouseClient } from '@clickhouse/client';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { sendHttpError } from '../../../shared/http/send-http-error.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { resultsRoutes } from './http/results-routes.ts';
 import { StatsHttpError } from './http/stats-errors.ts';
-import type { ErrorBody } from './http/stats-errors.ts';
 import type { StatsMetrics } from './stats-metrics.ts';
 
 export interface StatsDeps {
@@ -45,10 +45,14 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) =>
-    sendError(toStatsError(error, request), request, reply),
+    sendHttpError(toStatsError(error, request), request, reply),
   );
   app.setNotFoundHandler((request, reply) =>
-    sendError(new StatsHttpError('not_found', `no route ${request.method} ${request.url}`), request, reply),
+    sendHttpError(
+      new StatsHttpError('not_found', `no route ${request.method} ${request.url}`),
+      request,
+      reply,
+    ),
   );
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -121,18 +125,4 @@ function toStatsError(error: FastifyError, request: FastifyRequest): StatsHttpEr
   }
   request.log.error({ err: error }, 'unhandled error');
   return new StatsHttpError('internal_error', `internal error; request id ${request.id}`);
-}
-
-function sendError(error: StatsHttpError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error.statusCode >= 500 && error.code !== 'internal_error') {
-    request.log.warn(
-      { code: error.code, err: error.cause instanceof Error ? error.cause.message : undefined },
-      error.message,
-    );
-  } else if (error.statusCode < 500) {
-    request.log.debug({ code: error.code }, error.message);
-  }
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  const body: ErrorBody = error.body();
-  return reply.code(error.statusCode).send(body);
 }
