@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { waitUntil } from './ports.ts';
 
 /** A JVM started by liftstream's launchers: its own process group, its log in a file, its pid on disk. */
 export interface ManagedProcess {
@@ -110,5 +111,24 @@ export function logTail(file: string, lines = 8): string {
       .join('\n');
   } catch {
     return '';
+  }
+}
+
+/**
+ * Waits until `probe` answers for a JVM just started; if it exits first or the wait times out, stops it
+ * and throws with the error lines of its log, so a failed start explains itself.
+ */
+export async function awaitReady(
+  proc: ManagedProcess,
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  try {
+    await waitUntil(what, probe, { timeoutMs, intervalMs: 500, abortIf: proc.exitReason });
+  } catch (err) {
+    await proc.stop(2_000);
+    const tail = logTail(proc.logFile);
+    throw new Error(`${(err as Error).message}${tail ? `\n${tail}` : ''}`, { cause: err });
   }
 }

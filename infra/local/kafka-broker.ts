@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { logTail, spawnJava, type ManagedProcess } from './java-process.ts';
+import { awaitReady, spawnJava, type ManagedProcess } from './java-process.ts';
 import { kafkaHome } from './paths.ts';
-import { assertPortFree, waitUntil } from './ports.ts';
+import { assertPortFree } from './ports.ts';
 
 export interface LocalKafkaOptions {
   /** Folder for this broker's log dir, config, logs and pid file; reused on the next start. */
@@ -78,17 +78,12 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
     pidFile: path.join(opts.dataDir, 'kafka.pid'),
   });
   const brokers = `${host}:${opts.port}`;
-  try {
-    await waitUntil(`Kafka broker at ${brokers}`, () => brokerAnswers(brokers), {
-      timeoutMs: opts.startTimeoutMs ?? 90_000,
-      intervalMs: 500,
-      abortIf: proc.exitReason,
-    });
-  } catch (err) {
-    await proc.stop(2_000);
-    const tail = logTail(proc.logFile);
-    throw new Error(`${(err as Error).message}${tail ? `\n${tail}` : ''}`, { cause: err });
-  }
+  await awaitReady(
+    proc,
+    `Kafka broker at ${brokers}`,
+    () => brokerAnswers(brokers),
+    opts.startTimeoutMs ?? 90_000,
+  );
   return { ...proc, brokers };
 }
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { logTail, spawnJava, type ManagedProcess } from './java-process.ts';
+import { awaitReady, spawnJava, type ManagedProcess } from './java-process.ts';
 import { apicurioHome, registryJavaFile } from './paths.ts';
-import { assertPortFree, waitUntil } from './ports.ts';
+import { assertPortFree } from './ports.ts';
 
 export interface LocalRegistryOptions {
   /** Folder for the registry's log and pid file. */
@@ -63,17 +63,12 @@ export async function startLocalRegistry(opts: LocalRegistryOptions): Promise<Lo
     pidFile: path.join(opts.dataDir, 'registry.pid'),
   });
   const url = `http://${host}:${opts.port}/apis/ccompat/v7`;
-  try {
-    await waitUntil(`Schema registry at ${url}`, () => registryAnswers(url), {
-      timeoutMs: opts.startTimeoutMs ?? 120_000,
-      intervalMs: 500,
-      abortIf: proc.exitReason,
-    });
-  } catch (err) {
-    await proc.stop(2_000);
-    const tail = logTail(proc.logFile);
-    throw new Error(`${(err as Error).message}${tail ? `\n${tail}` : ''}`, { cause: err });
-  }
+  await awaitReady(
+    proc,
+    `Schema registry at ${url}`,
+    () => registryAnswers(url),
+    opts.startTimeoutMs ?? 120_000,
+  );
   return { ...proc, url };
 }
 
