@@ -3,45 +3,22 @@
  * never be stopped), which the test stops and restarts on the same data dir and ports.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startLocalKafka } from '../../../infra/local/kafka-broker.ts';
-import type { LocalKafka } from '../../../infra/local/kafka-broker.ts';
-import { isPortOpen } from '../../../infra/local/ports.ts';
 import { confluentDecode } from '../../helpers/confluent-deserializer.ts';
 import { cleanUp, keyStartsWith, post, readTopic, startTestGateway } from '../../helpers/gateway-harness.ts';
 import type { TestGateway } from '../../helpers/gateway-harness.ts';
+import { PrivateKafka } from '../../helpers/private-kafka.ts';
 
 const registryUrl = inject('registryUrl');
 const PRODUCE_TIMEOUT_MS = 2_000;
 
-/** Two distinct free ports in 30000–39999 (broker, controller). */
-async function freePorts(): Promise<[number, number]> {
-  for (;;) {
-    const port = 30_000 + Math.floor(Math.random() * 9_999);
-    if (!(await isPortOpen('127.0.0.1', port, 300)) && !(await isPortOpen('127.0.0.1', port + 1, 300))) {
-      return [port, port + 1];
-    }
-  }
-}
-
-let dataDir: string;
-let ports: [number, number];
-let broker: LocalKafka | undefined;
+let kafka: PrivateKafka | undefined;
 let gw: TestGateway | undefined;
 
-function startBroker(): Promise<LocalKafka> {
-  return startLocalKafka({ dataDir, port: ports[0], controllerPort: ports[1], heapMb: 384 });
-}
-
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-kafka-outage-'));
-  ports = await freePorts();
-  broker = await startBroker();
+  kafka = await PrivateKafka.start('gateway-kafka-outage');
   gw = await startTestGateway({
-    brokers: broker.brokers,
+    brokers: kafka.brokers,
     registryUrl,
     env: { PRODUCE_TIMEOUT_MS: String(PRODUCE_TIMEOUT_MS), RETRY_AFTER_SECONDS: '3', TOPIC_PARTITIONS: '2' },
   });
@@ -50,9 +27,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   // Topics live in the private broker's data dir, removed below; cleanUp also drops the registry subject.
-  if (gw && broker) await cleanUp(broker.brokers, registryUrl, gw.prefix);
-  await broker?.stop(10_000);
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (gw && kafka?.running) await cleanUp(kafka.brokers, registryUrl, gw.prefix);
+  await kafka?.dispose();
 });
 
 describe('Kafka outage', () => {
@@ -69,8 +45,8 @@ describe('Kafka outage', () => {
     const before = await post(t.url, '/v1/batch', { batch: [event('before')] });
     expect(before.status, JSON.stringify(before.json)).toBe(200);
 
-    await (broker as LocalKafka).stop(10_000);
-    broker = undefined;
+    const broker = kafka as PrivateKafka;
+    await broker.down();
 
     const started = Date.now();
     const down = await post(t.url, '/v1/batch', { batch: [event('down')] });
@@ -89,7 +65,7 @@ describe('Kafka outage', () => {
     const readyBody = (await readyDown.json()) as { checks: { kafka: { status: string } } };
     expect(readyBody.checks.kafka.status).toBe('down');
 
-    broker = await startBroker();
+    await broker.up();
 
     // The client retries the refused batch, with the same message_id, until the gateway takes it.
     let retried = down;
