@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 import { PrivateKafka } from '../helpers/private-kafka.ts';
-import { awaitReferenceResults, postBatch, verdictDifferences } from './e2e-client.ts';
+import { awaitReferenceResults, pipelineProjects, postBatch, verdictDifferences } from './e2e-client.ts';
 import { generateScenario, type Scenario } from './scenario/scenario-generator.ts';
 
 const OUTAGE_MS = 30_000;
@@ -30,11 +30,7 @@ describe('Kafka stopped for 30 s mid-load under the whole pipeline', () => {
     pipeline = await startPipeline({
       kafkaBrokers: kafka.brokers,
       registryUrl: inject('registryUrl'),
-      projects: scenario.projects.map((p) => ({
-        id: p.id,
-        attribution: p.attribution,
-        expectedSplit: scenario.settings[p.id]?.expectedSplit ?? {},
-      })),
+      projects: pipelineProjects(scenario),
       // Refuse within 2 s while Kafka is down, so clients see the outage rather than hanging.
       extraEnv: { PRODUCE_TIMEOUT_MS: '2000', TOPIC_PARTITIONS: '2' },
     });

@@ -4,7 +4,7 @@
  * scenario's expectations, and wait until the stats service's answers equal the reference.
  */
 import type { ExperimentResults } from '../../services/stats/src/math/types.ts';
-import type { Pipeline } from '../helpers/pipeline.ts';
+import type { Pipeline, PipelineProject } from '../helpers/pipeline.ts';
 import { resultsDifferences } from './reference/results-difference.ts';
 import { referenceResults } from './reference/semantics-reference.ts';
 import { expectedAccepted, type Scenario } from './scenario/scenario-generator.ts';
@@ -20,6 +20,15 @@ export interface PostOptions {
   retryUntil?: number;
   /** Called with every refused attempt (status, or 0 for a connection error). */
   onRefused?: (status: number) => void;
+}
+
+/** The scenario's projects as the pipeline configures them (attribution mode, expected splits). */
+export function pipelineProjects(scenario: Scenario): PipelineProject[] {
+  return scenario.projects.map((p) => ({
+    id: p.id,
+    attribution: p.attribution,
+    expectedSplit: scenario.settings[p.id]?.expectedSplit ?? {},
+  }));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

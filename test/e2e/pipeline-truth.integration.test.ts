@@ -6,7 +6,7 @@
  * computation of docs/semantics.md over the events the gateway accepted: counts exactly, statistics to 1e-9.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { awaitReferenceResults, postBatch, verdictDifferences } from './e2e-client.ts';
+import { awaitReferenceResults, pipelineProjects, postBatch, verdictDifferences } from './e2e-client.ts';
 import { generateScenario, type Scenario } from './scenario/scenario-generator.ts';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 
@@ -22,11 +22,7 @@ describe('end-to-end truth: gateway → processor → sink → stats equals the 
       kafkaBrokers: inject('kafkaBrokers'),
       registryUrl: inject('registryUrl'),
       clickhouseUrl: inject('clickhouseUrl'),
-      projects: scenario.projects.map((p) => ({
-        id: p.id,
-        attribution: p.attribution,
-        expectedSplit: scenario.settings[p.id]?.expectedSplit ?? {},
-      })),
+      projects: pipelineProjects(scenario),
     });
   }, 300_000);
 

@@ -23,8 +23,11 @@ export interface Pipeline {
   keys: Record<string, { write: string; read: string }>;
   topicPrefix: string;
   services: Record<'gateway' | 'processor' | 'stats', NodeService>;
-  /** Restarts one service (after a kill or stop) with the same configuration and waits until it is ready. */
-  restart(name: 'gateway' | 'processor' | 'stats'): Promise<void>;
+  /**
+   * Restarts one service (after a kill or stop) with the same configuration, or with `env` on top of it
+   * for this start only, and waits until it is ready.
+   */
+  restart(name: 'gateway' | 'processor' | 'stats', env?: NodeJS.ProcessEnv): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +48,8 @@ export async function startPipeline(opts: {
   clickhouseUrl?: string | undefined;
   projects: PipelineProject[];
   extraEnv?: NodeJS.ProcessEnv;
+  /** Embedded ClickHouse's data dir for stats (default: inside the pipeline's work dir). */
+  clickhouseDataDir?: string;
 }): Promise<Pipeline> {
   const runId = randomUUID().slice(0, 8);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `liftstream-e2e-${runId}-`));
@@ -91,14 +96,14 @@ export async function startPipeline(opts: {
       ...common,
       STATS_PORT: String(ports.stats),
       SINK_ENABLED: 'true',
-      CLICKHOUSE_DATA_DIR: path.join(workDir, 'clickhouse'),
+      CLICKHOUSE_DATA_DIR: opts.clickhouseDataDir ?? path.join(workDir, 'clickhouse'),
     },
   };
-  const launch = (name: 'gateway' | 'processor' | 'stats'): NodeService =>
+  const launch = (name: 'gateway' | 'processor' | 'stats', env: NodeJS.ProcessEnv = {}): NodeService =>
     startNodeService({
       name,
       entry: `services/${name}/src/main.ts`,
-      env: envs[name],
+      env: { ...envs[name], ...env },
       readyUrl: `http://127.0.0.1:${ports[name]}/readyz`,
       logFile: path.join(workDir, 'logs', `${name}.log`),
     });
@@ -114,9 +119,9 @@ export async function startPipeline(opts: {
     keys,
     topicPrefix,
     services,
-    async restart(name) {
+    async restart(name, env) {
       await services[name].stop(5_000);
-      services[name] = launch(name);
+      services[name] = launch(name, env);
       await services[name].ready();
     },
     async stop() {

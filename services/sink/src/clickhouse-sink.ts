@@ -36,6 +36,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Registry } from 'prom-client';
+import { localStorageFailure } from '../../../shared/clickhouse/local-storage-errors.ts';
 import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
@@ -98,6 +99,11 @@ export interface SinkDeps {
    * variation_metrics changes first, then the rows), before the offsets are resolved and committed.
    */
   hooks?: { afterInsert?(info: InsertInfo): Promise<void> | void };
+  /**
+   * Called once when embedded ClickHouse's disk refuses writes (full, read-only, permissions): the sink
+   * has stopped consuming and the host should stop cleanly; retrying would only hide it.
+   */
+  onFatal?(reason: string): void;
 }
 
 export interface PartitionStatus {
@@ -214,6 +220,7 @@ class ClickHouseSink {
 
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
+    const failed = this.state === 'failed';
     this.stopping = true;
     this.state = 'stopping';
     await this.startup.catch(() => undefined);
@@ -223,7 +230,8 @@ class ClickHouseSink {
     await this.admin?.disconnect().catch(() => undefined);
     this.consumer = null;
     this.admin = null;
-    this.state = 'stopped';
+    // A sink stopped by a failure says so in /readyz until the process is gone.
+    this.state = failed ? 'failed' : 'stopped';
     this.logger.info('sink stopped');
   }
 
@@ -685,6 +693,11 @@ class ClickHouseSink {
       } catch (err) {
         this.metrics.insertFailures.inc({ table });
         this.noteError(err);
+        const diskFailure = this.config.embeddedClickHouse ? localStorageFailure(err) : null;
+        if (diskFailure !== null) {
+          this.failOnLocalDisk(diskFailure, info);
+          return false;
+        }
         const delay = backoffDelayMs(attempt, this.config.retry);
         this.backoff = {
           table,
@@ -702,6 +715,27 @@ class ClickHouseSink {
         if (!(await waitWithHeartbeat(delay, heartbeat, running))) return false;
       }
     }
+  }
+
+  /**
+   * Embedded ClickHouse's own disk refused the write. Stop consuming at once (the failed insert left no
+   * part, and nothing is committed past what ClickHouse stored), say why, and let the host stop.
+   */
+  private failOnLocalDisk(reason: string, info: InsertInfo): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.stopping = true;
+    this.logger.fatal(
+      {
+        table: info.table,
+        partition: info.partition,
+        firstOffset: info.firstOffset,
+        lastOffset: info.lastOffset,
+      },
+      `local ClickHouse storage refused a write: ${reason}. The sink stops; nothing past the rows already ` +
+        'stored is committed, so a restart after fixing the disk resumes exactly where it stopped.',
+    );
+    this.deps.onFatal?.(reason);
   }
 
   private tableOf(topic: string): SinkTable | null {

@@ -11,9 +11,11 @@ import { createStatsService } from './stats-service.ts';
 async function main(): Promise<void> {
   const config = loadStatsConfig();
   const logger = createLogger('stats', config.logLevel);
-  const service = await createStatsService(config, logger);
-
-  exitGracefullyOnSignals('stats', logger, () => service.close());
+  // Signals are handled from the start: a SIGTERM during start-up (or a sink failure) waits for the
+  // service to exist, then closes it. onFatal is only ever called asynchronously, after `shutdown` exists.
+  const starting = createStatsService(config, logger, (reason) => shutdown.fail(reason));
+  const shutdown = exitGracefullyOnSignals('stats', logger, async () => (await starting).close());
+  const service = await starting;
 
   const address = await service.app.listen({ host: config.host, port: config.port });
   logger.info(

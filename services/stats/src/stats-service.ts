@@ -26,7 +26,12 @@ export interface StatsService {
   close(): Promise<void>;
 }
 
-export async function createStatsService(config: StatsConfig, logger: Logger): Promise<StatsService> {
+export async function createStatsService(
+  config: StatsConfig,
+  logger: Logger,
+  /** Called when the hosted sink meets a fault it cannot heal (embedded ClickHouse's disk refuses writes). */
+  onFatal: (reason: string) => void = () => undefined,
+): Promise<StatsService> {
   const catalog = loadProjectCatalog(config.projectsFile);
   const clickhouse = await createClickHouse(config.clickhouse);
   const applied = await migrate(clickhouse);
@@ -44,6 +49,7 @@ export async function createStatsService(config: StatsConfig, logger: Logger): P
         clickhouse,
         logger,
         metrics: metrics.registry,
+        onFatal,
       })
     : undefined;
   const app = await buildStatsApp({

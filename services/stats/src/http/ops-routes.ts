@@ -58,6 +58,7 @@ export function opsRoutes(deps: OpsRouteDeps) {
                     status: sink.state,
                     ready: sink.ready,
                     ...(lag === undefined ? {} : { lag }),
+                    ...(sink.state === 'failed' && sink.lastError ? { error: sink.lastError.message } : {}),
                     ...(sink.backoff
                       ? {
                           backoff: `${sink.backoff.table} insert failing since ${sink.backoff.since} (attempt ${sink.backoff.attempt}): ${sink.backoff.error}`,

@@ -1,0 +1,126 @@
+/**
+ * Local state under a failing disk. The only state liftstream keeps on local disk is embedded
+ * ClickHouse (CLICKHOUSE_DATA_DIR, held by stats and its hosted sink; the processor's state lives in
+ * changelog topics). Here it sits on a tmpfs of the test's own that is filled up mid-run: the sink must
+ * stop cleanly with a clear error (exit 1, not retry silently or corrupt anything); a start on a full or
+ * read-only disk must refuse, naming the directory and the cause; and after space is freed, a restart
+ * must resume exactly where it stopped: results equal the reference, nothing lost or counted twice.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
+import { Tmpfs } from '../helpers/tmpfs.ts';
+import {
+  awaitReferenceResults,
+  getResults,
+  pipelineProjects,
+  postBatch,
+  verdictDifferences,
+} from './e2e-client.ts';
+import { generateScenario, type Scenario } from './scenario/scenario-generator.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('embedded ClickHouse on a disk that fills up', () => {
+  let disk: Tmpfs;
+  let pipeline: Pipeline;
+  let scenario: Scenario;
+
+  /** What the stats service logged since `from` (its log file is appended to across restarts). */
+  const statsLogSince = (from: number): string => {
+    const log = fs.readFileSync(pipeline.services.stats.logFile);
+    return log.subarray(from).toString('utf8');
+  };
+  const statsLogSize = (): number => fs.statSync(pipeline.services.stats.logFile).size;
+
+  const post = async (requests: Scenario['requests'], offset: number): Promise<string[]> => {
+    const differences: string[] = [];
+    for (const [j, request] of requests.entries()) {
+      const body = await postBatch(pipeline, request.project, request.batch);
+      differences.push(...verdictDifferences(scenario, offset + j, body));
+    }
+    return differences;
+  };
+
+  beforeAll(async () => {
+    scenario = generateScenario({ seed: 77, now: Date.now(), users: 200 });
+    disk = Tmpfs.mount('liftstream-full-disk', { sizeMb: 96 });
+    pipeline = await startPipeline({
+      kafkaBrokers: inject('kafkaBrokers'),
+      registryUrl: inject('registryUrl'),
+      projects: pipelineProjects(scenario),
+      clickhouseDataDir: path.join(disk.dir, 'clickhouse'),
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    disk?.unmount();
+  });
+
+  it('stops the sink cleanly with a clear error when the disk fills up mid-run', async () => {
+    const half = Math.floor(scenario.requests.length / 2);
+    expect(await post(scenario.requests.slice(0, half), 0)).toEqual([]);
+    // Wait until the first half is being stored, so the disk fills under a working sink.
+    const [project] = scenario.projects;
+    const experiment = project?.experiments[0];
+    if (!project || !experiment) throw new Error('scenario without experiments');
+    for (let i = 0; i < 60; i++) {
+      const r = await getResults(pipeline, project.id, experiment.name, 'purchase', experiment.control);
+      if (r !== undefined && typeof r !== 'string') break;
+      await sleep(1_000);
+    }
+    await sleep(3_000);
+
+    const logFrom = statsLogSize();
+    const stats = pipeline.services.stats.child;
+    const exited = new Promise<number | null>((resolve) => stats.once('exit', (code) => resolve(code)));
+    disk.fill();
+    expect(disk.freeBytes(), 'the tmpfs is full').toBeLessThan(64 * 1024);
+    // The gateway and the processor do not depend on this disk: the second half is still accepted.
+    expect(await post(scenario.requests.slice(half), half)).toEqual([]);
+
+    const code = await Promise.race([exited, sleep(120_000).then(() => 'still running')]);
+    expect(code, 'stats stops with exit code 1 when its disk refuses writes').toBe(1);
+    const log = statsLogSince(logFrom);
+    expect(log).toMatch(/local ClickHouse storage refused a write: disk full/);
+    expect(log, 'the stop is the graceful one').toMatch(/"msg":"sink stopped"/);
+    expect(pipeline.services.gateway.child.exitCode, 'the gateway is unaffected').toBeNull();
+    expect(pipeline.services.processor.child.exitCode, 'the processor is unaffected').toBeNull();
+  }, 300_000);
+
+  it('refuses to start on a full disk, naming the directory and the cause', async () => {
+    disk.fill();
+    const logFrom = statsLogSize();
+    await expect(pipeline.restart('stats')).rejects.toThrow(/exited \(code 1\)/);
+    const log = statsLogSince(logFrom);
+    expect(log).toContain(
+      `embedded ClickHouse cannot use CLICKHOUSE_DATA_DIR "${path.join(disk.dir, 'clickhouse')}"`,
+    );
+    expect(log).toMatch(/disk full/);
+  }, 120_000);
+
+  it('refuses to start on a read-only disk, naming the directory and the cause', async () => {
+    const readOnly = Tmpfs.mount('liftstream-ro-disk', { sizeMb: 8, readOnly: true });
+    try {
+      const logFrom = statsLogSize();
+      // The mount point itself: it exists, so the refusal comes from the write, not from mkdir.
+      const dataDir = readOnly.dir;
+      await expect(pipeline.restart('stats', { CLICKHOUSE_DATA_DIR: dataDir })).rejects.toThrow(
+        /exited \(code 1\)/,
+      );
+      const log = statsLogSince(logFrom);
+      expect(log).toContain(`embedded ClickHouse cannot use CLICKHOUSE_DATA_DIR "${dataDir}"`);
+      expect(log).toMatch(/file system is read-only/);
+    } finally {
+      readOnly.unmount();
+    }
+  }, 120_000);
+
+  it('resumes where it stopped once space is freed: results equal the reference', async () => {
+    disk.unfill();
+    await pipeline.restart('stats');
+    expect(await awaitReferenceResults(pipeline, scenario, 120_000)).toEqual({});
+  }, 300_000);
+});
