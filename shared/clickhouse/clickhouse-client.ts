@@ -37,7 +37,16 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
     const { createChdbConnection } = await import('chdb/connection');
     // chDB types its connection against @clickhouse/client-common, the client against its own copy of the
     // same interface; they are structurally the same, the declarations just come from two packages.
-    const connection = createChdbConnection({ path: config.dataDir }) as unknown as ClientConnection;
+    let connection: ClientConnection;
+    try {
+      connection = createChdbConnection({ path: config.dataDir }) as unknown as ClientConnection;
+    } catch (err) {
+      throw new Error(
+        `embedded ClickHouse could not open CLICKHOUSE_DATA_DIR ${JSON.stringify(path.resolve(config.dataDir))}: ` +
+          (dataDirHolder(config.dataDir) ?? (err as Error).message),
+        { cause: err },
+      );
+    }
     client = createClient({ connection });
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
     // chDB sessions have no per-request database; qualify through a USE that persists in the session.
@@ -66,4 +75,28 @@ function assertWritableDataDir(dataDir: string): void {
       { cause: err },
     );
   }
+}
+
+/**
+ * chDB (like a ClickHouse server) locks `<dataDir>/status` and writes its PID there; a second process on
+ * the same directory fails with a generic connection error. Name the holder when it is still alive.
+ */
+function dataDirHolder(dataDir: string): string | undefined {
+  let status: string;
+  try {
+    status = fs.readFileSync(path.join(dataDir, 'status'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(status)?.[1]);
+  if (!Number.isInteger(pid) || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  return (
+    `it is locked by another process (pid ${pid}); chDB allows one process per data directory, ` +
+    'so stop that one or give this one a directory of its own'
+  );
 }

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
+import { freePort, startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 import { Tmpfs } from '../helpers/tmpfs.ts';
 import {
   awaitReferenceResults,
@@ -123,4 +123,21 @@ describe('embedded ClickHouse on a disk that fills up', () => {
     await pipeline.restart('stats');
     expect(await awaitReferenceResults(pipeline, scenario, 120_000)).toEqual({});
   }, 300_000);
+
+  it('a second process on the same data directory refuses to start, naming the holder', async () => {
+    const holder = pipeline.services.stats.child.pid;
+    const second = pipeline.startExtra('stats', { STATS_PORT: String(await freePort()) });
+    try {
+      await expect(second.ready()).rejects.toThrow(/exited \(code 1\)/);
+      const log = fs.readFileSync(second.logFile, 'utf8');
+      expect(log).toContain(
+        `embedded ClickHouse could not open CLICKHOUSE_DATA_DIR "${path.join(disk.dir, 'clickhouse')}": ` +
+          `it is locked by another process (pid ${holder})`,
+      );
+      expect(pipeline.services.stats.child.exitCode, 'the holder keeps running').toBeNull();
+      expect((await fetch(`${pipeline.statsUrl}/readyz`)).status).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
 });

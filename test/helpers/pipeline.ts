@@ -28,6 +28,11 @@ export interface Pipeline {
    * for this start only, and waits until it is ready.
    */
   restart(name: 'gateway' | 'processor' | 'stats', env?: NodeJS.ProcessEnv): Promise<void>;
+  /**
+   * Starts one more process of a service with the same configuration plus `env` (give it its own port),
+   * not managed by the pipeline: the caller stops it. Its log is `<name>-extra-<n>.log`.
+   */
+  startExtra(name: 'gateway' | 'processor' | 'stats', env: NodeJS.ProcessEnv): NodeService;
   stop(): Promise<void>;
 }
 
@@ -99,14 +104,21 @@ export async function startPipeline(opts: {
       CLICKHOUSE_DATA_DIR: opts.clickhouseDataDir ?? path.join(workDir, 'clickhouse'),
     },
   };
-  const launch = (name: 'gateway' | 'processor' | 'stats', env: NodeJS.ProcessEnv = {}): NodeService =>
-    startNodeService({
+  let extras = 0;
+  const launch = (
+    name: 'gateway' | 'processor' | 'stats',
+    env: NodeJS.ProcessEnv = {},
+    logName: string = name,
+  ): NodeService => {
+    const portVariable = `${name.toUpperCase()}_PORT`;
+    return startNodeService({
       name,
       entry: `services/${name}/src/main.ts`,
       env: { ...envs[name], ...env },
-      readyUrl: `http://127.0.0.1:${ports[name]}/readyz`,
-      logFile: path.join(workDir, 'logs', `${name}.log`),
+      readyUrl: `http://127.0.0.1:${env[portVariable] ?? ports[name]}/readyz`,
+      logFile: path.join(workDir, 'logs', `${logName}.log`),
     });
+  };
   // The gateway first: it creates the topics the others subscribe to.
   const services = { gateway: launch('gateway') } as Pipeline['services'];
   await services.gateway.ready();
@@ -123,6 +135,10 @@ export async function startPipeline(opts: {
       await services[name].stop(5_000);
       services[name] = launch(name, env);
       await services[name].ready();
+    },
+    startExtra(name, env) {
+      extras += 1;
+      return launch(name, env, `${name}-extra-${extras}`);
     },
     async stop() {
       await Promise.all(Object.values(services).map((s) => s.stop()));
