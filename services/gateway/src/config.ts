@@ -6,11 +6,7 @@ import { boolFlag, loadEnv, nonNegativeInt, port, positiveInt } from '../../../s
 const MIB = 1024 * 1024;
 const DAY_MS = 86_400_000;
 
-/**
- * The gateway's environment: the common variables plus its own. Defaults are the issue's limits
- * (1,000 events or 1 MiB per request, 30 days of backfill, 5 minutes of clock skew).
- */
-export const gatewayEnvSchema = commonEnvSchema.extend({
+const gatewayEnvFields = commonEnvSchema.extend({
   /** Interface to listen on; loopback by default so a dev box does not expose the gateway. */
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: port.default(8080),
@@ -54,7 +50,42 @@ export const gatewayEnvSchema = commonEnvSchema.extend({
   RETRY_AFTER_SECONDS: positiveInt.default(2),
   /** How long shutdown waits for in-flight requests and the final flush, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /**
+   * Open client connections beyond which new ones are closed at once (node's server.maxConnections):
+   * a bound on sockets and their memory whatever clients do. Keep it below the file-descriptor limit.
+   */
+  MAX_CONNECTIONS: positiveInt.default(10_000),
+  /**
+   * Longest time to receive a request's headers, ms: a new connection that sends nothing, or dribbles
+   * its headers (slow-loris), is answered 408 and closed. Idle keep-alive connections are governed
+   * by KEEP_ALIVE_TIMEOUT_MS instead.
+   */
+  HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  /**
+   * Longest time to receive a whole request, headers and body, ms (node's requestTimeout; fastify's
+   * default of 0 would let a body that never completes hold its socket forever). Handling time,
+   * including the wait for Kafka, does not count. 30 s moves a 1 MiB body at 300 kbit/s.
+   */
+  REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * How long an idle keep-alive connection stays open, ms. fastify's 72 s outlasts the 60 s idle
+   * timeout of common load balancers, so the gateway never closes a connection a balancer is about
+   * to reuse; lower it when clients connect directly.
+   */
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(72_000),
 });
+
+/**
+ * The gateway's environment: the common variables plus its own. Defaults are the issue's limits
+ * (1,000 events or 1 MiB per request, 30 days of backfill, 5 minutes of clock skew).
+ */
+export const gatewayEnvSchema = gatewayEnvFields.refine(
+  (env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS,
+  {
+    path: ['HEADERS_TIMEOUT_MS'],
+    message: 'must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)',
+  },
+);
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
@@ -77,6 +108,10 @@ export interface GatewayConfig extends CommonConfig {
   ingestRetentionMs: number;
   retryAfterSeconds: number;
   shutdownGraceMs: number;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
 }
 
 /** Maps a validated env to the config object. */
@@ -100,6 +135,10 @@ export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
     ingestRetentionMs: env.INGEST_RETENTION_MS,
     retryAfterSeconds: env.RETRY_AFTER_SECONDS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    maxConnections: env.MAX_CONNECTIONS,
+    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
   };
 }
 

@@ -30,6 +30,21 @@ describe('loadGatewayConfig', () => {
     ).toThrow(/GATEWAY_PORT.*LINGER_MS|LINGER_MS.*GATEWAY_PORT/);
   });
 
+  it('bounds connections and slow clients by default', () => {
+    expect(loadGatewayConfig({ PROJECTS_FILE: 'p.json' })).toMatchObject({
+      maxConnections: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+    });
+  });
+
+  it('fails naming HEADERS_TIMEOUT_MS when it exceeds REQUEST_TIMEOUT_MS', () => {
+    expect(() =>
+      loadGatewayConfig({ PROJECTS_FILE: 'p.json', HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' }),
+    ).toThrow(/HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
+  });
+
   it('converts BACKFILL_DAYS to milliseconds', () => {
     expect(loadGatewayConfig({ PROJECTS_FILE: 'p.json', BACKFILL_DAYS: '7' }).backfillMs).toBe(
       7 * 86_400_000,

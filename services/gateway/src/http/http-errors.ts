@@ -14,12 +14,18 @@ export const HTTP_ERRORS = {
   unauthorized: { status: 401, meaning: 'No Authorization: Bearer <key> header, or an unknown key.' },
   forbidden: { status: 403, meaning: 'The key is valid but may not do this (a read key on ingest).' },
   not_found: { status: 404, meaning: 'No such route.' },
+  request_timeout: {
+    status: 408,
+    meaning:
+      'The headers did not arrive within HEADERS_TIMEOUT_MS or the whole request within REQUEST_TIMEOUT_MS; the connection is closed.',
+  },
   body_too_large: { status: 413, meaning: 'The body exceeds MAX_BODY_BYTES.' },
   too_many_events: { status: 413, meaning: 'The batch holds more events than MAX_BATCH_EVENTS.' },
   unsupported_media_type: {
     status: 415,
     meaning: 'Content-Type is not application/json or application/x-ndjson.',
   },
+  headers_too_large: { status: 431, meaning: "The request headers exceed node's 16 KiB limit." },
   internal_error: { status: 500, meaning: 'A defect in the gateway; the request id is in the message.' },
   kafka_unavailable: {
     status: 503,
