@@ -12,6 +12,7 @@ import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts'
 import { MALFORMED_JSON } from '../../../services/gateway/src/ingest/prepare-ingest.ts';
 import { REJECTION_CODES } from '../../../services/gateway/src/validation/index.ts';
 import { confluentDecode } from '../../helpers/confluent-deserializer.ts';
+import { expectErrorBody } from '../../helpers/error-format.ts';
 import {
   KEYS,
   cleanUp,
@@ -54,16 +55,6 @@ type Decoded = Record<string, unknown> & { body: Record<string, Record<string, u
 async function decode(m: KafkaMessage): Promise<{ key: string; schemaId: number; value: Decoded }> {
   const { id, value } = await confluentDecode(registryUrl, m.value as Buffer);
   return { key: (m.key as Buffer).toString('utf8'), schemaId: id, value: value as Decoded };
-}
-
-/** Asserts the one error format: exactly { error: { code, message } }, nothing else (no stack). */
-function expectErrorBody(json: Record<string, unknown>, code: string): void {
-  expect(Object.keys(json), `error body ${JSON.stringify(json)}`).toEqual(['error']);
-  const error = json['error'] as Record<string, unknown>;
-  expect(Object.keys(error).sort()).toEqual(['code', 'message']);
-  expect(error['code']).toBe(code);
-  expect(String(error['message']).length, 'a message that says what is wrong').toBeGreaterThan(10);
-  expect(String(error['message'])).not.toMatch(/\n\s+at /);
 }
 
 describe('POST /v1/batch into Kafka', () => {
