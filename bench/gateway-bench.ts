@@ -14,7 +14,7 @@
  *
  * Phases: the gateway runs as a child process (its own core, as in production), is warmed up, then
  * driven by autocannon with batches of 100 small track events at max rate for --duration seconds,
- * then at half the rate reached, open-loop and evenly paced (see pacedLoad), then for comparison at
+ * then at half the rate reached, open-loop and evenly paced (bench/lib/paced-load.ts), then for comparison at
  * half rate with autocannon's own (bursty) rate limiter.
  * The gateway's RSS is sampled from /proc during both phases. Afterwards the ingest topic's offsets
  * are checked against the events the gateway acknowledged. Everything is created under a fresh topic
@@ -24,7 +24,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +41,8 @@ import {
   createValidationContext,
   validateEvent,
 } from '../services/gateway/src/validation/index.ts';
+import { pacedLoad, percentile } from './lib/paced-load.ts';
+import { cpuSeconds, rssMb } from './lib/process-stats.ts';
 
 /** The subset of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -112,18 +113,6 @@ async function freePort(): Promise<number> {
     const port = 30_000 + Math.floor(Math.random() * 9_999);
     if (!(await isPortOpen('127.0.0.1', port, 300))) return port;
   }
-}
-
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-/** CPU seconds (user + system) used so far by process `pid`, all threads. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 /** Busy and total CPU seconds of the whole machine so far (/proc/stat). */
@@ -252,79 +241,40 @@ function produceLine(before: Record<string, number>, after: Record<string, numbe
 }
 
 /**
- * Open-loop load at a steady rate: request i is sent at start + i/rate whatever happened to earlier
- * ones, over keep-alive connections, and its latency is counted from that scheduled time (so a
- * stall is not hidden, as it would be by a closed loop). Used for the half-rate phase because
- * autocannon's rate limiter sends each connection's per-second quota back to back at the top of each
- * second: at "half rate" it measures bursts at full speed followed by idle time.
+ * The half-rate phase: open-loop, evenly paced (see bench/lib/paced-load.ts), no retries, in the shape
+ * of autocannon's result so the phases print alike.
  */
-async function pacedLoad(
+async function pacedHalfRate(
   url: string,
   body: string,
   rate: number,
   seconds: number,
 ): Promise<AutocannonResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const target = new URL(`${url}/v1/batch`);
-  const payload = Buffer.from(body);
   const latencies: number[] = [];
   let ok = 0;
   let non2xx = 0;
   let errors = 0;
-  const total = Math.round(rate * seconds);
-  const start = performance.now();
-  let sent = 0;
-  const inFlight = new Set<Promise<void>>();
-  const fire = (scheduledAt: number): void => {
-    const done = new Promise<void>((resolve) => {
-      const req = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': payload.length,
-            authorization: `Bearer ${KEY}`,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            latencies.push(performance.now() - scheduledAt);
-            if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) ok++;
-            else non2xx++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
+  const payload = Buffer.from(body);
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+  const { durationS } = await pacedLoad({
+    url,
+    rate,
+    seconds,
+    next: () => ({ path: '/v1/batch', headers, body: payload }),
+    onDone: (o) => {
+      if (o.status === 0) {
         errors++;
-        resolve();
-      });
-      req.end(payload);
-    });
-    inFlight.add(done);
-    void done.then(() => inFlight.delete(done));
-  };
-  while (sent < total) {
-    const now = performance.now();
-    while (sent < total && start + (sent * 1000) / rate <= now) {
-      fire(start + (sent * 1000) / rate);
-      sent++;
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await Promise.all([...inFlight]);
-  agent.destroy();
-  const duration = (performance.now() - start) / 1000;
+        return;
+      }
+      latencies.push(o.latencyMs);
+      if (o.status >= 200 && o.status < 300) ok++;
+      else non2xx++;
+    },
+  });
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0);
+  const pct = (p: number) => Math.round(percentile(latencies, p) || 0);
   return {
-    requests: { average: ok / duration },
+    requests: { average: ok / durationS },
     latency: {
       p50: pct(0.5),
       p90: pct(0.9),
@@ -336,7 +286,7 @@ async function pacedLoad(
     non2xx,
     errors,
     timeouts: 0,
-    duration,
+    duration: durationS,
   };
 }
 
@@ -441,7 +391,7 @@ async function main(): Promise<void> {
     console.log(line('max rate', max.result, max));
     console.log(produceLine(c0, c1));
     const halfRate = Math.max(1, Math.round(max.result.requests.average / 2));
-    const half = await withRss(pid, () => pacedLoad(url, body, halfRate, DURATION_S));
+    const half = await withRss(pid, () => pacedHalfRate(url, body, halfRate, DURATION_S));
     const c2 = await produceCounters(url);
     console.log(line(`half rate`, half.result, half));
     console.log(

@@ -36,6 +36,8 @@ import { AvroSchemaRegistry } from '../shared/registry/schema-registry.ts';
 import { serializeUnitState } from '../services/processor/src/domain/attribution/unit-state-codec.ts';
 import type { UnitState } from '../services/processor/src/domain/attribution/unit-state.ts';
 import { identityKeyOf, type IngestEvent } from '../services/processor/src/domain/ingest-event.ts';
+import { cpuSeconds, rssMb } from './lib/process-stats.ts';
+import { scrapeMetrics } from './lib/scrape-metrics.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -286,17 +288,8 @@ function startProcessor(prefix: string, projectsFile: string, name: string): Chi
   return { proc, port, spawnedAt: Date.now() };
 }
 
-async function metrics(child: Child): Promise<Map<string, number>> {
-  const text = await fetch(`http://127.0.0.1:${child.port}/metrics`, { signal: AbortSignal.timeout(3_000) })
-    .then((r) => r.text())
-    .catch(() => '');
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
+function metrics(child: Child): Promise<Map<string, number>> {
+  return scrapeMetrics(`http://127.0.0.1:${child.port}/metrics`);
 }
 
 async function waitReady(child: Child, timeoutMs: number): Promise<number> {
@@ -313,23 +306,11 @@ async function waitReady(child: Child, timeoutMs: number): Promise<number> {
   throw new Error(`processor not ready after ${timeoutMs} ms; see ${workDir}`);
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** The shared broker's pid (a kafka.Kafka JVM), for its CPU share; undefined when not found. */
 function brokerPid(): number | undefined {
   const res = spawnSync('pgrep', ['-f', 'kafka.Kafka'], { encoding: 'utf8' });
   const pids = res.stdout.trim().split('\n').filter(Boolean).map(Number);
   return pids.length === 1 ? pids[0] : undefined;
-}
-
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 async function stopChild(child: Child): Promise<void> {

@@ -1,0 +1,17 @@
+/**
+ * Reads a Prometheus text endpoint into a map from series (name with its labels, as printed, e.g.
+ * `liftstream_processor_state_keys{store="units"}`) to value; empty when the endpoint does not answer
+ * within 3 s.
+ */
+export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
+  const text = await fetch(url, { signal: AbortSignal.timeout(3_000) })
+    .then((r) => r.text())
+    .catch(() => '');
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+/** The soak's bookkeeping and printing: per-interval request figures, the interval line, trends. */
+import { linearRegression } from 'simple-statistics';
+import { percentile } from '../lib/paced-load.ts';
+import { SERVICES, type GaugeSample, type ServiceName } from './pipeline-gauges.ts';
+
+/** Request outcomes of one interval (or of the whole run). */
+export class RequestTally {
+  requests = 0;
+  eventsPosted = 0;
+  eventsAccepted = 0;
+  /** Extra attempts after a 503. */
+  retries = 0;
+  /** Requests without a 200 after every attempt, by status (0: connection error). */
+  failed = new Map<number, number>();
+  /** 200 answers whose accepted count differs from the scenario's expectation. */
+  verdictMismatches = 0;
+  readonly latenciesMs: number[] = [];
+
+  add(o: { events: number; accepted: number; attempts: number; status: number; latencyMs: number }): void {
+    this.requests++;
+    this.eventsPosted += o.events;
+    this.eventsAccepted += o.accepted;
+    this.retries += o.attempts - 1;
+    if (o.status !== 200) this.failed.set(o.status, (this.failed.get(o.status) ?? 0) + 1);
+    this.latenciesMs.push(o.latencyMs);
+  }
+
+  failures(): number {
+    return [...this.failed.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /** p50, p99 and max of the request latencies, ms (NaN when none). */
+  latency(): { p50: number; p99: number; max: number } {
+    const sorted = [...this.latenciesMs].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN };
+  }
+}
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const secs = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : '–');
+const per = (record: Record<ServiceName, number>, f: (n: number) => string): string =>
+  SERVICES.map((s) => f(record[s])).join('/');
+
+export const INTERVAL_HEADER =
+  'elapsed  accepted/s  latency p50/p99 ms  503 retries  failed  processor lag ingest+units  sink lag kafka (own)  ' +
+  `freshness p50/max s  RSS MB ${SERVICES.join('/')}  CPU % ${SERVICES.join('/')}  state keys units/identities`;
+
+/** One line per interval: what the brief of issue 7 asks to print every 30 s. */
+export function intervalLine(opts: {
+  label: string;
+  seconds: number;
+  tally: RequestTally;
+  sample: GaugeSample;
+  previous: GaugeSample | undefined;
+  freshnessMs: number[];
+}): string {
+  const { tally, sample, previous } = opts;
+  const latency = tally.latency();
+  const fresh = [...opts.freshnessMs].sort((a, b) => a - b);
+  const cpu = {} as Record<ServiceName, number>;
+  const spanS = previous === undefined ? Number.NaN : (sample.atMs - previous.atMs) / 1000;
+  for (const s of SERVICES) cpu[s] = (100 * (sample.cpuS[s] - (previous?.cpuS[s] ?? Number.NaN))) / spanS;
+  const state =
+    sample.stateKeys === null ? '–' : `${int(sample.stateKeys.units)}/${int(sample.stateKeys.identity)}`;
+  return [
+    opts.label.padStart(7),
+    int(tally.eventsAccepted / opts.seconds).padStart(10),
+    `${int(latency.p50)}/${int(latency.p99)}`.padStart(18),
+    int(tally.retries).padStart(11),
+    int(tally.failures()).padStart(6),
+    `${int(sample.lag.ingest)}+${int(sample.lag.units)}`.padStart(27),
+    `${int(sample.lag.sink)} (${sample.sinkReportedLag === null ? '–' : int(sample.sinkReportedLag)})`.padStart(
+      20,
+    ),
+    `${secs(percentile(fresh, 0.5))}/${secs(fresh.at(-1) ?? Number.NaN)}`.padStart(19),
+    per(sample.rssMb, int).padStart(22),
+    per(cpu, int).padStart(22),
+    state.padStart(29),
+  ].join('  ');
+}
+
+/** A least-squares line through (minute, value) points. */
+export interface Trend {
+  /** Units per minute. */
+  slope: number;
+  /** slope × the span of the points: how much the fitted line rises over them. */
+  rise: number;
+  spanMinutes: number;
+  points: number;
+}
+
+/** The trend of `value` over `samples`; null with fewer than 3 usable points. */
+export function trend(samples: readonly GaugeSample[], value: (s: GaugeSample) => number): Trend | null {
+  const points = samples
+    .map((s) => [s.atMs / 60_000, value(s)] as [number, number])
+    .filter(([, y]) => Number.isFinite(y));
+  if (points.length < 3) return null;
+  const { m } = linearRegression(points);
+  const spanMinutes = (points.at(-1) as [number, number])[0] - (points[0] as [number, number])[0];
+  return { slope: m, rise: m * spanMinutes, spanMinutes, points: points.length };
+}
+
+function describeTrend(t: Trend | null, unit: string): string {
+  if (t === null) return 'too few samples for a trend';
+  const num = (n: number) =>
+    `${n >= 0 ? '+' : ''}${Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1)}`;
+  return `slope ${num(t.slope)} ${unit}/min (${num(t.rise)} ${unit} over ${t.spanMinutes.toFixed(1)} min, ${t.points} samples)`;
+}
+
+/**
+ * The memory and lag lines of the summary. Memory is flat when the fitted line rises by at most
+ * 10 MB or 5% over the steady samples; a lag is bounded when it rises by at most 1,000 records or 1%
+ * of the traffic over the same span. The processor's line adds its state growth: unit state is kept
+ * RETENTION_DAYS (30), so under traffic of new users its memory grows with the state by design.
+ */
+export function resourceVerdicts(opts: {
+  /** Load-phase samples after the warm-up intervals. */
+  steady: readonly GaugeSample[];
+  /** Every load-phase sample. */
+  load: readonly GaugeSample[];
+  first: GaugeSample;
+  last: GaugeSample;
+  eventsPerMinute: number;
+}): string[] {
+  const { steady, first, last } = opts;
+  const out = [
+    'memory (RSS, first interval → last interval of the load; trend over the samples after the first 2 intervals):',
+  ];
+  for (const s of SERVICES) {
+    const t = trend(steady, (x) => x.rssMb[s]);
+    const flat =
+      t === null
+        ? 'no verdict'
+        : Math.abs(t.rise) <= Math.max(10, 0.05 * first.rssMb[s])
+          ? 'flat'
+          : 'GROWING';
+    let line = `  ${s.padEnd(9)} ${first.rssMb[s].toFixed(0)} → ${last.rssMb[s].toFixed(0)} MB; ${describeTrend(t, 'MB')}: ${flat}`;
+    if (s === 'processor') {
+      const k = trend(steady, (x) =>
+        x.stateKeys === null ? Number.NaN : x.stateKeys.units + x.stateKeys.identity,
+      );
+      if (t !== null && k !== null && k.rise > 0)
+        line += `; state ${describeTrend(k, 'keys')}, ${((1024 * t.rise) / k.rise).toFixed(2)} KB of RSS per new key`;
+    }
+    out.push(line);
+  }
+  for (const [name, value] of [
+    ['processor lag (ingest + units)', (x: GaugeSample) => x.lag.ingest + x.lag.units],
+    ['sink lag (Kafka commits)', (x: GaugeSample) => x.lag.sink],
+  ] as const) {
+    const t = trend(steady, value);
+    const max = Math.max(...opts.load.map(value));
+    const bounded =
+      t === null
+        ? 'no verdict'
+        : t.rise <= Math.max(1_000, 0.01 * opts.eventsPerMinute * t.spanMinutes)
+          ? 'bounded'
+          : 'GROWING';
+    out.push(
+      `${name}: max ${max.toLocaleString('en-US')} records during the load; ${describeTrend(t, 'records')}: ${bounded}`,
+    );
+  }
+  return out;
+}
