@@ -4,6 +4,7 @@ import {
   type KafkaConfig as KafkaJsConfig,
   type logCreator,
 } from 'kafkajs';
+import { kafkajsLogLevel } from './kafkajs-log-levels.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { KafkaConfig } from '../config/common-config.ts';
 
@@ -34,9 +35,7 @@ function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      if (level === KafkaLogLevel.ERROR) logger.error(extra, message);
-      else if (level === KafkaLogLevel.WARN) logger.warn(extra, message);
-      else if (level === KafkaLogLevel.INFO) logger.info(extra, message);
-      else logger.debug(extra, message);
+      const mapped = kafkajsLogLevel(level, log);
+      logger[mapped.level](mapped.note === undefined ? extra : { ...extra, note: mapped.note }, message);
     };
 }
