@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaHome, repoRoot } from '../infra/local/paths.ts';
-import { isPortOpen } from '../infra/local/ports.ts';
+import { freePort } from '../infra/local/ports.ts';
 import { topicNames } from '../shared/kafka/topics.ts';
 import { sha256Hex } from '../shared/projects/project-catalog.ts';
 import { readAvsc } from '../shared/registry/avro-schemas.ts';
@@ -106,13 +106,6 @@ function encodedRecordBytes(): number {
     toIngestValue(verdict.event, { project: 'bench', receivedAt: Date.now(), eventId: randomUUID() }),
   );
   return 5 + value.length + Buffer.byteLength(ingestKey('bench', verdict.event));
-}
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 30_000 + Math.floor(Math.random() * 9_999);
-    if (!(await isPortOpen('127.0.0.1', port, 300))) return port;
-  }
 }
 
 /** Busy and total CPU seconds of the whole machine so far (/proc/stat). */

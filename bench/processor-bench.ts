@@ -30,6 +30,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { kafkaHome, repoRoot } from '../infra/local/paths.ts';
+import { freePort } from '../infra/local/ports.ts';
 import { ensureTopics, topicNames, topicSpecs } from '../shared/kafka/topics.ts';
 import { readAvsc } from '../shared/registry/avro-schemas.ts';
 import { AvroSchemaRegistry } from '../shared/registry/schema-registry.ts';
@@ -264,8 +265,8 @@ interface Child {
   spawnedAt: number;
 }
 
-function startProcessor(prefix: string, projectsFile: string, name: string): Child {
-  const port = 30_000 + Math.floor(Math.random() * 10_000);
+async function startProcessor(prefix: string, projectsFile: string, name: string): Promise<Child> {
+  const port = await freePort();
   const log = fs.openSync(path.join(workDir, `${name}.log`), 'a');
   const prof = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(workDir, `prof-${name}`)}`] : [];
   const proc = spawn(process.execPath, [...prof, '--import', 'tsx', 'services/processor/src/main.ts'], {
@@ -419,8 +420,8 @@ async function main(): Promise<void> {
   );
 
   // 3. Processing from a cold start (--instances processes in one group share the partitions).
-  const group = Array.from({ length: INSTANCES }, (_, i) =>
-    startProcessor(prefix, projectsFile, `process-${i}`),
+  const group = await Promise.all(
+    Array.from({ length: INSTANCES }, (_, i) => startProcessor(prefix, projectsFile, `process-${i}`)),
   );
   const child = group[0]!;
   const readyAt = Math.max(...(await Promise.all(group.map((c) => waitReady(c, 120_000)))));
@@ -476,7 +477,7 @@ async function main(): Promise<void> {
 
   // 4. Graceful restart: restore of the state just built.
   await Promise.all(group.map((c) => stopChild(c)));
-  const again = startProcessor(prefix, projectsFile, 'restart');
+  const again = await startProcessor(prefix, projectsFile, 'restart');
   const againReady = await waitReady(again, 300_000);
   const restored = await metrics(again);
   console.log(
@@ -530,7 +531,7 @@ async function main(): Promise<void> {
     console.log(
       `wrote ${written} unit states to the units changelog in ${((Date.now() - t) / 1000).toFixed(1)} s (empty state ${bytes} B; these ~330 B each)`,
     );
-    const cold = startProcessor(big, projectsFile, 'restore');
+    const cold = await startProcessor(big, projectsFile, 'restore');
     const coldReady = await waitReady(cold, 600_000);
     const after = await metrics(cold);
     const restoreSeconds = m(after, 'liftstream_processor_restore_seconds_sum');

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 
 /** Resolves true when something accepts TCP connections on host:port. */
@@ -51,4 +52,48 @@ export async function waitUntil(
       throw new Error(`${what}: not ready after ${Math.round(opts.timeoutMs / 1000)} s`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }
+}
+
+/** Whether this process can listen on host:port right now. */
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** First port of the kernel's ephemeral range (outgoing connections take their local ports there). */
+function ephemeralRangeStart(): number {
+  try {
+    const start = Number(
+      fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(start) && start > 21_000 ? start : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * `count` consecutive free ports on host, for a server started later (a broker, a child service). They
+ * are picked below the ephemeral range: a port inside it can be taken by any outgoing connection between
+ * the check and the bind (a broker failed to start that way, 'Address already in use').
+ */
+export async function pickFreePorts(host: string, count = 1): Promise<number[]> {
+  const low = 20_000;
+  const high = ephemeralRangeStart() - count;
+  for (;;) {
+    const first = low + Math.floor(Math.random() * (high - low));
+    const ports = Array.from({ length: count }, (_, i) => first + i);
+    let free = true;
+    for (const port of ports) free = free && (await canListen(host, port));
+    if (free) return ports;
+  }
+}
+
+/** One free port on host (see pickFreePorts). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await pickFreePorts(host);
+  return port as number;
 }

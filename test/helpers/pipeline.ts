@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { freePort } from '../../infra/local/ports.ts';
 import { startNodeService, type NodeService } from '../../infra/local/node-service.ts';
 import { sha256Hex } from '../../shared/projects/project-catalog.ts';
 
@@ -36,16 +36,8 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Ports for child services: below the ephemeral range, so no outgoing connection takes one first.
+export { freePort } from '../../infra/local/ports.ts';
 
 export async function startPipeline(opts: {
   kafkaBrokers: string;

@@ -6,16 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalKafka, type LocalKafka } from '../../infra/local/kafka-broker.ts';
-import { isPortOpen } from '../../infra/local/ports.ts';
+import { pickFreePorts } from '../../infra/local/ports.ts';
 
-/** Two adjacent free ports in 30000–39999 (broker, controller). */
 async function freePortPair(): Promise<[number, number]> {
-  for (;;) {
-    const port = 30_000 + Math.floor(Math.random() * 9_999);
-    if (!(await isPortOpen('127.0.0.1', port, 300)) && !(await isPortOpen('127.0.0.1', port + 1, 300))) {
-      return [port, port + 1];
-    }
-  }
+  const [broker, controller] = await pickFreePorts('127.0.0.1', 2);
+  return [broker as number, controller as number];
 }
 
 export class PrivateKafka {
