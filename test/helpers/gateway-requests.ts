@@ -195,9 +195,3 @@ export function answeredAsExpected(
 ): boolean {
   return req.expected.includes(answer.status) && answer.accepted === 0;
 }
-
-/** The p-th percentile (nearest rank) of `values`, e.g. request latencies in ms. */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}

@@ -3,12 +3,13 @@
  * Everything with I/O (Kafka writer, schema registration, probes) comes in through `deps`.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { clientLimitServerOptions, limitConnections } from '../../../shared/http/client-limits.ts';
+import type { ClientLimits } from '../../../shared/http/client-limits.ts';
 import { sendHttpError } from '../../../shared/http/send-http-error.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
@@ -27,16 +28,9 @@ import type { RegistrationState } from './transport/schema-registration.ts';
 
 export type GatewayAppConfig = Pick<
   GatewayConfig,
-  | 'maxBatchEvents'
-  | 'maxBodyBytes'
-  | 'backfillMs'
-  | 'maxFutureMs'
-  | 'retryAfterSeconds'
-  | 'maxConnections'
-  | 'headersTimeoutMs'
-  | 'requestTimeoutMs'
-  | 'keepAliveTimeoutMs'
->;
+  'maxBatchEvents' | 'maxBodyBytes' | 'backfillMs' | 'maxFutureMs' | 'retryAfterSeconds'
+> &
+  ClientLimits;
 
 /** The registered ingest schema as the app uses it (SchemaRegistration in production). */
 export interface IngestSchemaSource {
@@ -87,21 +81,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
     },
     // Answered by the onRequest hook below in the one error format instead.
     return503OnClosing: false,
-    // Slow clients: node cuts a connection whose headers or whole request are late (408), so a
-    // slow-loris client holds a socket for a bounded time. No idle socket timeout besides keep-alive:
-    // the request timeouts cover every phase in which the client owes bytes.
-    requestTimeout: config.requestTimeoutMs,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    http: {
-      headersTimeout: config.headersTimeoutMs,
-      // node checks the two timeouts every 30 s by default, which would let a slow client stay up to
-      // 30 s past them; 1 s is cheap (one pass over the open connections).
-      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
-    },
-    clientErrorHandler: (error, socket) => answerClientError(error, socket, answered, logger, metrics),
+    ...clientLimitServerOptions(config, {
+      errorFor: (code, message) => new GatewayHttpError(code, message),
+      logger,
+      metrics,
+      alreadyAnswered: (socket) => answered.has(socket),
+    }),
   });
-  app.server.maxConnections = config.maxConnections;
-  app.server.on('drop', () => metrics.httpConnectionsDropped.inc());
+  limitConnections(app.server, config.maxConnections, metrics);
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -201,43 +188,6 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
     }),
   );
   return app;
-}
-
-/**
- * Answers what node's HTTP parser refuses before fastify sees a request (a late request, headers over
- * 16 KiB, bytes that are not HTTP) in the one error format, then closes the connection, as node does.
- */
-function answerClientError(
-  error: Error & { code?: string },
-  socket: Socket,
-  answered: WeakSet<Socket>,
-  logger: Logger,
-  metrics: GatewayMetrics,
-): void {
-  // A reset connection, or one already gone, has no one to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const answer =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new GatewayHttpError(
-          'request_timeout',
-          'the request did not arrive in time (slow headers or body); the connection is closed',
-        )
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? new GatewayHttpError('headers_too_large', 'the request headers are larger than 16 KiB')
-        : new GatewayHttpError('invalid_request', 'the request is not valid HTTP/1.1');
-  metrics.httpClientErrors.inc({ code: answer.code });
-  logger.debug({ code: answer.code, err: error.message }, 'client error; connection closed');
-  // A request already answered (or node's private handle of a response whose headers are out) gets
-  // no second answer: it would corrupt the stream, so the connection is only closed.
-  const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (socket.writable && !answered.has(socket) && !inProgress?.headersSent) {
-    const body = JSON.stringify(answer.body());
-    socket.write(
-      `HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode]}\r\nConnection: close\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy();
 }
 
 /** Any error to the one error format; unknown errors become 500 without their details. */

@@ -2,9 +2,28 @@ import { z } from 'zod';
 import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
 import type { CommonConfig } from '../../../shared/config/common-config.ts';
 import { boolFlag, loadEnv, nonNegativeInt, port, positiveInt } from '../../../shared/config/load-env.ts';
+import {
+  clientLimitsEnvFields,
+  toClientLimits,
+  withHeadersWithinRequest,
+} from '../../../shared/http/client-limits.ts';
+import type { ClientLimits } from '../../../shared/http/client-limits.ts';
 
 const MIB = 1024 * 1024;
 const DAY_MS = 86_400_000;
+
+/**
+ * Defaults of MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS. 30 s for
+ * the whole request moves a 1 MiB body at 300 kbit/s; the wait for Kafka does not count. fastify's
+ * 72 s keep-alive outlasts the 60 s idle timeout of common load balancers, so the gateway never closes
+ * a connection a balancer is about to reuse; lower it when clients connect directly.
+ */
+export const GATEWAY_CLIENT_LIMITS: ClientLimits = {
+  maxConnections: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 72_000,
+};
 
 const gatewayEnvFields = commonEnvSchema.extend({
   /** Interface to listen on; loopback by default so a dev box does not expose the gateway. */
@@ -50,47 +69,19 @@ const gatewayEnvFields = commonEnvSchema.extend({
   RETRY_AFTER_SECONDS: positiveInt.default(2),
   /** How long shutdown waits for in-flight requests and the final flush, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
-  /**
-   * Open client connections beyond which new ones are closed at once (node's server.maxConnections):
-   * a bound on sockets and their memory whatever clients do. Keep it below the file-descriptor limit.
-   */
-  MAX_CONNECTIONS: positiveInt.default(10_000),
-  /**
-   * Longest time to receive a request's headers, ms: a new connection that sends nothing, or dribbles
-   * its headers (slow-loris), is answered 408 and closed. Idle keep-alive connections are governed
-   * by KEEP_ALIVE_TIMEOUT_MS instead.
-   */
-  HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
-  /**
-   * Longest time to receive a whole request, headers and body, ms (node's requestTimeout; fastify's
-   * default of 0 would let a body that never completes hold its socket forever). Handling time,
-   * including the wait for Kafka, does not count. 30 s moves a 1 MiB body at 300 kbit/s.
-   */
-  REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
-  /**
-   * How long an idle keep-alive connection stays open, ms. fastify's 72 s outlasts the 60 s idle
-   * timeout of common load balancers, so the gateway never closes a connection a balancer is about
-   * to reuse; lower it when clients connect directly.
-   */
-  KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(72_000),
+  ...clientLimitsEnvFields(GATEWAY_CLIENT_LIMITS),
 });
 
 /**
  * The gateway's environment: the common variables plus its own. Defaults are the issue's limits
  * (1,000 events or 1 MiB per request, 30 days of backfill, 5 minutes of clock skew).
  */
-export const gatewayEnvSchema = gatewayEnvFields.refine(
-  (env) => env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS,
-  {
-    path: ['HEADERS_TIMEOUT_MS'],
-    message: 'must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)',
-  },
-);
+export const gatewayEnvSchema = withHeadersWithinRequest(gatewayEnvFields);
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
 /** The gateway's validated configuration; units are in the names. */
-export interface GatewayConfig extends CommonConfig {
+export interface GatewayConfig extends CommonConfig, ClientLimits {
   host: string;
   port: number;
   projectsFile: string;
@@ -108,10 +99,6 @@ export interface GatewayConfig extends CommonConfig {
   ingestRetentionMs: number;
   retryAfterSeconds: number;
   shutdownGraceMs: number;
-  maxConnections: number;
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
 }
 
 /** Maps a validated env to the config object. */
@@ -135,10 +122,7 @@ export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
     ingestRetentionMs: env.INGEST_RETENTION_MS,
     retryAfterSeconds: env.RETRY_AFTER_SECONDS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-    maxConnections: env.MAX_CONNECTIONS,
-    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+    ...toClientLimits(env),
   };
 }
 

@@ -8,6 +8,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { clientLimitServerOptions, limitConnections } from '../../../shared/http/client-limits.ts';
+import type { ClientLimits } from '../../../shared/http/client-limits.ts';
 import { sendHttpError } from '../../../shared/http/send-http-error.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
@@ -17,7 +19,11 @@ import { resultsRoutes } from './http/results-routes.ts';
 import { StatsHttpError } from './http/stats-errors.ts';
 import type { StatsMetrics } from './stats-metrics.ts';
 
+/** What the app reads of StatsConfig: the bounds on slow and abusive clients. */
+export type StatsAppConfig = ClientLimits;
+
 export interface StatsDeps {
+  config: StatsAppConfig;
   catalog: ProjectCatalog;
   clickhouse: ClickHouseClient;
   logger: Logger;
@@ -31,7 +37,7 @@ export interface StatsDeps {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
-  const { metrics } = deps;
+  const { config, metrics } = deps;
   let closing = false;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -42,7 +48,13 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: false,
+    ...clientLimitServerOptions(config, {
+      errorFor: (code, message) => new StatsHttpError(code, message),
+      logger: deps.logger,
+      metrics,
+    }),
   });
+  limitConnections(app.server, config.maxConnections, metrics);
 
   app.setErrorHandler((error: FastifyError, request, reply) =>
     sendHttpError(toStatsError(error, request), request, reply),

@@ -2,14 +2,29 @@ import { z } from 'zod';
 import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
 import type { CommonConfig } from '../../../shared/config/common-config.ts';
 import { boolFlag, loadEnv, port, positiveInt } from '../../../shared/config/load-env.ts';
+import {
+  clientLimitsEnvFields,
+  toClientLimits,
+  withHeadersWithinRequest,
+} from '../../../shared/http/client-limits.ts';
+import type { ClientLimits } from '../../../shared/http/client-limits.ts';
 import type { SinkConfig } from '../../sink/src/clickhouse-sink.ts';
 
 /**
- * The stats service's environment: the common variables, its HTTP listener, and the ClickHouse sink it
- * hosts. The sink lives in this process because embedded chDB allows one data directory per process, so
- * the writer and the reader of the tables must share it (with a ClickHouse server they could be split).
+ * Defaults of MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS for a read
+ * API: its clients are dashboards, notebooks and scripts, not a fleet of SDKs, so 1,000 connections is
+ * ample; its requests are GETs of a few hundred bytes of headers and no body, so 5 s for the headers and
+ * 10 s for the whole request are generous on any link and free a slow client's socket sooner. The 72 s
+ * keep-alive outlasts the 60 s idle timeout of common load balancers, as the gateway's does.
  */
-export const statsEnvSchema = commonEnvSchema.extend({
+export const STATS_CLIENT_LIMITS: ClientLimits = {
+  maxConnections: 1_000,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 72_000,
+};
+
+const statsEnvFields = commonEnvSchema.extend({
   /** Interface to listen on; loopback by default so a dev box does not expose results. */
   STATS_HOST: z.string().min(1).default('127.0.0.1'),
   STATS_PORT: port.default(8090),
@@ -34,12 +49,20 @@ export const statsEnvSchema = commonEnvSchema.extend({
   SINK_CONCURRENCY: positiveInt.max(64).default(4),
   /** How long shutdown waits for in-flight requests, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  ...clientLimitsEnvFields(STATS_CLIENT_LIMITS),
 });
+
+/**
+ * The stats service's environment: the common variables, its HTTP listener, and the ClickHouse sink it
+ * hosts. The sink lives in this process because embedded chDB allows one data directory per process, so
+ * the writer and the reader of the tables must share it (with a ClickHouse server they could be split).
+ */
+export const statsEnvSchema = withHeadersWithinRequest(statsEnvFields);
 
 export type StatsEnv = z.infer<typeof statsEnvSchema>;
 
 /** The stats service's validated configuration; units are in the names. */
-export interface StatsConfig extends CommonConfig {
+export interface StatsConfig extends CommonConfig, ClientLimits {
   host: string;
   port: number;
   projectsFile: string;
@@ -71,6 +94,7 @@ export function toStatsConfig(env: StatsEnv): StatsConfig {
       concurrency: env.SINK_CONCURRENCY,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    ...toClientLimits(env),
   };
 }
 

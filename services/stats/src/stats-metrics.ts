@@ -3,8 +3,10 @@
  * process). The hosted sink adds its own (`liftstream_sink_*`) to the same registry.
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { createClientLimitMetrics } from '../../../shared/http/client-limits.ts';
+import type { ClientLimitMetrics } from '../../../shared/http/client-limits.ts';
 
-export interface StatsMetrics {
+export interface StatsMetrics extends ClientLimitMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route'>;
@@ -41,5 +43,7 @@ export function createStatsMetrics(opts: { defaults?: boolean } = {}): StatsMetr
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    // liftstream_stats_http_client_errors_total, liftstream_stats_http_connections_dropped_total
+    ...createClientLimitMetrics('liftstream_stats_', registers),
   };
 }

@@ -53,6 +53,7 @@ export async function createStatsService(
       })
     : undefined;
   const app = await buildStatsApp({
+    config,
     catalog,
     clickhouse,
     logger,

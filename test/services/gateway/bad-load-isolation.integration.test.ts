@@ -12,10 +12,10 @@ import {
   answeredAsExpected,
   goodBatch,
   hostileRequest,
-  percentile,
   sendPost,
   type HostileRequest,
 } from '../../helpers/gateway-requests.ts';
+import { percentile } from '../../helpers/http-probes.ts';
 import { seededRandom } from '../../helpers/stats/signed-rows-scenario.ts';
 
 const brokers = inject('kafkaBrokers');

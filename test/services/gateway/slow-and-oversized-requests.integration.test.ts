@@ -9,12 +9,25 @@
  * Timeouts are short here so the file runs in seconds; bounds allow for a loaded 2-core box.
  */
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KEYS, keyStartsWith, readTopic } from '../../helpers/gateway-harness.ts';
 import { expectErrorBody } from '../../helpers/error-format.ts';
 import { startGatewayProcess, type GatewayProcess } from '../../helpers/gateway-process.ts';
-import { goodBatch, percentile, sendPost } from '../../helpers/gateway-requests.ts';
+import { goodBatch, sendPost } from '../../helpers/gateway-requests.ts';
+import {
+  answerBeforeClose,
+  answerOf,
+  connectSlowClients,
+  dribble,
+  expectCutWith408,
+  expectIdleKeepAliveClosed,
+  parseAnswer,
+  percentile,
+  rawClient,
+  scrapeMetric,
+  within,
+} from '../../helpers/http-probes.ts';
 
 const brokers = inject('kafkaBrokers');
 const MAX_BODY_BYTES = 100_000;
@@ -48,90 +61,9 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-/** A raw client connection: what it received so far, and when the gateway closed it. */
-interface RawClient {
-  readonly socket: net.Socket;
-  received(): string;
-  /** ms from connect until the first byte received and until the close, and everything received. */
-  readonly closed: Promise<{ firstByteAfterMs: number; afterMs: number; received: string }>;
-}
-
-/** Connects and runs `behave` once connected; resolves when connected. */
-async function rawClient(behave: (socket: net.Socket) => void = () => undefined): Promise<RawClient> {
-  const socket = net.connect(gw.port, '127.0.0.1');
-  let received = '';
-  let firstByteAt = NaN;
-  socket.on('data', (chunk: Buffer) => {
-    if (received === '') firstByteAt = Date.now();
-    received += chunk.toString('latin1');
-  });
-  socket.on('error', () => undefined); // a reset is an outcome here, read from `closed`
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const start = Date.now();
-  const closed = new Promise<{ firstByteAfterMs: number; afterMs: number; received: string }>((resolve) =>
-    socket.once('close', () =>
-      resolve({ firstByteAfterMs: firstByteAt - start, afterMs: Date.now() - start, received }),
-    ),
-  );
-  behave(socket);
-  return { socket, received: () => received, closed };
-}
-
-/** Polls until `client` received a complete answer (headers and a JSON body) after `from` bytes. */
-async function answerOf(client: RawClient, from = 0): Promise<string> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const text = client.received().slice(from);
-    const split = text.indexOf('\r\n\r\n');
-    const length = Number(/content-length: (\d+)/i.exec(text.slice(0, split))?.[1]);
-    if (split > 0 && text.length >= split + 4 + length) return text.slice(0, split + 4 + length);
-    if (Date.now() > deadline) throw new Error(`no complete answer: ${JSON.stringify(text.slice(0, 200))}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Writes `text` one byte every `everyMs` while the socket is open. */
-function dribble(socket: net.Socket, text: string, everyMs: number): void {
-  let i = 0;
-  const timer = setInterval(() => {
-    if (socket.destroyed || i >= text.length) clearInterval(timer);
-    else socket.write(text[i++] as string);
-  }, everyMs);
-}
-
-/** Splits a raw HTTP/1.1 answer into its status and its body parsed as JSON. */
-function parseAnswer(raw: string): { status: number; json: Record<string, unknown> } {
-  const split = raw.indexOf('\r\n\r\n');
-  expect(split, `a complete HTTP answer, got ${JSON.stringify(raw.slice(0, 200))}`).toBeGreaterThan(0);
-  return {
-    status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw.slice(0, split))?.[1]),
-    json: JSON.parse(raw.slice(split + 4)) as Record<string, unknown>,
-  };
-}
-
-/** Resolves within `ms` or rejects naming `what` (a socket the gateway should have closed). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms).unref(),
-    ),
-  ]);
-}
-
-/** A counter of the gateway's /metrics, read over a connection closed afterwards (no slot kept). */
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`, { headers: { connection: 'close' } })).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
-
 describe('oversized requests', () => {
   it('answers a declared Content-Length over MAX_BODY_BYTES with 413 before the body is sent, then cuts a client that keeps sending', async () => {
-    const client = await rawClient((s) => {
+    const client = await rawClient(gw.port, (s) => {
       s.write(`${WRITE_HEADERS}Content-Length: 10000000000\r\n\r\n{"batch":`);
       const chunk = Buffer.alloc(16 * 1024, 0x20);
       const timer = setInterval(() => (s.destroyed ? clearInterval(timer) : s.write(chunk)), 10);
@@ -183,7 +115,7 @@ describe('oversized requests', () => {
   it('discards the rest of an oversized chunked body and serves the next request on the connection', async () => {
     const piece = 'x'.repeat(60_000);
     const chunked = `${piece.length.toString(16)}\r\n${piece}\r\n`.repeat(3) + '0\r\n\r\n';
-    const client = await rawClient((s) =>
+    const client = await rawClient(gw.port, (s) =>
       s.write(`${WRITE_HEADERS}Transfer-Encoding: chunked\r\n\r\n${chunked}`),
     );
     const first = await answerOf(client);
@@ -197,17 +129,16 @@ describe('oversized requests', () => {
   });
 
   it('answers headers over 16 KiB with 431 headers_too_large in the one error format', async () => {
-    const client = await rawClient((s) =>
-      s.write(`${WRITE_HEADERS}X-Filler: ${'h'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\n{}`),
+    const answer = await answerBeforeClose(
+      gw.port,
+      `${WRITE_HEADERS}X-Filler: ${'h'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\n{}`,
     );
-    const answer = parseAnswer((await within(client.closed, 5_000, 'connection after 431')).received);
     expect(answer.status).toBe(431);
     expectErrorBody(answer.json, 'headers_too_large');
   });
 
   it('answers bytes that are not HTTP with 400 invalid_request in the one error format', async () => {
-    const client = await rawClient((s) => s.write('\u0016\u0003\u0001 hello, not http\r\n\r\n'));
-    const answer = parseAnswer((await within(client.closed, 5_000, 'connection after 400')).received);
+    const answer = await answerBeforeClose(gw.port, '\u0016\u0003\u0001 hello, not http\r\n\r\n');
     expect(answer.status).toBe(400);
     expectErrorBody(answer.json, 'invalid_request');
   });
@@ -230,12 +161,11 @@ describe('slow clients', () => {
     };
     const timeoutOf = (kind: string): number =>
       kind === 'idle' || kind === 'slow headers' ? HEADERS_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
-    const clientErrorsBefore = await metric('gateway_http_client_errors_total{code="request_timeout"}');
-    const slow: { kind: string; client: RawClient }[] = [];
-    for (const [kind, behave] of Object.entries(kinds)) {
-      const clients = await Promise.all(Array.from({ length: 75 }, () => rawClient(behave)));
-      slow.push(...clients.map((client) => ({ kind, client })));
-    }
+    const clientErrorsBefore = await scrapeMetric(
+      gw.url,
+      'gateway_http_client_errors_total{code="request_timeout"}',
+    );
+    const slow = await connectSlowClients(gw.port, kinds, 75);
     const allClosed = Promise.all(slow.map((s) => s.client.closed));
 
     // The good client: two keep-alive connections posting 5 events each, back to back, until every
@@ -261,20 +191,7 @@ describe('slow clients', () => {
     await Promise.all([loop(0), loop(1)]);
     agent.destroy();
 
-    const outcomes = await within(allClosed, SLACK_MS, 'slow sockets');
-    for (const [i, { afterMs, received }] of outcomes.entries()) {
-      const { kind } = slow[i] as { kind: string };
-      const timeout = timeoutOf(kind);
-      expect(afterMs, `${kind} socket closed by its timeout, not earlier`).toBeGreaterThanOrEqual(
-        timeout * 0.9,
-      );
-      expect(afterMs, `${kind} socket closed within ${timeout} ms + slack`).toBeLessThanOrEqual(
-        timeout + SLACK_MS,
-      );
-      const answer = parseAnswer(received);
-      expect(answer.status, `${kind} answered 408`).toBe(408);
-      expectErrorBody(answer.json, 'request_timeout');
-    }
+    await expectCutWith408(slow, timeoutOf, SLACK_MS);
 
     expect(
       good.length,
@@ -295,40 +212,31 @@ describe('slow clients', () => {
       match: keyStartsWith(`acme/${run}`),
     });
     expect(messages.length, 'every good event is on the ingest topic').toBe(good.length * 5);
-    const clientErrors = await metric('gateway_http_client_errors_total{code="request_timeout"}');
+    const clientErrors = await scrapeMetric(
+      gw.url,
+      'gateway_http_client_errors_total{code="request_timeout"}',
+    );
     expect(clientErrors - clientErrorsBefore, 'timeouts counted in /metrics').toBe(slow.length);
   });
 
   it('closes idle keep-alive connections after KEEP_ALIVE_TIMEOUT_MS', async () => {
-    const clients = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        rawClient((s) => s.write('GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n')),
-      ),
-    );
-    for (const { afterMs, received } of await within(
-      Promise.all(clients.map((c) => c.closed)),
-      KEEP_ALIVE_TIMEOUT_MS + SLACK_MS,
-      'idle keep-alive sockets',
-    )) {
-      expect(received, 'the request was answered first').toMatch(/^HTTP\/1\.1 200 /);
-      expect(afterMs).toBeGreaterThanOrEqual(KEEP_ALIVE_TIMEOUT_MS * 0.9);
-    }
+    await expectIdleKeepAliveClosed(gw.port, KEEP_ALIVE_TIMEOUT_MS, SLACK_MS);
   });
 });
 
 describe('connection limit', () => {
   it('closes connections beyond MAX_CONNECTIONS at once and serves again when the timeouts free slots', async () => {
-    const droppedBefore = await metric('gateway_http_connections_dropped_total');
+    const droppedBefore = await scrapeMetric(gw.url, 'gateway_http_connections_dropped_total');
     // Holders: full headers, a stalled body; each holds its slot until REQUEST_TIMEOUT_MS.
     const holders = await Promise.all(
       Array.from({ length: MAX_CONNECTIONS }, () =>
-        rawClient((s) => s.write(`${WRITE_HEADERS}Content-Length: 1000\r\n\r\n{`)),
+        rawClient(gw.port, (s) => s.write(`${WRITE_HEADERS}Content-Length: 1000\r\n\r\n{`)),
       ),
     );
     const heldAt = Date.now();
     await new Promise((r) => setTimeout(r, 300)); // the gateway accepts the queued connections
 
-    const extras = await Promise.all(Array.from({ length: 10 }, () => rawClient()));
+    const extras = await Promise.all(Array.from({ length: 10 }, () => rawClient(gw.port)));
     for (const extra of await within(
       Promise.all(extras.map((e) => e.closed)),
       2_000,
@@ -354,7 +262,7 @@ describe('connection limit', () => {
     );
     expect(served.status, 'served again once the timeouts freed the slots').toBe(200);
     expect(
-      (await metric('gateway_http_connections_dropped_total')) - droppedBefore,
+      (await scrapeMetric(gw.url, 'gateway_http_connections_dropped_total')) - droppedBefore,
       'drops counted in /metrics',
     ).toBe(11);
   });

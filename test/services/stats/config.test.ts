@@ -36,6 +36,24 @@ describe('loadStatsConfig', () => {
     expect(config.sink.embeddedClickHouse, 'CLICKHOUSE_URL set').toBe(false);
   });
 
+  it('bounds connections and slow clients by default, tighter than the gateway (a read API)', () => {
+    expect(loadStatsConfig({ PROJECTS_FILE: 'p.json' })).toMatchObject({
+      maxConnections: 1_000,
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 72_000,
+    });
+  });
+
+  it('reads the client bounds and fails naming HEADERS_TIMEOUT_MS when it exceeds REQUEST_TIMEOUT_MS', () => {
+    expect(
+      loadStatsConfig({ PROJECTS_FILE: 'p.json', MAX_CONNECTIONS: '50', KEEP_ALIVE_TIMEOUT_MS: '5000' }),
+    ).toMatchObject({ maxConnections: 50, keepAliveTimeoutMs: 5_000 });
+    expect(() =>
+      loadStatsConfig({ PROJECTS_FILE: 'p.json', HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' }),
+    ).toThrow(/HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
+  });
+
   it('fails naming the bad variables', () => {
     expect(() => loadStatsConfig({ STATS_PORT: '70000', SINK_BATCH_ROWS: '2000000' })).toThrow(
       /PROJECTS_FILE.*STATS_PORT|STATS_PORT.*PROJECTS_FILE/,

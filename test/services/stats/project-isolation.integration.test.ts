@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../../shared/logging/logger.ts';
 import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project-catalog.ts';
 import { buildStatsApp } from '../../../services/stats/src/app.ts';
+import { STATS_CLIENT_LIMITS } from '../../../services/stats/src/config.ts';
 import { createStatsMetrics } from '../../../services/stats/src/stats-metrics.ts';
 import { expectErrorBody } from '../../helpers/error-format.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
@@ -83,6 +84,7 @@ beforeAll(async () => {
     offset += changelog.exposures.length + changelog.attributed.length;
   }
   app = await buildStatsApp({
+    config: STATS_CLIENT_LIMITS,
     catalog,
     clickhouse: ch.client,
     logger: createLogger('stats-isolation-test', 'silent'),

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../../shared/logging/logger.ts';
 import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project-catalog.ts';
 import { buildStatsApp } from '../../../services/stats/src/app.ts';
+import { STATS_CLIENT_LIMITS } from '../../../services/stats/src/config.ts';
 import { computeResults } from '../../../services/stats/src/math/experiment-results.ts';
 import type { ExperimentResults } from '../../../services/stats/src/math/types.ts';
 import { createStatsMetrics } from '../../../services/stats/src/stats-metrics.ts';
@@ -96,6 +97,7 @@ beforeAll(async () => {
     offset += changelog.exposures.length + changelog.attributed.length;
   }
   app = await buildStatsApp({
+    config: STATS_CLIENT_LIMITS,
     catalog,
     clickhouse: ch.client,
     logger: createLogger('stats-test', 'silent'),

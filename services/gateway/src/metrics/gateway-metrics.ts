@@ -3,9 +3,11 @@
  * process). Label values are bounded: routes are route patterns, codes come from the catalogues.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createClientLimitMetrics } from '../../../../shared/http/client-limits.ts';
+import type { ClientLimitMetrics } from '../../../../shared/http/client-limits.ts';
 import type { CoalescerObserver, CoalescerStats } from '../transport/batch-coalescer.ts';
 
-export interface GatewayMetrics {
+export interface GatewayMetrics extends ClientLimitMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route'>;
@@ -19,13 +21,6 @@ export interface GatewayMetrics {
   readonly produceBatchBytes: Histogram;
   /** Requests refused or timed out before or while waiting for Kafka, by reason. */
   readonly produceFailures: Counter<'reason'>;
-  /**
-   * Connections answered by node's HTTP parser before any route saw them (too slow, headers too
-   * large, not HTTP), by error code; they never reach httpRequests.
-   */
-  readonly httpClientErrors: Counter<'code'>;
-  /** Connections closed at once because MAX_CONNECTIONS were already open. */
-  readonly httpConnectionsDropped: Counter;
   /** Hooks for the coalescer: send sizes, durations, failures. */
   readonly coalescerObserver: CoalescerObserver;
   /** Makes the queue/in-flight gauges read the coalescer when scraped. */
@@ -93,17 +88,8 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
     labelNames: ['reason'] as const,
     registers,
   });
-  const httpClientErrors = new Counter({
-    name: 'gateway_http_client_errors_total',
-    help: 'Connections cut by the HTTP parser (request_timeout, headers_too_large, invalid_request)',
-    labelNames: ['code'] as const,
-    registers,
-  });
-  const httpConnectionsDropped = new Counter({
-    name: 'gateway_http_connections_dropped_total',
-    help: 'Connections closed at once because MAX_CONNECTIONS were open',
-    registers,
-  });
+  // gateway_http_client_errors_total, gateway_http_connections_dropped_total
+  const clientLimitMetrics = createClientLimitMetrics('gateway_', registers);
 
   let coalescerStats: (() => CoalescerStats) | undefined;
   const read = (pick: (s: CoalescerStats) => number) =>
@@ -154,8 +140,7 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
     produceBatchRecords,
     produceBatchBytes,
     produceFailures,
-    httpClientErrors,
-    httpConnectionsDropped,
+    ...clientLimitMetrics,
     coalescerObserver,
     watchCoalescer(stats) {
       coalescerStats = stats;

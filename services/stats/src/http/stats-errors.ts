@@ -7,6 +7,10 @@ export const STATS_ERRORS = {
     status: 400,
     meaning: 'A path or query parameter is missing or malformed; the message names it.',
   },
+  invalid_request: {
+    status: 400,
+    meaning: 'The bytes received are not valid HTTP/1.1; the connection is closed.',
+  },
   unauthorized: { status: 401, meaning: 'No Authorization: Bearer <key> header, or an unknown key.' },
   forbidden: { status: 403, meaning: 'The key is valid but may not read results (a write key).' },
   not_found: { status: 404, meaning: 'No such route.' },
@@ -15,6 +19,12 @@ export const STATS_ERRORS = {
     status: 404,
     meaning: 'No event of this name was ever attributed in the project, and the project does not define it.',
   },
+  request_timeout: {
+    status: 408,
+    meaning:
+      'The headers did not arrive within HEADERS_TIMEOUT_MS or the whole request within REQUEST_TIMEOUT_MS; the connection is closed.',
+  },
+  headers_too_large: { status: 431, meaning: "The request headers exceed node's 16 KiB limit." },
   internal_error: { status: 500, meaning: 'A defect in the service; the request id is in the message.' },
   invalid_configuration: {
     status: 500,
