@@ -24,11 +24,12 @@ const KNOWN: readonly KnownCondition[] = [
     note: 'previous transaction still completing on the broker; kafkajs retries (retriable, not a failure)',
   },
   {
-    // The gateway bounds producer retries on purpose: a request must fail within PRODUCE_TIMEOUT_MS
-    // (503, the client retries); the duplicates a retry can cause are dropped by message_id downstream.
+    // Producer retries are bounded on purpose. Gateway: a request must fail within PRODUCE_TIMEOUT_MS
+    // (503, the client retries; duplicates are dropped by message_id downstream). Processor: a failed
+    // send aborts the transaction, which is redone from the last commit. Logged once per producer.
     pattern: /Limiting retries for the idempotent producer may invalidate EoS guarantees/,
-    level: 'info',
-    note: 'retries are bounded on purpose; duplicates from client retries are dropped by message_id',
+    level: 'debug',
+    note: 'retries are bounded on purpose: a failed send is refused (gateway) or its transaction redone (processor)',
   },
 ];
 

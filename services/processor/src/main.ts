@@ -5,7 +5,6 @@ import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts'
 import { loadProcessorConfig } from './config.ts';
 import { buildProcessorHttp } from './http/processor-http.ts';
 import { StreamProcessor } from './stream-processor.ts';
-import { processorKafkaLogCreator } from './transport/kafka-logging.ts';
 
 /**
  * Entry point: config, clients, the processor, its HTTP endpoint; SIGTERM/SIGINT stop it
@@ -17,9 +16,7 @@ async function main(): Promise<void> {
   const config = loadProcessorConfig();
   const logger = createLogger('processor', config.logLevel);
   const catalog = loadProjectCatalog(config.projectsFile);
-  const kafka = createKafka(config.kafka, `${config.appId}-${process.pid}`, logger, {
-    logCreator: processorKafkaLogCreator(logger),
-  });
+  const kafka = createKafka(config.kafka, `${config.appId}-${process.pid}`, logger);
   const registry = new AvroSchemaRegistry(config.registryUrl);
   const processor = new StreamProcessor({
     config,

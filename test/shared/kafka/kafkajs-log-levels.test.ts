@@ -22,7 +22,7 @@ describe('kafkajsLogLevel', () => {
       kafkajsLogLevel(logLevel.WARN, {
         message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees',
       }),
-    ).toEqual({ level: 'info', note: expect.stringContaining('message_id') });
+    ).toEqual({ level: 'debug', note: expect.stringContaining('bounded on purpose') });
   });
 
   it.each([
