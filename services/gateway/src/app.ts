@@ -11,6 +11,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest }
 import { clientLimitServerOptions, limitConnections } from '../../../shared/http/client-limits.ts';
 import type { ClientLimits } from '../../../shared/http/client-limits.ts';
 import { sendHttpError } from '../../../shared/http/send-http-error.ts';
+import { addRequestBasics } from '../../../shared/http/request-basics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { GatewayConfig } from './config.ts';
@@ -116,22 +117,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
     }
     return sendHttpError(answer, request, reply);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendHttpError(
-      new GatewayHttpError('not_found', `no route ${request.method} ${request.url}`),
-      request,
-      reply,
-    ),
-  );
-
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    if (closing) {
-      reply.header('connection', 'close');
-      throw new GatewayHttpError('shutting_down', 'the gateway is shutting down; retry on another instance', {
-        retryAfterSeconds: config.retryAfterSeconds,
-      });
-    }
+  addRequestBasics(app, {
+    notFound: (message) => new GatewayHttpError('not_found', message),
+    whileClosing: () =>
+      closing
+        ? new GatewayHttpError('shutting_down', 'the gateway is shutting down; retry on another instance', {
+            retryAfterSeconds: config.retryAfterSeconds,
+          })
+        : undefined,
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

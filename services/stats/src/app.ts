@@ -11,6 +11,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyRequest }
 import { clientLimitServerOptions, limitConnections } from '../../../shared/http/client-limits.ts';
 import type { ClientLimits } from '../../../shared/http/client-limits.ts';
 import { sendHttpError } from '../../../shared/http/send-http-error.ts';
+import { addRequestBasics } from '../../../shared/http/request-basics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
@@ -59,21 +60,12 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) =>
     sendHttpError(toStatsError(error, request), request, reply),
   );
-  app.setNotFoundHandler((request, reply) =>
-    sendHttpError(
-      new StatsHttpError('not_found', `no route ${request.method} ${request.url}`),
-      request,
-      reply,
-    ),
-  );
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    if (closing) {
-      reply.header('connection', 'close');
-      throw new StatsHttpError('shutting_down', 'the stats service is shutting down', {
-        retryAfterSeconds: 2,
-      });
-    }
+  addRequestBasics(app, {
+    notFound: (message) => new StatsHttpError('not_found', message),
+    whileClosing: () =>
+      closing
+        ? new StatsHttpError('shutting_down', 'the stats service is shutting down', { retryAfterSeconds: 2 })
+        : undefined,
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -4,6 +4,8 @@
  * (validation/errors.ts), plus `malformed_json` for an ndjson line (ingest/ingest-request.ts).
  * Every error answer has the same body: `{ "error": { "code", "message" } }`. Codes are stable API.
  */
+import { HttpError } from '../../../../shared/http/http-error.ts';
+
 export const HTTP_ERRORS = {
   invalid_json: { status: 400, meaning: 'The body is not valid JSON (the message says where).' },
   invalid_body: {
@@ -42,30 +44,14 @@ export const HTTP_ERRORS = {
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
 /** The body of every error answer. */
-export interface ErrorBody {
-  error: { code: HttpErrorCode; message: string };
-}
-
 /** A refused request; thrown from parsers and handlers, turned into an answer by the error handler. */
-export class GatewayHttpError extends Error {
-  readonly code: HttpErrorCode;
-  readonly statusCode: number;
-  /** Seconds for a Retry-After header (503s). */
-  readonly retryAfterSeconds: number | undefined;
-
+export class GatewayHttpError extends HttpError<HttpErrorCode> {
   constructor(
     code: HttpErrorCode,
     message: string,
     opts: { retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
-    super(message, { cause: opts.cause });
+    super(code, HTTP_ERRORS[code].status, message, opts);
     this.name = 'GatewayHttpError';
-    this.code = code;
-    this.statusCode = HTTP_ERRORS[code].status;
-    this.retryAfterSeconds = opts.retryAfterSeconds;
-  }
-
-  body(): ErrorBody {
-    return { error: { code: this.code, message: this.message } };
   }
 }

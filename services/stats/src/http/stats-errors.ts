@@ -2,6 +2,8 @@
  * The stats API's one catalogue of error answers, each with its HTTP status. Every error answer has the
  * same body: `{ "error": { "code", "message" } }` (as the gateway's). Codes are stable API.
  */
+import { HttpError } from '../../../../shared/http/http-error.ts';
+
 export const STATS_ERRORS = {
   invalid_parameter: {
     status: 400,
@@ -41,29 +43,14 @@ export const STATS_ERRORS = {
 
 export type StatsErrorCode = keyof typeof STATS_ERRORS;
 
-export interface ErrorBody {
-  error: { code: StatsErrorCode; message: string };
-}
-
 /** A refused request; thrown from parsers and handlers, turned into an answer by the error handler. */
-export class StatsHttpError extends Error {
-  readonly code: StatsErrorCode;
-  readonly statusCode: number;
-  readonly retryAfterSeconds: number | undefined;
-
+export class StatsHttpError extends HttpError<StatsErrorCode> {
   constructor(
     code: StatsErrorCode,
     message: string,
     opts: { retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
-    super(message, { cause: opts.cause });
+    super(code, STATS_ERRORS[code].status, message, opts);
     this.name = 'StatsHttpError';
-    this.code = code;
-    this.statusCode = STATS_ERRORS[code].status;
-    this.retryAfterSeconds = opts.retryAfterSeconds;
-  }
-
-  body(): ErrorBody {
-    return { error: { code: this.code, message: this.message } };
   }
 }
