@@ -9,6 +9,7 @@ export const INFRA_ERROR_CODES = {
   REGISTRY_REJECTED: 'the schema registry refused a schema (compatibility or syntax)',
   CLICKHOUSE_UNAVAILABLE: 'ClickHouse did not answer or refused a statement',
   STATE_CORRUPT: 'local or changelog state could not be read back',
+  STATE_STORAGE: 'the local state directory could not be written or read (disk full, read-only, permissions)',
 } as const;
 
 export type InfraErrorCode = keyof typeof INFRA_ERROR_CODES;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ClickHouseConfig } from '../config/common-config.ts';
-import { localStorageFailure } from './local-storage-errors.ts';
+import { assertWritableDir } from '../storage/writable-dir.ts';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -32,7 +32,7 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
       request_timeout: 30_000,
     });
   } else {
-    assertWritableDataDir(config.dataDir);
+    assertWritableDir(config.dataDir, 'CLICKHOUSE_DATA_DIR', 'embedded ClickHouse');
     // Loaded lazily: chDB's engine is a ~500 MB native library that server-mode users never need.
     const { createChdbConnection } = await import('chdb/connection');
     // chDB types its connection against @clickhouse/client-common, the client against its own copy of the
@@ -53,28 +53,6 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
     await client.command({ query: `USE ${config.database}` });
   }
   return client;
-}
-
-/**
- * Embedded ClickHouse keeps its data in CLICKHOUSE_DATA_DIR: refuse to start, naming the directory and
- * the cause, when it cannot be created or written (chDB's own errors say neither).
- */
-function assertWritableDataDir(dataDir: string): void {
-  try {
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.accessSync(dataDir, fs.constants.W_OK);
-    // access() says yes to root whatever the mode; a real write also catches read-only mounts and full disks.
-    const probe = path.join(dataDir, `.write-probe-${process.pid}`);
-    fs.writeFileSync(probe, 'ok');
-    fs.rmSync(probe);
-  } catch (err) {
-    const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
-    throw new Error(
-      `embedded ClickHouse cannot use CLICKHOUSE_DATA_DIR ${JSON.stringify(path.resolve(dataDir))}: ` +
-        `${localStorageFailure(err) ?? (err as Error).message}. It must be a directory this process${uid} can write.`,
-      { cause: err },
-    );
-  }
 }
 
 /**

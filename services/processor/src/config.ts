@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
 import type { CommonConfig } from '../../../shared/config/common-config.ts';
@@ -43,6 +45,16 @@ export const processorEnvSchema = commonEnvSchema.extend({
   TOPIC_RETENTION_MS: positiveInt.default(7 * DAY_MS),
   /** How long shutdown waits for the current transactions before exiting anyway, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(15_000),
+  /**
+   * Where committed task state lives between batches: `disk` (LMDB under STATE_DIR; memory stays
+   * bounded by the cache) or `memory` (the heap; grows with the keys in the retention window). Either
+   * way the changelog topics are the only copy that counts: both are restored from them.
+   */
+  STATE_STORE: z.enum(['disk', 'memory']).default('disk'),
+  /** Parent directory of the disk store; each process uses (and on stop removes) a directory of its own. */
+  STATE_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'liftstream-processor-state')),
+  /** Decoded state values kept per task in an LRU cache (hot units are parsed once, not per batch). */
+  STATE_CACHE_KEYS_PER_TASK: positiveInt.default(5_000),
 });
 
 export type ProcessorEnv = z.infer<typeof processorEnvSchema>;
@@ -64,6 +76,9 @@ export interface ProcessorConfig extends CommonConfig {
   restoreTimeoutMs: number;
   topicRetentionMs: number;
   shutdownGraceMs: number;
+  stateStore: 'disk' | 'memory';
+  stateDir: string;
+  stateCacheKeysPerTask: number;
 }
 
 /** Maps a validated env to the config object. */
@@ -85,6 +100,9 @@ export function toProcessorConfig(env: ProcessorEnv): ProcessorConfig {
     restoreTimeoutMs: env.RESTORE_TIMEOUT_MS,
     topicRetentionMs: env.TOPIC_RETENTION_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    stateStore: env.STATE_STORE,
+    stateDir: env.STATE_DIR,
+    stateCacheKeysPerTask: env.STATE_CACHE_KEYS_PER_TASK,
   };
 }
 

@@ -9,6 +9,8 @@ import type { UnitState } from './domain/attribution/unit-state.ts';
 import { evictIdentity } from './domain/identity/identity-retention.ts';
 import type { IdentityState } from './domain/identity/identity-state.ts';
 import { ProcessorMetrics } from './processor-metrics.ts';
+import { MemoryStorage, type CommittedStorage } from './state/committed-storage.ts';
+import { LmdbStateDirectory } from './state/lmdb-storage.ts';
 import { identityStoreCodec, unitStoreCodec } from './state/store-codecs.ts';
 import { processIdentityBatch } from './tasks/identity-batch.ts';
 import type { TaskStage } from './tasks/stream-task.ts';
@@ -40,6 +42,7 @@ export class StreamProcessor {
   private admin: Admin | null = null;
   private consumer: Consumer | null = null;
   private tasks: TaskManager | null = null;
+  private stateDirectory: LmdbStateDirectory | null = null;
   private fatal = false;
 
   constructor(private readonly deps: StreamProcessorDeps) {
@@ -51,6 +54,7 @@ export class StreamProcessor {
   async start(): Promise<void> {
     const { config, kafka, registry, catalog, logger } = this.deps;
     const topics = this.topics;
+    const storage = this.openStateStorage();
     const admin = kafka.admin();
     this.admin = admin;
     await admin.connect();
@@ -104,6 +108,8 @@ export class StreamProcessor {
         logger,
         now: this.deps.now ?? Date.now,
         eviction: { intervalMs: config.evictionIntervalMs, keysPerStep: config.evictionKeysPerTransaction },
+        storage,
+        cacheKeysPerTask: config.stateCacheKeysPerTask,
       },
       topics,
       stages: { identity, units },
@@ -144,8 +150,20 @@ export class StreamProcessor {
     await this.consumer?.disconnect().catch(() => undefined);
     await this.tasks?.close();
     await this.admin?.disconnect().catch(() => undefined);
+    this.stateDirectory?.close();
     this.consumer = null;
     this.admin = null;
+    this.stateDirectory = null;
+  }
+
+  /** Storage for the tasks' committed state (STATE_STORE); the disk one fails now if it cannot be used. */
+  private openStateStorage(): (name: string) => CommittedStorage {
+    const { config, logger } = this.deps;
+    if (config.stateStore === 'memory') return () => new MemoryStorage();
+    const directory = LmdbStateDirectory.open(config.stateDir);
+    this.stateDirectory = directory;
+    logger.info({ dir: directory.dir }, 'task state on disk (LMDB), restored from the changelogs');
+    return (name) => directory.storage(name);
   }
 
   private onFatal(error: unknown): void {

@@ -36,7 +36,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { localStorageFailure } from '../../../shared/clickhouse/local-storage-errors.ts';
+import { localStorageFailure } from '../../../shared/storage/local-storage-errors.ts';
 import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';

@@ -1,5 +1,9 @@
+import { LRUCache } from 'lru-cache';
 import { LiftstreamError } from '../../../../shared/errors.ts';
 import type { Decoded } from '../domain/versioned-json.ts';
+import type { CommittedStorage, StoreChange } from './committed-storage.ts';
+
+export type { StoreChange } from './committed-storage.ts';
 
 /** How a store turns its values into changelog values and back. */
 export interface StoreCodec<V> {
@@ -11,51 +15,57 @@ export interface StoreCodec<V> {
   isEmpty(value: V): boolean;
 }
 
-/** One changelog record to write: the serialised value, or null for a tombstone. */
-export interface StoreChange {
-  key: string;
-  value: string | null;
-}
-
 /**
  * A task's key-value store: the committed state plus a copy-on-write overlay for the batch being
  * processed. Reads see the overlay first; `changes()` is what the batch's transaction writes to
  * the changelog (each key once, however many records touched it); after the transaction commits,
- * `commit()` folds the overlay into the committed state, and after an abort `rollback()` drops
- * it, so the store is exactly what the changelog holds up to the last committed transaction.
+ * `commit()` writes those same records into the committed storage, and after an abort `rollback()`
+ * drops the overlay, so the store is exactly what the changelog holds up to the last committed
+ * transaction.
  *
- * Committed values restored from the changelog are kept as their JSON (a compact string, about a
- * third of the decoded object's heap) and decoded on first read, after which the decoded value is
- * kept: cold keys stay compact and restoring copies strings without parsing, while hot keys are
- * parsed once, not once per batch. Values are never mutated (the domain functions return new
- * objects), so the committed object survives a rolled-back batch that read it. Decoding a value
- * this build cannot read throws STATE_CORRUPT: the task must stop, never guess.
+ * The committed storage keeps values as their changelog JSON (in the heap, or on local disk with
+ * STATE_STORE=disk), so restoring copies strings without parsing. Decoded values of recently used
+ * keys are kept in a bounded LRU cache, so a hot key is parsed once, not once per batch, while the
+ * heap does not grow with the retention window. Values are never mutated (the domain functions
+ * return new objects), so a cached object survives a rolled-back batch that read it. Decoding a
+ * value this build cannot read throws STATE_CORRUPT: the task must stop, never guess.
  */
 export class TransactionalStore<V extends object> {
-  /** Committed values: changelog JSON until first read, then the decoded value. */
-  private readonly committed = new Map<string, string | V>();
+  /** Decoded committed values of recently used keys. */
+  private readonly decoded: LRUCache<string, V>;
   /** Values written in the current batch; null = deleted. */
   private readonly overlay = new Map<string, V | null>();
+  /** `changes()` of the current overlay, kept so `commit()` does not encode twice. */
+  private encoded: StoreChange[] | null = null;
 
-  constructor(private readonly codec: StoreCodec<V>) {}
+  constructor(
+    private readonly codec: StoreCodec<V>,
+    private readonly storage: CommittedStorage,
+    cacheKeys: number,
+  ) {
+    this.decoded = new LRUCache({ max: cacheKeys });
+  }
 
   /** The current value of `key` (overlay first), or undefined when absent. */
   get(key: string): V | undefined {
     const written = this.overlay.get(key);
     if (written !== undefined) return written ?? undefined;
-    const stored = this.committed.get(key);
-    if (typeof stored !== 'string') return stored;
+    const cached = this.decoded.get(key);
+    if (cached !== undefined) return cached;
+    const stored = this.storage.get(key);
+    if (stored === undefined) return undefined;
     const result = this.codec.decode(stored);
     if (!result.ok) {
       throw new LiftstreamError('STATE_CORRUPT', `store ${this.codec.name}, key ${key}: ${result.error}`);
     }
-    this.committed.set(key, result.value);
+    this.decoded.set(key, result.value);
     return result.value;
   }
 
   /** Writes `value` in the current batch (an empty value deletes the key). */
   set(key: string, value: V): void {
     this.overlay.set(key, this.codec.isEmpty(value) ? null : value);
+    this.encoded = null;
   }
 
   /** True when the current batch wrote something. */
@@ -68,53 +78,62 @@ export class TransactionalStore<V extends object> {
    * A key deleted that was never committed needs no tombstone.
    */
   changes(): StoreChange[] {
+    if (this.encoded !== null) return this.encoded;
     const out: StoreChange[] = [];
     for (const [key, value] of this.overlay) {
       if (value === null) {
-        if (this.committed.has(key)) out.push({ key, value: null });
+        if (this.storage.has(key)) out.push({ key, value: null });
       } else {
         out.push({ key, value: this.codec.encode(value) });
       }
     }
+    this.encoded = out;
     return out;
   }
 
   /** The batch's transaction committed: what it wrote becomes the committed state. */
   commit(): void {
+    this.storage.write(this.changes());
     for (const [key, value] of this.overlay) {
-      if (value === null) this.committed.delete(key);
-      else this.committed.set(key, value);
+      if (value === null) this.decoded.delete(key);
+      else this.decoded.set(key, value);
     }
-    this.overlay.clear();
+    this.rollback();
   }
 
   /** The batch's transaction aborted: forget everything it wrote. */
   rollback(): void {
     this.overlay.clear();
+    this.encoded = null;
   }
 
   /** Applies one changelog record while restoring (null value: tombstone). */
   restore(key: string, value: string | null): void {
-    if (value === null) this.committed.delete(key);
-    else this.committed.set(key, value);
+    this.decoded.delete(key);
+    this.storage.restore(key, value);
   }
 
   /** Forgets everything (before a full restore). */
   clear(): void {
-    this.committed.clear();
+    this.decoded.clear();
+    this.storage.clear();
     this.rollback();
   }
 
   /** Committed keys. */
   get size(): number {
-    return this.committed.size;
+    return this.storage.size;
   }
 
-  /**
-   * A live iterator over committed keys, for incremental sweeps: a Map iterator survives
-   * insertions and deletions (deleted keys are skipped, new keys visited).
-   */
+  /** A live iterator over committed keys, for incremental sweeps (see CommittedStorage.keys). */
   keys(): IterableIterator<string> {
-    return this.committed.keys();
+    return this.storage.keys();
+  }
+
+  /** Releases the storage (the task left this instance). */
+  drop(): void {
+    this.decoded.clear();
+    this.rollback();
+    this.storage.drop();
   }
 }

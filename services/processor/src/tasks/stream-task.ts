@@ -1,6 +1,7 @@
 import type { Admin, Kafka, KafkaMessage, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { ProcessorMetrics, StageName } from '../processor-metrics.ts';
+import type { CommittedStorage } from '../state/committed-storage.ts';
 import { EvictionSweep, type EvictFn } from '../state/eviction-sweep.ts';
 import { TransactionalStore, type StoreChange, type StoreCodec } from '../state/transactional-store.ts';
 import { TaskProducer, TransactionFailed, type TaskProducerOptions } from '../transport/task-producer.ts';
@@ -27,6 +28,10 @@ export interface TaskContext {
   /** Wall clock for retention, unix ms. */
   now(): number;
   eviction: { intervalMs: number; keysPerStep: number };
+  /** A fresh, empty committed storage for the task named `name` (`<stage>-<partition>`). */
+  storage(name: string): CommittedStorage;
+  /** Decoded values each task's store keeps in its LRU cache. */
+  cacheKeysPerTask: number;
 }
 
 /**
@@ -75,7 +80,8 @@ export class StreamTask<V extends object> {
     readonly partition: number,
     private readonly ctx: TaskContext,
   ) {
-    this.store = new TransactionalStore(stage.codec);
+    const storage = ctx.storage(`${stage.name}-${partition}`);
+    this.store = new TransactionalStore(stage.codec, storage, ctx.cacheKeysPerTask);
     this.sweep = new EvictionSweep(this.store, stage.evict, ctx.eviction);
   }
 
@@ -163,10 +169,12 @@ export class StreamTask<V extends object> {
     return 'committed';
   }
 
+  /** Closes the producer and releases the state (the task left this instance, or it stops). */
   async close(): Promise<void> {
     const producer = this.producer;
     this.producer = null;
     await producer?.close();
+    this.store.drop();
   }
 
   private changelogMessages(changes: readonly StoreChange[]): TopicMessages {

@@ -267,7 +267,7 @@ export class TaskManager {
           return;
         } catch (error) {
           if (signal.aborted || error instanceof Cancelled) return;
-          if ((error as { code?: unknown }).code === 'STATE_CORRUPT') {
+          if (isFatalStateError(error)) {
             this.options.onFatal(error);
             return;
           }
@@ -323,6 +323,12 @@ export class TaskManager {
     this.wake.resolve();
     this.wake = deferred();
   }
+}
+
+/** State this build cannot read, or a local state directory that cannot be written: stop, never loop. */
+function isFatalStateError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'STATE_CORRUPT' || code === 'STATE_STORAGE';
 }
 
 function taskId(topic: string, partition: number): string {

@@ -3,7 +3,8 @@ import { evictUnit } from '../../../../services/processor/src/domain/attribution
 import type { UnitState } from '../../../../services/processor/src/domain/attribution/unit-state.ts';
 import { EvictionSweep } from '../../../../services/processor/src/state/eviction-sweep.ts';
 import { unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
-import { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import type { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import { STORAGE_KINDS, storeOf, type StorageKind } from '../../../helpers/processor/stores.ts';
 import { track } from '../../../helpers/processor/builders.ts';
 
 const RETENTION_MS = 1000;
@@ -13,13 +14,13 @@ const unitWith = (...timestamps: number[]): UnitState => ({
   content: { exposures: [], tracks: timestamps.map((ts, i) => track(`t${ts}-${i}`, ts)) },
 });
 
-function seeded(count: number): TransactionalStore<UnitState> {
-  const store = new TransactionalStore(unitStoreCodec);
-  for (let i = 0; i < count; i++) store.restore(`p/u${i}`, unitStoreCodec.encode(unitWith(100, 5000)));
-  return store;
-}
+describe.each(STORAGE_KINDS)('EvictionSweep over %s storage', (kind: StorageKind) => {
+  function seeded(count: number): TransactionalStore<UnitState> {
+    const store = storeOf(unitStoreCodec, kind);
+    for (let i = 0; i < count; i++) store.restore(`p/u${i}`, unitStoreCodec.encode(unitWith(100, 5000)));
+    return store;
+  }
 
-describe('EvictionSweep', () => {
   it('examines at most keysPerStep keys per step and finishes the store over several steps', () => {
     const store = seeded(5);
     const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
@@ -41,7 +42,7 @@ describe('EvictionSweep', () => {
   });
 
   it('starts a new sweep once the interval has passed', () => {
-    const store = new TransactionalStore(unitStoreCodec);
+    const store = storeOf(unitStoreCodec, kind);
     store.restore('p/u', unitStoreCodec.encode(unitWith(100)));
     const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
       intervalMs: 10_000,
@@ -53,7 +54,7 @@ describe('EvictionSweep', () => {
   });
 
   it('a unit emptied by eviction becomes a tombstone', () => {
-    const store = new TransactionalStore(unitStoreCodec);
+    const store = storeOf(unitStoreCodec, kind);
     store.restore('p/u', unitStoreCodec.encode(unitWith(100)));
     const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
       intervalMs: 1,
@@ -61,5 +62,21 @@ describe('EvictionSweep', () => {
     });
     expect(sweep.step(10_000)).toBe(1);
     expect(store.changes()).toEqual([{ key: 'p/u', value: null }]);
+  });
+
+  it('one pass over a store of several key pages visits every key once, commits in between', () => {
+    const store = seeded(2_500);
+    const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
+      intervalMs: 60_000,
+      keysPerStep: 300,
+    });
+    let evicted = 0;
+    for (let step = 0; step < 9; step++) {
+      evicted += sweep.step(5000);
+      store.set(`p/new${step}`, unitWith(5000));
+      store.commit();
+    }
+    expect(evicted, 'each old track once').toBe(2_500);
+    expect(sweep.step(5000), 'the pass is over; the next waits for the interval').toBe(0);
   });
 });

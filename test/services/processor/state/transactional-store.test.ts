@@ -4,16 +4,18 @@ import {
   withSeen,
 } from '../../../../services/processor/src/domain/identity/identity-state.ts';
 import { identityStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
-import { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import type { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import { STORAGE_KINDS, storeOf, type StorageKind } from '../../../helpers/processor/stores.ts';
 
 const aliased = { aliasTo: 'u', seen: {} };
 const seen = withSeen(emptyIdentityState(), 'm1', 1000);
 
-function store(): TransactionalStore<{ aliasTo: string | null; seen: Record<string, number> }> {
-  return new TransactionalStore(identityStoreCodec);
-}
+type Identity = { aliasTo: string | null; seen: Record<string, number> };
 
-describe('TransactionalStore', () => {
+describe.each(STORAGE_KINDS)('TransactionalStore over %s storage', (kind: StorageKind) => {
+  const store = (cacheKeys?: number): TransactionalStore<Identity> =>
+    storeOf(identityStoreCodec, kind, cacheKeys);
+
   it('reads its own writes before they are committed', () => {
     const s = store();
     s.set('p/a', aliased);
@@ -71,5 +73,60 @@ describe('TransactionalStore', () => {
     const s = store();
     s.restore('p/a', '{"v":9,"state":{}}');
     expect(() => s.get('p/a')).toThrow(/store identity, key p\/a: identity-state: unsupported version 9/);
+  });
+
+  it('serves committed values beyond the decoded cache from the storage, unchanged', () => {
+    const s = store(2);
+    const values = Array.from({ length: 20 }, (_, i) => ({ aliasTo: `u${i}`, seen: {} }));
+    values.forEach((v, i) => s.set(`p/${i}`, v));
+    s.commit();
+    for (let round = 0; round < 2; round++) {
+      values.forEach((v, i) => expect(s.get(`p/${i}`), `key ${i}, round ${round}`).toEqual(v));
+    }
+    expect(s.size).toBe(20);
+  });
+
+  it('a rollback after reading through the cache leaves the committed value intact', () => {
+    const s = store(1);
+    s.set('p/a', seen);
+    s.commit();
+    const before = s.get('p/a');
+    s.set('p/a', aliased);
+    s.rollback();
+    expect(s.get('p/a')).toEqual(before);
+    expect(s.get('p/a')).toEqual(seen);
+  });
+
+  it('a restore replaces a value the cache held, and clear forgets everything', () => {
+    const s = store();
+    s.set('p/a', seen);
+    s.commit();
+    expect(s.get('p/a')).toEqual(seen);
+    s.restore('p/a', identityStoreCodec.encode(aliased));
+    expect(s.get('p/a'), 'restored value, not the cached one').toEqual(aliased);
+    s.clear();
+    expect(s.get('p/a')).toBeUndefined();
+    expect(s.size).toBe(0);
+    expect([...s.keys()]).toEqual([]);
+  });
+
+  it('restores many records (buffered writes) and lists every key once', () => {
+    const s = store();
+    const n = 25_000;
+    for (let i = 0; i < n; i++)
+      s.restore(`p/${i}`, identityStoreCodec.encode({ aliasTo: `u${i}`, seen: {} }));
+    for (let i = 0; i < n; i += 2) s.restore(`p/${i}`, null);
+    expect(s.size).toBe(n / 2);
+    expect(new Set(s.keys()).size).toBe(n / 2);
+    expect(s.get('p/24999')).toEqual({ aliasTo: 'u24999', seen: {} });
+    expect(s.get('p/24998')).toBeUndefined();
+  });
+
+  it('drop releases the storage', () => {
+    const s = store();
+    s.set('p/a', seen);
+    s.commit();
+    s.drop();
+    expect(kind === 'memory' ? s.size : 0).toBe(0);
   });
 });

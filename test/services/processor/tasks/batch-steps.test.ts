@@ -14,7 +14,7 @@ import {
 import type { UnitMessage } from '../../../../services/processor/src/domain/unit-message.ts';
 import type { UnitEvent } from '../../../../services/processor/src/domain/unit-event.ts';
 import { identityStoreCodec, unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
-import { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import { storeOf } from '../../../helpers/processor/stores.ts';
 import { processIdentityBatch } from '../../../../services/processor/src/tasks/identity-batch.ts';
 import { processUnitBatch } from '../../../../services/processor/src/tasks/unit-batch.ts';
 import { ConfluentAvroReader } from '../../../../services/processor/src/transport/avro-codecs.ts';
@@ -61,7 +61,7 @@ describe('processIdentityBatch', () => {
   });
 
   it('routes events to their unit on the repartition topic and drops a retried message_id', async () => {
-    const store = new TransactionalStore<IdentityState>(identityStoreCodec);
+    const store = storeOf<IdentityState>(identityStoreCodec);
     const x = ingestExposure({ id: 'x', user: 'u', messageId: 'm1' });
     const out = await processIdentityBatch(
       store,
@@ -84,7 +84,7 @@ describe('processIdentityBatch', () => {
   });
 
   it('an alias sends the merge command and is remembered in the store', async () => {
-    const store = new TransactionalStore<IdentityState>(identityStoreCodec);
+    const store = storeOf<IdentityState>(identityStoreCodec);
     const out = await processIdentityBatch(
       store,
       [record(0, framed(ingestAlias({ id: 'al', anon: 'a', user: 'u' })))],
@@ -100,7 +100,7 @@ describe('processIdentityBatch', () => {
   });
 
   it('drops unreadable records with a reason and counts them, without stopping the batch', async () => {
-    const store = new TransactionalStore<IdentityState>(identityStoreCodec);
+    const store = storeOf<IdentityState>(identityStoreCodec);
     const reasons: string[] = [];
     const t = ingestTrack({ id: 't', user: 'u' });
     const out = await processIdentityBatch(
@@ -130,7 +130,7 @@ describe('processUnitBatch', () => {
   });
 
   it('emits exposure and attributed rows keyed by unit, and counts retractions', () => {
-    const store = new TransactionalStore<UnitState>(unitStoreCodec);
+    const store = storeOf<UnitState>(unitStoreCodec);
     const out = processUnitBatch(
       store,
       [
@@ -164,7 +164,7 @@ describe('processUnitBatch', () => {
   });
 
   it('a merge forwards the content to the target unit on the repartition topic', () => {
-    const store = new TransactionalStore<UnitState>(unitStoreCodec);
+    const store = storeOf<UnitState>(unitStoreCodec);
     const out = processUnitBatch(
       store,
       [
@@ -182,7 +182,7 @@ describe('processUnitBatch', () => {
   });
 
   it('drops a message of an unknown version with a reason', () => {
-    const store = new TransactionalStore<UnitState>(unitStoreCodec);
+    const store = storeOf<UnitState>(unitStoreCodec);
     const reasons: string[] = [];
     const out = processUnitBatch(store, [record(0, '{"v":2,"state":{}}')], {
       ...deps,

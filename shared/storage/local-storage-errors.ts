@@ -1,7 +1,8 @@
 /**
- * Errors that mean the local disk under embedded ClickHouse cannot take writes: full, read-only, or not
- * ours. Retrying does not heal them and hides them from the operator, so a process holding local state
- * stops cleanly instead (nothing is committed past what ClickHouse stored; a restart resumes from there).
+ * Errors that mean a local disk (under embedded ClickHouse, or the processor's state cache) cannot take
+ * writes: full, read-only, or not ours. Retrying does not heal them and hides them from the operator, so a
+ * process holding local state stops cleanly instead (nothing is committed past what the disk stored; a
+ * restart resumes from there).
  */
 
 /** ClickHouse error types raised when a write hits the disk and fails. */

@@ -1,6 +1,6 @@
 import { ClickHouseError } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
-import { localStorageFailure } from '../../../shared/clickhouse/local-storage-errors.ts';
+import { localStorageFailure } from '../../../shared/storage/local-storage-errors.ts';
 
 const fsError = (code: string, message: string): Error => Object.assign(new Error(message), { code });
 

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import {
+  MemoryStorage,
+  type CommittedStorage,
+} from '../../../services/processor/src/state/committed-storage.ts';
+import { LmdbStateDirectory } from '../../../services/processor/src/state/lmdb-storage.ts';
+import {
+  TransactionalStore,
+  type StoreCodec,
+} from '../../../services/processor/src/state/transactional-store.ts';
+
+export type StorageKind = 'memory' | 'disk';
+export const STORAGE_KINDS: readonly StorageKind[] = ['memory', 'disk'];
+
+let directory: LmdbStateDirectory | null = null;
+let parent: string | null = null;
+let counter = 0;
+
+/**
+ * A fresh committed storage of `kind`. The disk ones share one LMDB environment per test file, in a
+ * temporary directory removed after the file's tests.
+ */
+export function storageOf(kind: StorageKind): CommittedStorage {
+  if (kind === 'memory') return new MemoryStorage();
+  if (directory === null) {
+    parent = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-store-test-'));
+    directory = LmdbStateDirectory.open(parent);
+    afterAll(() => {
+      directory?.close();
+      fs.rmSync(parent!, { recursive: true, force: true });
+      directory = null;
+    });
+  }
+  counter += 1;
+  return directory.storage(`test-${counter}`);
+}
+
+/** A TransactionalStore over a fresh storage of `kind` (memory by default). */
+export function storeOf<V extends object>(
+  codec: StoreCodec<V>,
+  kind: StorageKind = 'memory',
+  cacheKeys = 1_000,
+): TransactionalStore<V> {
+  return new TransactionalStore(codec, storageOf(kind), cacheKeys);
+}
