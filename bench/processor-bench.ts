@@ -37,7 +37,7 @@ import { AvroSchemaRegistry } from '../shared/registry/schema-registry.ts';
 import { serializeUnitState } from '../services/processor/src/domain/attribution/unit-state-codec.ts';
 import type { UnitState } from '../services/processor/src/domain/attribution/unit-state.ts';
 import { identityKeyOf, type IngestEvent } from '../services/processor/src/domain/ingest-event.ts';
-import { cpuSeconds, rssMb } from './lib/process-stats.ts';
+import { cpuSeconds, rssAnonMb, rssMb } from './lib/process-stats.ts';
 import { scrapeMetrics } from './lib/scrape-metrics.ts';
 
 const { values: args } = parseArgs({
@@ -426,6 +426,7 @@ async function main(): Promise<void> {
   const child = group[0]!;
   const readyAt = Math.max(...(await Promise.all(group.map((c) => waitReady(c, 120_000)))));
   const emptyRss = rssMb(child.proc.pid!);
+  const emptyAnon = rssAnonMb(child.proc.pid!);
   const broker = brokerPid();
   const cpuBefore = group.reduce((sum, c) => sum + cpuSeconds(c.proc.pid!), 0);
   const brokerCpuBefore = broker === undefined ? 0 : cpuSeconds(broker);
@@ -536,12 +537,14 @@ async function main(): Promise<void> {
     const after = await metrics(cold);
     const restoreSeconds = m(after, 'liftstream_processor_restore_seconds_sum');
     const rss = rssMb(cold.proc.pid!);
+    const anon = rssAnonMb(cold.proc.pid!);
     const heapMb = m(after, 'liftstream_processor_nodejs_heap_size_used_bytes') / 1024 / 1024;
     const units = m(after, 'liftstream_processor_state_keys{store="units"}');
     console.log(
       `restore of ${units} units: ${restoreSeconds.toFixed(1)} s in the restore (ready ${((coldReady - cold.spawnedAt) / 1000).toFixed(1)} s after spawn); ` +
         `RSS ${rss.toFixed(0)} MB vs ${emptyRss.toFixed(0)} MB empty: ${((rss - emptyRss) / (units / 1e6)).toFixed(0)} MB per million units ` +
-        `(V8 heap in use ${heapMb.toFixed(0)} MB)`,
+        `(anonymous RSS ${anon.toFixed(0)} MB vs ${emptyAnon.toFixed(0)} MB: ${((anon - emptyAnon) / (units / 1e6)).toFixed(0)} MB per million units; ` +
+        `V8 heap in use ${heapMb.toFixed(0)} MB; STATE_STORE=${process.env['STATE_STORE'] ?? 'disk'})`,
     );
     await stopChild(cold);
   }

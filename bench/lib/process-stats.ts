@@ -3,8 +3,21 @@ import fs from 'node:fs';
 
 /** Resident set size of process `pid`, MB (VmRSS of /proc/<pid>/status). */
 export function rssMb(pid: number): number {
+  return statusMb(pid, 'VmRSS');
+}
+
+/**
+ * The anonymous part of the resident set, MB (RssAnon: heap, stacks, native allocations): what the
+ * process holds. VmRSS also counts file pages it has mapped and touched (RssFile: code, and the
+ * processor's LMDB state file), which are page cache the kernel reclaims under pressure.
+ */
+export function rssAnonMb(pid: number): number {
+  return statusMb(pid, 'RssAnon');
+}
+
+function statusMb(pid: number, field: string): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
 

@@ -15,7 +15,7 @@
 import type { Admin } from 'kafkajs';
 import { committedOffsets, topicBounds } from '../../services/processor/src/tasks/offsets.ts';
 import type { TopicNames } from '../../shared/kafka/topics.ts';
-import { cpuSeconds, rssMb } from '../lib/process-stats.ts';
+import { cpuSeconds, rssAnonMb, rssMb } from '../lib/process-stats.ts';
 import { scrapeMetrics } from '../lib/scrape-metrics.ts';
 
 export const SERVICES = ['gateway', 'processor', 'stats'] as const;
@@ -26,6 +26,8 @@ export interface GaugeSample {
   atMs: number;
   /** NaN when the process is gone. */
   rssMb: Record<ServiceName, number>;
+  /** The anonymous part of RSS (heap and native memory, not mapped files such as the LMDB state). */
+  rssAnonMb: Record<ServiceName, number>;
   /** Cumulative CPU seconds of each process (all threads). */
   cpuS: Record<ServiceName, number>;
   /** Processor group on `ingest` and on `processor.units`; sink group on `exposures` + `attributed`. */
@@ -97,6 +99,7 @@ export async function sampleGauges(t: GaugeTargets, startedAt: number): Promise<
   return {
     atMs,
     rssMb: perService(rssMb, t.pids),
+    rssAnonMb: perService(rssAnonMb, t.pids),
     cpuS: perService(cpuSeconds, t.pids),
     lag: { ingest, units, sink: exposures + attributed },
     sinkReportedLag: reported,

@@ -43,7 +43,7 @@ const per = (record: Record<ServiceName, number>, f: (n: number) => string): str
 
 export const INTERVAL_HEADER =
   'elapsed  accepted/s  latency p50/p99 ms  503 retries  failed  processor lag ingest+units  sink lag kafka (own)  ' +
-  `freshness p50/max s  RSS MB ${SERVICES.join('/')}  CPU % ${SERVICES.join('/')}  state keys units/identities`;
+  `freshness p50/max s  RSS MB ${SERVICES.join('/')}  anon RSS MB ${SERVICES.join('/')}  CPU % ${SERVICES.join('/')}  state keys units/identities`;
 
 /** One line per interval: what the brief of issue 7 asks to print every 30 s. */
 export function intervalLine(opts: {
@@ -74,6 +74,7 @@ export function intervalLine(opts: {
     ),
     `${secs(percentile(fresh, 0.5))}/${secs(fresh.at(-1) ?? Number.NaN)}`.padStart(19),
     per(sample.rssMb, int).padStart(22),
+    per(sample.rssAnonMb, int).padStart(27),
     per(cpu, int).padStart(22),
     state.padStart(29),
   ].join('  ');
@@ -123,26 +124,36 @@ export function resourceVerdicts(opts: {
   eventsPerMinute: number;
 }): string[] {
   const { steady, first, last } = opts;
-  const out = [
-    'memory (RSS, first interval → last interval of the load; trend over the samples after the first 2 intervals):',
-  ];
-  for (const s of SERVICES) {
-    const t = trend(steady, (x) => x.rssMb[s]);
-    const flat =
-      t === null
-        ? 'no verdict'
-        : Math.abs(t.rise) <= Math.max(10, 0.05 * first.rssMb[s])
-          ? 'flat'
-          : 'GROWING';
-    let line = `  ${s.padEnd(9)} ${first.rssMb[s].toFixed(0)} → ${last.rssMb[s].toFixed(0)} MB; ${describeTrend(t, 'MB')}: ${flat}`;
-    if (s === 'processor') {
-      const k = trend(steady, (x) =>
-        x.stateKeys === null ? Number.NaN : x.stateKeys.units + x.stateKeys.identity,
-      );
-      if (t !== null && k !== null && k.rise > 0)
-        line += `; state ${describeTrend(k, 'keys')}, ${((1024 * t.rise) / k.rise).toFixed(2)} KB of RSS per new key`;
+  const out: string[] = [];
+  const memory = [
+    ['RSS', (x: GaugeSample) => x.rssMb],
+    [
+      'anonymous RSS: heap and native memory, without mapped files such as the LMDB state',
+      (x: GaugeSample) => x.rssAnonMb,
+    ],
+  ] as const;
+  for (const [what, of] of memory) {
+    out.push(
+      `memory (${what}; first interval → last interval of the load; trend over the samples after the first 2 intervals):`,
+    );
+    for (const s of SERVICES) {
+      const t = trend(steady, (x) => of(x)[s]);
+      const flat =
+        t === null
+          ? 'no verdict'
+          : Math.abs(t.rise) <= Math.max(10, 0.05 * of(first)[s])
+            ? 'flat'
+            : 'GROWING';
+      let line = `  ${s.padEnd(9)} ${of(first)[s].toFixed(0)} → ${of(last)[s].toFixed(0)} MB; ${describeTrend(t, 'MB')}: ${flat}`;
+      if (s === 'processor') {
+        const k = trend(steady, (x) =>
+          x.stateKeys === null ? Number.NaN : x.stateKeys.units + x.stateKeys.identity,
+        );
+        if (t !== null && k !== null && k.rise > 0)
+          line += `; state ${describeTrend(k, 'keys')}, ${((1024 * t.rise) / k.rise).toFixed(2)} KB per new key`;
+      }
+      out.push(line);
     }
-    out.push(line);
   }
   for (const [name, value] of [
     ['processor lag (ingest + units)', (x: GaugeSample) => x.lag.ingest + x.lag.units],

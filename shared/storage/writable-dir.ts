@@ -12,8 +12,12 @@ export function assertWritableDir(dir: string, setting: string, what: string): v
     fs.mkdirSync(dir, { recursive: true });
     fs.accessSync(dir, fs.constants.W_OK);
     const probe = path.join(dir, `.write-probe-${process.pid}`);
-    fs.writeFileSync(probe, 'ok');
-    fs.rmSync(probe);
+    try {
+      fs.writeFileSync(probe, 'ok');
+    } finally {
+      // A write that fails on a full disk has already created the file.
+      fs.rmSync(probe, { force: true });
+    }
   } catch (err) {
     const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
     throw new Error(

@@ -1,7 +1,7 @@
 /**
- * Local state under a failing disk. The only state liftstream keeps on local disk is embedded
- * ClickHouse (CLICKHOUSE_DATA_DIR, held by stats and its hosted sink; the processor's state lives in
- * changelog topics). Here it sits on a tmpfs of the test's own that is filled up mid-run: the sink must
+ * Local state under a failing disk: embedded ClickHouse (CLICKHOUSE_DATA_DIR, held by stats and its
+ * hosted sink). The processor's on-disk state cache has its own test (processor-state-disk-faults).
+ * Here the data directory sits on a tmpfs of the test's own that is filled up mid-run: the sink must
  * stop cleanly with a clear error (exit 1, not retry silently or corrupt anything); a start on a full or
  * read-only disk must refuse, naming the directory and the cause; and after space is freed, a restart
  * must resume exactly where it stopped: results equal the reference, nothing lost or counted twice.

@@ -39,14 +39,14 @@ export class LmdbStateDirectory {
       return new LmdbStateDirectory(dir, root);
     } catch (err) {
       fs.rmSync(dir, { recursive: true, force: true });
-      throw storageError(`opening the LMDB environment in ${dir}`, err);
+      throw storageError(`opening the LMDB environment in ${dir}`, err, parent);
     }
   }
 
   /** An empty database for task `name` (whatever an earlier holder of the name left is cleared). */
   storage(name: string): CommittedStorage {
     const db = this.root.openDB<string, string>(name, { encoding: 'string' });
-    const storage = new LmdbStorage(this.root, db, name);
+    const storage = new LmdbStorage(this.root, db, name, this.dir);
     storage.clear();
     return storage;
   }
@@ -69,6 +69,7 @@ class LmdbStorage implements CommittedStorage {
     private readonly root: RootDatabase,
     private readonly db: Database<string, string>,
     private readonly name: string,
+    private readonly dir: string,
   ) {}
 
   get(key: string): string | undefined {
@@ -144,7 +145,7 @@ class LmdbStorage implements CommittedStorage {
     try {
       action();
     } catch (err) {
-      throw storageError(`${what} ${this.name}`, err);
+      throw storageError(`${what} ${this.name}`, err, this.dir);
     }
   }
 }
@@ -153,11 +154,25 @@ class LmdbStorage implements CommittedStorage {
  * A failed local write leaves the cache behind the changelog. Nothing is lost (the changelog has it),
  * but the task cannot go on from this copy: STATE_STORAGE stops the process, which a restart restores.
  */
-function storageError(what: string, err: unknown): LiftstreamError {
-  const cause = localStorageFailure(err) ?? (err as Error).message;
+function storageError(what: string, err: unknown, dir: string): LiftstreamError {
+  const cause = localStorageFailure(err) ?? fullDisk(dir) ?? (err as Error).message;
   return new LiftstreamError('STATE_STORAGE', `processor state store: ${what} failed: ${cause}`, {
     cause: err,
   });
+}
+
+/**
+ * LMDB reports a short write as EIO ("Input/output error"), which is how a full disk usually shows up
+ * there: name it when the directory's file system has (almost) nothing left.
+ */
+function fullDisk(dir: string): string | null {
+  try {
+    const { bavail, bsize } = fs.statfsSync(dir);
+    const free = bavail * bsize;
+    return free < 1024 * 1024 ? `disk full (${free} bytes free in ${dir})` : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Removes the directories of processes that are gone (SIGKILL, a crash) so STATE_DIR does not fill up. */

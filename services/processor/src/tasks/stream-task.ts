@@ -174,7 +174,12 @@ export class StreamTask<V extends object> {
     const producer = this.producer;
     this.producer = null;
     await producer?.close();
-    this.store.drop();
+    try {
+      this.store.drop();
+    } catch (err) {
+      // Only space is at stake: a later task of the same name starts from an emptied database anyway.
+      this.ctx.logger.warn({ err, task: this.transactionalId }, 'could not release the task state');
+    }
   }
 
   private changelogMessages(changes: readonly StoreChange[]): TopicMessages {
