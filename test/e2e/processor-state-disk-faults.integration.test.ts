@@ -85,7 +85,9 @@ describe('processor state on a disk that fills up', () => {
     const code = await Promise.race([exited, sleep(120_000).then(() => 'still running')]);
     expect(code, 'the processor stops with exit code 1 when its state disk refuses writes').toBe(1);
     const log = logSince(logFrom);
-    expect(log).toMatch(/processor state store: writing committed state (identity|units)-\d+ failed: disk full/);
+    expect(log).toMatch(
+      /processor state store: writing committed state (identity|units)-\d+ failed: disk full/,
+    );
     expect(log, 'the stop is the graceful one').toMatch(/"msg":"stopped"/);
     expect(pipeline.services.gateway.child.exitCode, 'the gateway is unaffected').toBeNull();
     expect(pipeline.services.stats.child.exitCode, 'stats is unaffected').toBeNull();

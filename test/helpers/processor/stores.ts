@@ -19,6 +19,14 @@ let directory: LmdbStateDirectory | null = null;
 let parent: string | null = null;
 let counter = 0;
 
+// At module level, so the hook belongs to the importing test file (not to the test that opened it).
+afterAll(() => {
+  directory?.close();
+  if (parent !== null) fs.rmSync(parent, { recursive: true, force: true });
+  directory = null;
+  parent = null;
+});
+
 /**
  * A fresh committed storage of `kind`. The disk ones share one LMDB environment per test file, in a
  * temporary directory removed after the file's tests.
@@ -28,11 +36,6 @@ export function storageOf(kind: StorageKind): CommittedStorage {
   if (directory === null) {
     parent = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-store-test-'));
     directory = LmdbStateDirectory.open(parent);
-    afterAll(() => {
-      directory?.close();
-      fs.rmSync(parent!, { recursive: true, force: true });
-      directory = null;
-    });
   }
   counter += 1;
   return directory.storage(`test-${counter}`);

@@ -14,8 +14,10 @@ export interface CommittedStorage {
   has(key: string): boolean;
   /** Applies a committed transaction's changes (null: delete), all or nothing. */
   write(changes: readonly StoreChange[]): void;
-  /** Applies one changelog record while restoring (may be buffered until the next read). */
+  /** Applies one changelog record while restoring (may be buffered until the next read or flush). */
   restore(key: string, value: string | null): void;
+  /** Writes what restore() buffered (the end of a restore). */
+  flush(): void;
   /** Forgets everything (before a full restore). */
   clear(): void;
   /** Number of keys. */
@@ -50,6 +52,10 @@ export class MemoryStorage implements CommittedStorage {
     else this.values.set(key, value);
   }
 
+  flush(): void {
+    // Nothing is buffered.
+  }
+
   clear(): void {
     this.values.clear();
   }
@@ -66,4 +72,13 @@ export class MemoryStorage implements CommittedStorage {
   drop(): void {
     this.values.clear();
   }
+}
+
+/**
+ * State this build cannot read (STATE_CORRUPT) or a local state directory that cannot be written
+ * (STATE_STORAGE): the process must stop, never retry or rebuild in a loop.
+ */
+export function isFatalStateError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'STATE_CORRUPT' || code === 'STATE_STORAGE';
 }

@@ -43,7 +43,7 @@ export class EvictionSweep<V extends object> {
         this.cursor = null;
         break;
       }
-      const value = this.store.get(next.value);
+      const value = this.store.peek(next.value);
       if (value === undefined) continue;
       const result = this.evict(value, nowMs);
       if (result.evicted > 0) {

@@ -45,7 +45,13 @@ export class LmdbStateDirectory {
 
   /** An empty database for task `name` (whatever an earlier holder of the name left is cleared). */
   storage(name: string): CommittedStorage {
-    const db = this.root.openDB<string, string>(name, { encoding: 'string' });
+    let db: Database<string, string>;
+    try {
+      // Opening a named database is itself a write transaction.
+      db = this.root.openDB<string, string>(name, { encoding: 'string' });
+    } catch (err) {
+      throw storageError(`opening ${name}`, err, this.dir);
+    }
     const storage = new LmdbStorage(this.root, db, name, this.dir);
     storage.clear();
     return storage;
@@ -61,9 +67,14 @@ export class LmdbStateDirectory {
   }
 }
 
-/** One task's committed state in a named LMDB database. */
+/**
+ * One task's committed state in a named LMDB database. After a failed write the storage no longer
+ * equals the changelog, so every later call throws the same STATE_STORAGE error: it can never be
+ * read as if nothing had happened.
+ */
 class LmdbStorage implements CommittedStorage {
   private pending: StoreChange[] = [];
+  private broken: LiftstreamError | null = null;
 
   constructor(
     private readonly root: RootDatabase,
@@ -74,12 +85,12 @@ class LmdbStorage implements CommittedStorage {
 
   get(key: string): string | undefined {
     this.flushRestored();
-    return this.db.get(key);
+    return this.read('reading', () => this.db.get(key));
   }
 
   has(key: string): boolean {
     this.flushRestored();
-    return this.db.doesExist(key);
+    return this.read('reading', () => this.db.doesExist(key));
   }
 
   write(changes: readonly StoreChange[]): void {
@@ -92,14 +103,18 @@ class LmdbStorage implements CommittedStorage {
     if (this.pending.length >= RESTORE_BATCH) this.flushRestored();
   }
 
+  flush(): void {
+    this.flushRestored();
+  }
+
   clear(): void {
-    this.pending = [];
     this.guard('clearing', () => this.db.clearSync());
+    this.pending = [];
   }
 
   get size(): number {
     this.flushRestored();
-    return (this.db.getStats() as { entryCount: number }).entryCount;
+    return this.read('counting', () => (this.db.getStats() as { entryCount: number }).entryCount);
   }
 
   *keys(): IterableIterator<string> {
@@ -110,7 +125,9 @@ class LmdbStorage implements CommittedStorage {
       this.flushRestored();
       const page: string[] = [];
       const range = after === undefined ? { limit: KEYS_PAGE } : { start: after, limit: KEYS_PAGE + 1 };
-      for (const key of this.db.getKeys(range)) if (key !== after) page.push(key);
+      this.read('listing keys', () => {
+        for (const key of this.db.getKeys(range)) if (key !== after) page.push(key);
+      });
       if (page.length === 0) return;
       yield* page.slice(0, KEYS_PAGE);
       after = page[Math.min(page.length, KEYS_PAGE) - 1];
@@ -124,9 +141,8 @@ class LmdbStorage implements CommittedStorage {
 
   private flushRestored(): void {
     if (this.pending.length === 0) return;
-    const batch = this.pending;
+    this.apply(this.pending, 'restoring');
     this.pending = [];
-    this.apply(batch, 'restoring');
   }
 
   private apply(changes: readonly StoreChange[], what: string): void {
@@ -141,11 +157,19 @@ class LmdbStorage implements CommittedStorage {
     );
   }
 
+  private read<T>(what: string, action: () => T): T {
+    let out!: T;
+    this.guard(what, () => (out = action()));
+    return out;
+  }
+
   private guard(what: string, action: () => unknown): void {
+    if (this.broken !== null) throw this.broken;
     try {
       action();
     } catch (err) {
-      throw storageError(`${what} ${this.name}`, err, this.dir);
+      this.broken = storageError(`${what} ${this.name}`, err, this.dir);
+      throw this.broken;
     }
   }
 }
@@ -181,7 +205,11 @@ export function removeStaleDirectories(parent: string): void {
     const match = DIR_PATTERN.exec(entry);
     if (match === null) continue;
     const pid = Number(match[1]);
-    if (isAlive(pid) && (match[2] === '' || startTime(pid) === match[2])) continue;
+    if (isAlive(pid)) {
+      const started = startTime(pid);
+      // Unreadable (hidepid, another pid namespace): keep it rather than delete a live one's.
+      if (match[2] === '' || started === null || started === match[2]) continue;
+    }
     fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
   }
 }

@@ -48,9 +48,21 @@ export class TransactionalStore<V extends object> {
 
   /** The current value of `key` (overlay first), or undefined when absent. */
   get(key: string): V | undefined {
+    return this.read(key, true);
+  }
+
+  /**
+   * Like get(), without caching what it decodes: for a sweep over every key, which would otherwise
+   * push the hot keys out of the cache.
+   */
+  peek(key: string): V | undefined {
+    return this.read(key, false);
+  }
+
+  private read(key: string, cache: boolean): V | undefined {
     const written = this.overlay.get(key);
     if (written !== undefined) return written ?? undefined;
-    const cached = this.decoded.get(key);
+    const cached = cache ? this.decoded.get(key) : this.decoded.peek(key);
     if (cached !== undefined) return cached;
     const stored = this.storage.get(key);
     if (stored === undefined) return undefined;
@@ -58,7 +70,7 @@ export class TransactionalStore<V extends object> {
     if (!result.ok) {
       throw new LiftstreamError('STATE_CORRUPT', `store ${this.codec.name}, key ${key}: ${result.error}`);
     }
-    this.decoded.set(key, result.value);
+    if (cache) this.decoded.set(key, result.value);
     return result.value;
   }
 
@@ -111,6 +123,11 @@ export class TransactionalStore<V extends object> {
   restore(key: string, value: string | null): void {
     this.decoded.delete(key);
     this.storage.restore(key, value);
+  }
+
+  /** Writes what the restore buffered (its end). */
+  flush(): void {
+    this.storage.flush();
   }
 
   /** Forgets everything (before a full restore). */

@@ -1,7 +1,7 @@
 import type { Admin, Kafka, KafkaMessage, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { ProcessorMetrics, StageName } from '../processor-metrics.ts';
-import type { CommittedStorage } from '../state/committed-storage.ts';
+import { isFatalStateError, type CommittedStorage } from '../state/committed-storage.ts';
 import { EvictionSweep, type EvictFn } from '../state/eviction-sweep.ts';
 import { TransactionalStore, type StoreChange, type StoreCodec } from '../state/transactional-store.ts';
 import { TaskProducer, TransactionFailed, type TaskProducerOptions } from '../transport/task-producer.ts';
@@ -120,7 +120,7 @@ export class StreamTask<V extends object> {
       output = await this.stage.process(this.store, records);
     } catch (error) {
       this.store.rollback();
-      if ((error as { code?: unknown }).code === 'STATE_CORRUPT') throw error;
+      if (isFatalStateError(error)) throw error;
       this.ctx.logger.warn(
         { err: error, task: this.transactionalId },
         'processing failed; retrying the chunk',
@@ -247,6 +247,7 @@ export class StreamTask<V extends object> {
         'committed offset moved unexpectedly; rebuilding the task',
       );
     } catch (error) {
+      if (isFatalStateError(error)) throw error;
       this.ctx.logger.warn({ err: error, task: this.transactionalId }, 'could not settle a failed commit');
     }
     this.store.rollback();

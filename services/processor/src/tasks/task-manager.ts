@@ -5,6 +5,7 @@ import type { UnitState } from '../domain/attribution/unit-state.ts';
 import type { IdentityState } from '../domain/identity/identity-state.ts';
 import type { StageName } from '../processor-metrics.ts';
 import { readChangelogsToEnd, type ChangelogPartition } from '../state/changelog-reader.ts';
+import { isFatalStateError } from '../state/committed-storage.ts';
 import { committedOffsets, topicBounds, type PartitionBounds } from './offsets.ts';
 import { StreamTask, type TaskContext, type TaskStage } from './stream-task.ts';
 
@@ -237,6 +238,7 @@ export class TaskManager {
         onRecord: (topic, partition, key, value) =>
           byPartition.get(`${topic}:${partition}`)?.store.restore(key, value),
       });
+      for (const { task } of toRestore) task.store.flush();
       check();
       const seconds = (Date.now() - started) / 1000;
       ctx.metrics.restoreSeconds.observe(seconds);
@@ -323,12 +325,6 @@ export class TaskManager {
     this.wake.resolve();
     this.wake = deferred();
   }
-}
-
-/** State this build cannot read, or a local state directory that cannot be written: stop, never loop. */
-function isFatalStateError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'STATE_CORRUPT' || code === 'STATE_STORAGE';
 }
 
 function taskId(topic: string, partition: number): string {

@@ -66,17 +66,38 @@ describe.each(STORAGE_KINDS)('EvictionSweep over %s storage', (kind: StorageKind
 
   it('one pass over a store of several key pages visits every key once, commits in between', () => {
     const store = seeded(2_500);
-    const sweep = new EvictionSweep(store, (s: UnitState, now: number) => evictUnit(s, now, RETENTION_MS), {
-      intervalMs: 60_000,
-      keysPerStep: 300,
-    });
-    let evicted = 0;
-    for (let step = 0; step < 9; step++) {
-      evicted += sweep.step(5000);
-      store.set(`p/new${step}`, unitWith(5000));
+    const visits = new Map<string, number>();
+    let visiting = '';
+    const keys = store.keys.bind(store);
+    // Record which key each evict call is for: the sweep reads keys in the store's own order.
+    store.keys = function* () {
+      for (const key of keys()) {
+        visiting = key;
+        yield key;
+      }
+    };
+    const sweep = new EvictionSweep(
+      store,
+      (s: UnitState, now: number) => {
+        visits.set(visiting, (visits.get(visiting) ?? 0) + 1);
+        return evictUnit(s, now, RETENTION_MS);
+      },
+      { intervalMs: 60_000, keysPerStep: 300 },
+    );
+    for (let step = 0; step < 12; step++) {
+      sweep.step(5000);
+      // New keys during the pass, after the old ones in key order: they may or may not be visited.
+      store.set(`p/v-new${step}`, unitWith(5000));
       store.commit();
     }
-    expect(evicted, 'each old track once').toBe(2_500);
+    const old = [...visits].filter(([key]) => key.startsWith('p/u'));
+    expect(old.length, 'every old key visited').toBe(2_500);
+    expect(
+      old.filter(([, n]) => n !== 1),
+      'none twice',
+    ).toEqual([]);
+    const before = visits.size;
     expect(sweep.step(5000), 'the pass is over; the next waits for the interval').toBe(0);
+    expect(visits.size, 'nothing visited once the pass is over').toBe(before);
   });
 });
