@@ -257,6 +257,7 @@ async function main(): Promise<number> {
       processorGroup,
       sinkGroup,
       pids,
+      gatewayUrl: pipeline.gatewayUrl,
       statsUrl: pipeline.statsUrl,
       processorMetricsUrl: metricsUrl,
     };

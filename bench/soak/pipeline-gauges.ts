@@ -36,6 +36,10 @@ export interface GaugeSample {
   sinkReportedLag: number | null;
   /** Keys in the processor's state stores (units, raw identities), null when its metrics do not answer. */
   stateKeys: { units: number; identity: number } | null;
+  /** The processor's on-disk state file, MB (NaN with STATE_STORE=memory or no answer). */
+  stateDiskMb: number;
+  /** V8 heap in use per service, MB (their /metrics; NaN when one does not answer). */
+  heapMb: Record<ServiceName, number>;
 }
 
 export interface GaugeTargets {
@@ -44,9 +48,17 @@ export interface GaugeTargets {
   processorGroup: string;
   sinkGroup: string;
   pids: Record<ServiceName, number>;
+  gatewayUrl: string;
   statsUrl: string;
   processorMetricsUrl: string | null;
 }
+
+/** Each service's V8 heap gauge (prom-client default metrics, under the service's prefix). */
+const HEAP_SERIES: Record<ServiceName, string> = {
+  gateway: 'gateway_nodejs_heap_size_used_bytes',
+  processor: 'liftstream_processor_nodejs_heap_size_used_bytes',
+  stats: 'liftstream_stats_nodejs_heap_size_used_bytes',
+};
 
 /** Records not yet consumed by `groupId` on `topic`. */
 export async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
@@ -84,16 +96,26 @@ async function sinkReportedLag(statsUrl: string): Promise<number | null> {
 
 export async function sampleGauges(t: GaugeTargets, startedAt: number): Promise<GaugeSample> {
   const atMs = Date.now() - startedAt;
-  const [ingest, units, exposures, attributed, reported, metrics] = await Promise.all([
-    groupLag(t.admin, t.processorGroup, t.topics.ingest),
-    groupLag(t.admin, t.processorGroup, t.topics.units),
-    groupLag(t.admin, t.sinkGroup, t.topics.exposures),
-    groupLag(t.admin, t.sinkGroup, t.topics.attributed),
-    sinkReportedLag(t.statsUrl),
-    t.processorMetricsUrl === null
-      ? Promise.resolve(new Map<string, number>())
-      : scrapeMetrics(t.processorMetricsUrl),
-  ]);
+  const [ingest, units, exposures, attributed, reported, metrics, gatewayMetrics, statsMetrics] =
+    await Promise.all([
+      groupLag(t.admin, t.processorGroup, t.topics.ingest),
+      groupLag(t.admin, t.processorGroup, t.topics.units),
+      groupLag(t.admin, t.sinkGroup, t.topics.exposures),
+      groupLag(t.admin, t.sinkGroup, t.topics.attributed),
+      sinkReportedLag(t.statsUrl),
+      t.processorMetricsUrl === null
+        ? Promise.resolve(new Map<string, number>())
+        : scrapeMetrics(t.processorMetricsUrl),
+      scrapeMetrics(`${t.gatewayUrl}/metrics`),
+      scrapeMetrics(`${t.statsUrl}/metrics`),
+    ]);
+  const scraped: Record<ServiceName, Map<string, number>> = {
+    gateway: gatewayMetrics,
+    processor: metrics,
+    stats: statsMetrics,
+  };
+  const heapMb = {} as Record<ServiceName, number>;
+  for (const s of SERVICES) heapMb[s] = (scraped[s].get(HEAP_SERIES[s]) ?? Number.NaN) / 1024 / 1024;
   const unitKeys = metrics.get('liftstream_processor_state_keys{store="units"}');
   const identityKeys = metrics.get('liftstream_processor_state_keys{store="identity"}');
   return {
@@ -107,6 +129,8 @@ export async function sampleGauges(t: GaugeTargets, startedAt: number): Promise<
       unitKeys === undefined || identityKeys === undefined
         ? null
         : { units: unitKeys, identity: identityKeys },
+    heapMb,
+    stateDiskMb: (metrics.get('liftstream_processor_state_disk_bytes') ?? Number.NaN) / 1024 / 1024,
   };
 }
 

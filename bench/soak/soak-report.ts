@@ -111,8 +111,10 @@ function describeTrend(t: Trend | null, unit: string): string {
 /**
  * The memory and lag lines of the summary. Memory is flat when the fitted line rises by at most
  * 10 MB or 5% over the steady samples; a lag is bounded when it rises by at most 1,000 records or 1%
- * of the traffic over the same span. The processor's line adds its state growth: unit state is kept
- * RETENTION_DAYS (30), so under traffic of new users its memory grows with the state by design.
+ * of the traffic over the same span. The processor's line adds its state growth: state is kept
+ * RETENTION_DAYS (30), so under traffic of new users the state grows by design. With STATE_STORE=disk
+ * (the default) it grows on disk: RSS still counts the LMDB file pages the process has touched
+ * (reclaimable page cache), anonymous RSS and the heap do not.
  */
 export function resourceVerdicts(opts: {
   /** Load-phase samples after the warm-up intervals. */
@@ -127,6 +129,10 @@ export function resourceVerdicts(opts: {
   const out: string[] = [];
   const memory = [
     ['RSS', (x: GaugeSample) => x.rssMb],
+    [
+      "V8 heap in use, from each service's /metrics: anonymous RSS minus this is native memory",
+      (x: GaugeSample) => x.heapMb,
+    ],
     [
       'anonymous RSS: heap and native memory, without mapped files such as the LMDB state',
       (x: GaugeSample) => x.rssAnonMb,
@@ -154,6 +160,14 @@ export function resourceVerdicts(opts: {
       }
       out.push(line);
     }
+  }
+  const keys = (x: GaugeSample): number =>
+    x.stateKeys === null ? Number.NaN : x.stateKeys.units + x.stateKeys.identity;
+  if (Number.isFinite(last.stateDiskMb)) {
+    out.push(
+      `processor state on disk (STATE_STORE=disk): ${first.stateDiskMb.toFixed(0)} → ${last.stateDiskMb.toFixed(0)} MB, ` +
+        `${((last.stateDiskMb * 1024 * 1024) / keys(last)).toFixed(0)} B per key at the end`,
+    );
   }
   for (const [name, value] of [
     ['processor lag (ingest + units)', (x: GaugeSample) => x.lag.ingest + x.lag.units],

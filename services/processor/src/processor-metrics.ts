@@ -24,8 +24,10 @@ export class ProcessorMetrics {
   readonly restoredRecords: Counter;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly stateKeys: Gauge<'store'>;
+  readonly stateDiskBytes: Gauge;
 
-  constructor(stateSize: () => Record<StageName, number>) {
+  /** `stateDiskBytes`: the size of the on-disk state file, null with STATE_STORE=memory. */
+  constructor(stateSize: () => Record<StageName, number>, stateDiskBytes: () => number | null = () => null) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'liftstream_processor_' });
     this.recordsIn = new Counter({
@@ -102,6 +104,15 @@ export class ProcessorMetrics {
         const sizes = stateSize();
         this.set({ store: 'units' }, sizes.units);
         this.set({ store: 'identity' }, sizes.identity);
+      },
+    });
+    this.stateDiskBytes = new Gauge({
+      name: 'liftstream_processor_state_disk_bytes',
+      help: 'Size of the on-disk state file (STATE_STORE=disk; absent with memory): grows with the keys in the retention window',
+      registers,
+      collect() {
+        const bytes = stateDiskBytes();
+        if (bytes !== null) this.set(bytes);
       },
     });
   }

@@ -47,7 +47,10 @@ export class StreamProcessor {
 
   constructor(private readonly deps: StreamProcessorDeps) {
     this.topics = topicNames(deps.config.kafka.topicPrefix);
-    this.metrics = new ProcessorMetrics(() => this.tasks?.stateSize() ?? { identity: 0, units: 0 });
+    this.metrics = new ProcessorMetrics(
+      () => this.tasks?.stateSize() ?? { identity: 0, units: 0 },
+      () => this.stateDirectory?.fileBytes() ?? null,
+    );
   }
 
   /** Creates missing topics, registers the output schemas, joins the group and starts consuming. */

@@ -6,10 +6,17 @@ import { localStorageFailure } from '../../../../shared/storage/local-storage-er
 import { assertWritableDir } from '../../../../shared/storage/writable-dir.ts';
 import type { CommittedStorage, StoreChange } from './committed-storage.ts';
 
+/**
+ * Address space reserved for the map up front (the file itself grows only as it is used). lmdb-js
+ * grows a smaller map by remapping, and the old mapping's pages stay resident alongside the new
+ * one's: a 0.8 GB file showed 2.2 GB of RSS after a few remaps, 0.86 GB with this.
+ */
+const MAP_SIZE = 64 * 1024 ** 3;
 /** Keys read per page by a sweep iterator: each page is one short read transaction. */
 const KEYS_PAGE = 1_000;
 /** Restored records buffered before they are written in one LMDB transaction. */
 const RESTORE_BATCH = 10_000;
+const STATE_FILE = 'state.mdb';
 const DIR_PATTERN = /^pid-(\d+)-(\d*)-/;
 
 /**
@@ -35,7 +42,13 @@ export class LmdbStateDirectory {
     removeStaleDirectories(parent);
     const dir = fs.mkdtempSync(path.join(parent, `pid-${process.pid}-${startTime(process.pid) ?? ''}-`));
     try {
-      const root = open({ path: path.join(dir, 'state.mdb'), noSync: true, noMetaSync: true, maxDbs: 1024 });
+      const root = open({
+        path: path.join(dir, STATE_FILE),
+        noSync: true,
+        noMetaSync: true,
+        maxDbs: 1024,
+        mapSize: MAP_SIZE,
+      });
       return new LmdbStateDirectory(dir, root);
     } catch (err) {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -55,6 +68,15 @@ export class LmdbStateDirectory {
     const storage = new LmdbStorage(this.root, db, name, this.dir);
     storage.clear();
     return storage;
+  }
+
+  /** Size of the state file, bytes (0 when it cannot be read). */
+  fileBytes(): number {
+    try {
+      return fs.statSync(path.join(this.dir, STATE_FILE)).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Closes the environment and deletes the directory (graceful stop). */
