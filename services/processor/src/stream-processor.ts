@@ -1,6 +1,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
+import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import type { ProcessorConfig } from './config.ts';
@@ -10,7 +11,7 @@ import { evictIdentity } from './domain/identity/identity-retention.ts';
 import type { IdentityState } from './domain/identity/identity-state.ts';
 import { ProcessorMetrics } from './processor-metrics.ts';
 import { MemoryStorage, type CommittedStorage } from './state/committed-storage.ts';
-import { LmdbStateDirectory } from './state/lmdb-storage.ts';
+import { lmdbStorage } from './state/lmdb-storage.ts';
 import { identityStoreCodec, unitStoreCodec } from './state/store-codecs.ts';
 import { processIdentityBatch } from './tasks/identity-batch.ts';
 import type { TaskStage } from './tasks/stream-task.ts';
@@ -42,7 +43,7 @@ export class StreamProcessor {
   private admin: Admin | null = null;
   private consumer: Consumer | null = null;
   private tasks: TaskManager | null = null;
-  private stateDirectory: LmdbStateDirectory | null = null;
+  private stateDirectory: LmdbDirectory | null = null;
   private fatal = false;
 
   constructor(private readonly deps: StreamProcessorDeps) {
@@ -163,10 +164,13 @@ export class StreamProcessor {
   private openStateStorage(): (name: string) => CommittedStorage {
     const { config, logger } = this.deps;
     if (config.stateStore === 'memory') return () => new MemoryStorage();
-    const directory = LmdbStateDirectory.open(config.stateDir);
+    const directory = LmdbDirectory.open(config.stateDir, {
+      setting: 'STATE_DIR',
+      what: 'processor state store',
+    });
     this.stateDirectory = directory;
     logger.info({ dir: directory.dir }, 'task state on disk (LMDB), restored from the changelogs');
-    return (name) => directory.storage(name);
+    return (name) => lmdbStorage(directory, name);
   }
 
   private onFatal(error: unknown): void {

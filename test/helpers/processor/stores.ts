@@ -6,7 +6,8 @@ import {
   MemoryStorage,
   type CommittedStorage,
 } from '../../../services/processor/src/state/committed-storage.ts';
-import { LmdbStateDirectory } from '../../../services/processor/src/state/lmdb-storage.ts';
+import { lmdbStorage } from '../../../services/processor/src/state/lmdb-storage.ts';
+import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
 import {
   TransactionalStore,
   type StoreCodec,
@@ -15,7 +16,7 @@ import {
 export type StorageKind = 'memory' | 'disk';
 export const STORAGE_KINDS: readonly StorageKind[] = ['memory', 'disk'];
 
-let directory: LmdbStateDirectory | null = null;
+let directory: LmdbDirectory | null = null;
 let parent: string | null = null;
 let counter = 0;
 
@@ -35,10 +36,10 @@ export function storageOf(kind: StorageKind): CommittedStorage {
   if (kind === 'memory') return new MemoryStorage();
   if (directory === null) {
     parent = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-store-test-'));
-    directory = LmdbStateDirectory.open(parent);
+    directory = LmdbDirectory.open(parent, { setting: 'STATE_DIR', what: 'processor state store' });
   }
   counter += 1;
-  return directory.storage(`test-${counter}`);
+  return lmdbStorage(directory, `test-${counter}`);
 }
 
 /** A TransactionalStore over a fresh storage of `kind` (memory by default). */

@@ -1,13 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  LmdbStateDirectory,
-  removeStaleDirectories,
-  startTime,
-} from '../../../../services/processor/src/state/lmdb-storage.ts';
+import { lmdbStorage } from '../../../../services/processor/src/state/lmdb-storage.ts';
+import { LmdbDirectory } from '../../../../shared/storage/lmdb-directory.ts';
 
 const made: string[] = [];
 function tempParent(): string {
@@ -19,64 +15,13 @@ afterEach(() => {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-  return Number(child.stdout.toString());
-}
-
-describe('LmdbStateDirectory', () => {
-  it('opens a directory of its own under STATE_DIR and removes it on close', () => {
-    const parent = tempParent();
-    const directory = LmdbStateDirectory.open(parent);
-    expect(path.dirname(directory.dir)).toBe(parent);
-    expect(path.basename(directory.dir)).toMatch(
-      new RegExp(`^pid-${process.pid}-${startTime(process.pid)}-`),
-    );
-    const storage = directory.storage('units-0');
-    storage.write([{ key: 'p/u', value: '{"v":1}' }]);
-    expect(storage.get('p/u')).toBe('{"v":1}');
-    directory.close();
-    expect(fs.existsSync(directory.dir)).toBe(false);
-  });
-
-  it('a task database starts empty even when the name was used before in the process', () => {
-    const parent = tempParent();
-    const directory = LmdbStateDirectory.open(parent);
-    directory.storage('identity-1').write([{ key: 'k', value: 'old' }]);
-    const again = directory.storage('identity-1');
-    expect(again.size).toBe(0);
-    expect(again.get('k')).toBeUndefined();
-    directory.close();
-  });
-
-  it("removes dead processes' directories and keeps live ones", () => {
-    const parent = tempParent();
-    const dead = path.join(parent, `pid-${deadPid()}-123-abc`);
-    const reused = path.join(parent, `pid-${process.pid}-1-abc`);
-    const live = path.join(parent, `pid-${process.pid}-${startTime(process.pid)}-abc`);
-    const foreign = path.join(parent, 'not-ours');
-    for (const dir of [dead, reused, live, foreign]) fs.mkdirSync(dir);
-    removeStaleDirectories(parent);
-    expect(fs.existsSync(dead), 'pid gone').toBe(false);
-    expect(fs.existsSync(reused), 'pid alive but another start time: reused pid').toBe(false);
-    expect(fs.existsSync(live), 'this very process').toBe(true);
-    expect(fs.existsSync(foreign), 'not a state directory').toBe(true);
-  });
-
-  it('refuses a STATE_DIR it cannot write, naming the setting, the path and the cause', () => {
-    const parent = tempParent();
-    const file = path.join(parent, 'a-file');
-    fs.writeFileSync(file, '');
-    const bad = path.join(file, 'state');
-    expect(() => LmdbStateDirectory.open(bad)).toThrow(
-      `the processor state store cannot use STATE_DIR ${JSON.stringify(bad)}`,
-    );
-  });
-
+describe('processor task state in LMDB', () => {
   it('lists keys page by page while keys are deleted, each remaining key once', () => {
-    const directory = LmdbStateDirectory.open(tempParent());
-    const storage = directory.storage('units-0');
+    const directory = LmdbDirectory.open(tempParent(), {
+      setting: 'STATE_DIR',
+      what: 'processor state store',
+    });
+    const storage = lmdbStorage(directory, 'units-0');
     const all = Array.from({ length: 2_500 }, (_, i) => `p/${String(i).padStart(5, '0')}`);
     storage.write(all.map((key) => ({ key, value: 'v' })));
     const seen: string[] = [];
@@ -96,8 +41,11 @@ describe('LmdbStateDirectory', () => {
   });
 
   it('after a failed write every call throws the same STATE_STORAGE error', () => {
-    const directory = LmdbStateDirectory.open(tempParent());
-    const storage = directory.storage('units-0');
+    const directory = LmdbDirectory.open(tempParent(), {
+      setting: 'STATE_DIR',
+      what: 'processor state store',
+    });
+    const storage = lmdbStorage(directory, 'units-0');
     storage.write([{ key: 'p/a', value: 'v' }]);
     // LMDB refuses keys over ~2 kB: a real failed write, all or nothing.
     const failed = (): void =>
