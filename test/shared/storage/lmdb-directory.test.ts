@@ -1,19 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LmdbDirectory, removeStaleDirectories, startTime } from '../../../shared/storage/lmdb-directory.ts';
+import { tempDir } from '../../helpers/temp-dirs.ts';
 
-const made: string[] = [];
-function tempParent(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-lmdb-test-'));
-  made.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempParent = (): string => tempDir('liftstream-lmdb-test-');
 
 /** The pid of a process that has exited. */
 function deadPid(): number {

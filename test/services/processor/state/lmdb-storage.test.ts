@@ -1,19 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lmdbStorage } from '../../../../services/processor/src/state/lmdb-storage.ts';
 import { LmdbDirectory } from '../../../../shared/storage/lmdb-directory.ts';
+import { tempDir } from '../../../helpers/temp-dirs.ts';
 
-const made: string[] = [];
-function tempParent(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-lmdb-test-'));
-  made.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempParent = (): string => tempDir('liftstream-lmdb-test-');
 
 describe('processor task state in LMDB', () => {
   it('lists keys page by page while keys are deleted, each remaining key once', () => {
