@@ -37,6 +37,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { localStorageFailure } from '../../../shared/storage/local-storage-errors.ts';
+import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
 import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
@@ -49,7 +50,8 @@ import { createSinkMetrics } from './sink-metrics.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
 import { insertDedupToken, toAttributedRow, toExposureRow } from './sink-rows.ts';
 import type { AttributedRow, RowRead, SinkRow, SinkTable } from './sink-rows.ts';
-import { planChunk, UnitTotalsStore } from './variation-deltas.ts';
+import { DiskUnitTotalsStore } from './disk-unit-totals.ts';
+import { planChunk, UnitTotalsStore, type ChunkPlan, type UnitTotalsStorage } from './variation-deltas.ts';
 import type { VariationDeltaRow } from './variation-deltas.ts';
 
 export interface SinkConfig {
@@ -74,6 +76,11 @@ export interface SinkConfig {
   embeddedClickHouse: boolean;
   /** Partitions processed at once (kafkajs partitionsConsumedConcurrently). */
   concurrency: number;
+  /**
+   * Where the per-unit totals live (SINK_STATE_STORE, SINK_STATE_DIR): on local disk, so the heap does
+   * not grow with the units of every running experiment, or in the heap (also when absent).
+   */
+  state?: { store: 'disk'; dir: string } | { store: 'memory' };
 }
 
 /** What an insert hook learns; `hooks` exist for tests that simulate a crash between insert and commit. */
@@ -200,7 +207,8 @@ class ClickHouseSink {
     attributed: 0,
     variation_metrics: 0,
   };
-  private readonly totals = new UnitTotalsStore();
+  private readonly totals: UnitTotalsStorage;
+  private readonly stateDirectory: LmdbDirectory | null = null;
   private readonly skipped = { alreadyStored: 0, invalid: 0 };
   /** Schema ids the registry does not know (404): their records are invalid, not retried. */
   private readonly unknownSchemaIds = new Set<number>();
@@ -212,6 +220,17 @@ class ClickHouseSink {
     this.metrics = createSinkMetrics(deps.metrics);
     const names = topicNames(deps.config.topicPrefix);
     this.topics = { exposures: names.exposures, attributed: names.attributed };
+    const state = deps.config.state ?? { store: 'memory' };
+    if (state.store === 'disk') {
+      // Refuses an unusable SINK_STATE_DIR now, naming it and the cause.
+      this.stateDirectory = LmdbDirectory.open(state.dir, {
+        setting: 'SINK_STATE_DIR',
+        what: 'sink state store',
+      });
+      this.totals = new DiskUnitTotalsStore(this.stateDirectory);
+    } else {
+      this.totals = new UnitTotalsStore();
+    }
   }
 
   start(): void {
@@ -230,6 +249,11 @@ class ClickHouseSink {
     await this.admin?.disconnect().catch(() => undefined);
     this.consumer = null;
     this.admin = null;
+    try {
+      this.stateDirectory?.close();
+    } catch (err) {
+      this.logger.warn({ err: message(err) }, 'could not remove the state directory');
+    }
     // A sink stopped by a failure says so in /readyz until the process is gone.
     this.state = failed ? 'failed' : 'stopped';
     this.logger.info('sink stopped');
@@ -383,7 +407,12 @@ class ClickHouseSink {
       prepared: false,
     };
     this.watermarks.clear();
-    this.totals.clear();
+    try {
+      this.totals.clear();
+    } catch (err) {
+      this.failOnStateStore(err);
+      return;
+    }
     this.logger.info({ epoch, partitions: this.assignment.partitions }, 'partitions assigned');
     void this.prepare(this.assignment);
   }
@@ -442,6 +471,10 @@ class ClickHouseSink {
         return;
       } catch (err) {
         this.noteError(err);
+        if (isStateStorageError(err)) {
+          this.failOnStateStore(err);
+          return;
+        }
         const delay = backoffDelayMs(attempt, this.config.retry);
         this.logger.warn(
           { err: message(err), attempt, retryInMs: delay },
@@ -642,7 +675,13 @@ class ClickHouseSink {
     running: () => boolean,
   ): Promise<boolean> {
     const storedChanges = this.watermarks.get('variation_metrics', partition) ?? -1;
-    const plan = planChunk(this.totals.lookup(partition), rows, storedChanges);
+    let plan: ChunkPlan;
+    try {
+      plan = planChunk(this.totals.lookup(partition), rows, storedChanges);
+    } catch (err) {
+      this.failOnStateStore(err);
+      return false;
+    }
     if (plan.deltas.length > 0) {
       const changed = rows.filter((r) => r.src_offset > storedChanges);
       const first = (changed[0] as AttributedRow).src_offset;
@@ -660,7 +699,13 @@ class ClickHouseSink {
       await this.deps.hooks?.afterInsert?.(info);
     }
     if (!(await this.store('attributed', topic, partition, rows, heartbeat, running))) return false;
-    this.totals.commit(partition, plan);
+    try {
+      this.totals.commit(partition, plan);
+    } catch (err) {
+      // The rows are in ClickHouse, the cache of their totals is behind: stop; a restart reloads it.
+      this.failOnStateStore(err);
+      return false;
+    }
     return true;
   }
 
@@ -738,6 +783,24 @@ class ClickHouseSink {
     this.deps.onFatal?.(reason);
   }
 
+  /**
+   * The local cache of the per-unit totals could not be read or written (disk full, read-only). Nothing
+   * is lost (ClickHouse holds what they are computed from, and nothing is committed past what it
+   * stored), but the sink cannot go on from this cache: it stops, and a restart reloads it.
+   */
+  private failOnStateStore(err: unknown): void {
+    if (!isStateStorageError(err)) throw err;
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.stopping = true;
+    this.noteError(err);
+    this.logger.fatal(
+      { err: message(err) },
+      'the sink state store failed. The sink stops; a restart after fixing the disk reloads the totals from ClickHouse.',
+    );
+    this.deps.onFatal?.(message(err));
+  }
+
   private tableOf(topic: string): SinkTable | null {
     if (topic === this.topics.exposures) return 'exposures';
     if (topic === this.topics.attributed) return 'attributed';
@@ -749,6 +812,10 @@ class ClickHouseSink {
     this.lastError = { message: message(err), at: at.toISOString() };
     this.metrics.lastErrorTime.set(at.getTime() / 1000);
   }
+}
+
+function isStateStorageError(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'STATE_STORAGE';
 }
 
 function lagOf(highWatermark: number, consumed: number): number {

@@ -171,12 +171,25 @@ function addChange(s: Sums, before: UnitTotals | undefined, after: UnitTotals): 
   s.sumCountSq += (after.count - b.count) * (after.count + b.count);
 }
 
+/** Where the sink keeps the per-unit totals of the partitions it owns: the heap, or local disk. */
+export interface UnitTotalsStorage {
+  /** Replaces a partition's totals (a restore). */
+  load(partition: number, entries: Iterable<[string, UnitTotals]>): void;
+  has(partition: number): boolean;
+  lookup(partition: number): (key: string) => UnitTotals | undefined;
+  /** Applies a plan whose inserts succeeded. */
+  commit(partition: number, plan: ChunkPlan): void;
+  /** Units with a live event, over all partitions. */
+  size(): number;
+  clear(): void;
+}
+
 /**
  * The per-unit totals of the partitions a sink owns, restored from ClickHouse on assignment. Per partition,
  * a Map from key to a slot in a Float64Array holding (events, count, value): ~60 B per unit with a live
  * event, where an object with boxed doubles would add ~80 B more.
  */
-export class UnitTotalsStore {
+export class UnitTotalsStore implements UnitTotalsStorage {
   private readonly byPartition = new Map<number, TotalsTable>();
 
   /** Replaces a partition's totals (a restore). */

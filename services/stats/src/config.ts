@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
 import type { CommonConfig } from '../../../shared/config/common-config.ts';
@@ -47,6 +49,13 @@ const statsEnvFields = commonEnvSchema.extend({
   SINK_RETRY_MAX_MS: positiveInt.default(30_000),
   /** Partitions the sink processes at once. */
   SINK_CONCURRENCY: positiveInt.max(64).default(4),
+  /**
+   * Where the sink keeps each unit's totals: `disk` (LMDB under SINK_STATE_DIR, a cache reloaded from
+   * ClickHouse) or `memory` (the heap, ~60 B per unit of every running experiment).
+   */
+  SINK_STATE_STORE: z.enum(['disk', 'memory']).default('disk'),
+  /** Parent directory of the disk store; each process uses (and on stop removes) a directory of its own. */
+  SINK_STATE_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'liftstream-sink-state')),
   /** How long shutdown waits for in-flight requests, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   ...clientLimitsEnvFields(STATS_CLIENT_LIMITS),
@@ -92,6 +101,8 @@ export function toStatsConfig(env: StatsEnv): StatsConfig {
       },
       embeddedClickHouse: common.clickhouse.url === undefined,
       concurrency: env.SINK_CONCURRENCY,
+      state:
+        env.SINK_STATE_STORE === 'disk' ? { store: 'disk', dir: env.SINK_STATE_DIR } : { store: 'memory' },
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     ...toClientLimits(env),

@@ -8,6 +8,8 @@
  * Each file run uses its own topic prefix, registry subjects, consumer group and ClickHouse database.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -65,6 +67,8 @@ const config: SinkConfig = {
   retry: { initialMs: 100, maxMs: 1_000 },
   embeddedClickHouse: true,
   concurrency: 1,
+  // The production default: per-unit totals in LMDB (the heap store is covered by the unit tests).
+  state: { store: 'disk', dir: path.join(os.tmpdir(), 'liftstream-sink-test-state') },
 };
 
 function start(overrides: Partial<SinkDeps> = {}, configOverrides: Partial<SinkConfig> = {}): SinkHandle {

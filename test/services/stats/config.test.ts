@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadStatsConfig } from '../../../services/stats/src/config.ts';
 
@@ -17,7 +19,14 @@ describe('loadStatsConfig', () => {
       retry: { initialMs: 200, maxMs: 30_000 },
       embeddedClickHouse: true,
       concurrency: 4,
+      state: { store: 'disk', dir: path.join(os.tmpdir(), 'liftstream-sink-state') },
     });
+  });
+
+  it('keeps the sink totals in the heap with SINK_STATE_STORE=memory, and refuses other stores', () => {
+    const base = { PROJECTS_FILE: 'projects.json' };
+    expect(loadStatsConfig({ ...base, SINK_STATE_STORE: 'memory' }).sink.state).toEqual({ store: 'memory' });
+    expect(() => loadStatsConfig({ ...base, SINK_STATE_STORE: 'redis' })).toThrow(/SINK_STATE_STORE/);
   });
 
   it('reads the sink settings and knows a ClickHouse server is not embedded', () => {
