@@ -11,13 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 import { Tmpfs } from '../helpers/tmpfs.ts';
-import {
-  awaitReferenceResults,
-  getResults,
-  pipelineProjects,
-  postBatch,
-  verdictDifferences,
-} from './e2e-client.ts';
+import { awaitReferenceResults, pipelineProjects } from './e2e-client.ts';
+import { awaitFirstResults, logTail, postScenarioPart } from './disk-fault-steps.ts';
 import { generateScenario, type Scenario } from './scenario/scenario-generator.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -27,21 +22,11 @@ describe('embedded ClickHouse on a disk that fills up', () => {
   let pipeline: Pipeline;
   let scenario: Scenario;
 
-  /** What the stats service logged since `from` (its log file is appended to across restarts). */
-  const statsLogSince = (from: number): string => {
-    const log = fs.readFileSync(pipeline.services.stats.logFile);
-    return log.subarray(from).toString('utf8');
-  };
-  const statsLogSize = (): number => fs.statSync(pipeline.services.stats.logFile).size;
-
-  const post = async (requests: Scenario['requests'], offset: number): Promise<string[]> => {
-    const differences: string[] = [];
-    for (const [j, request] of requests.entries()) {
-      const body = await postBatch(pipeline, request.project, request.batch);
-      differences.push(...verdictDifferences(scenario, offset + j, body));
-    }
-    return differences;
-  };
+  const statsLog = logTail(() => pipeline.services.stats.logFile);
+  const statsLogSince = statsLog.since;
+  const statsLogSize = statsLog.size;
+  const post = (requests: Scenario['requests'], offset: number): Promise<string[]> =>
+    postScenarioPart(pipeline, scenario, requests, offset);
 
   beforeAll(async () => {
     scenario = generateScenario({ seed: 77, now: Date.now(), users: 200 });
@@ -63,14 +48,7 @@ describe('embedded ClickHouse on a disk that fills up', () => {
     const half = Math.floor(scenario.requests.length / 2);
     expect(await post(scenario.requests.slice(0, half), 0)).toEqual([]);
     // Wait until the first half is being stored, so the disk fills under a working sink.
-    const [project] = scenario.projects;
-    const experiment = project?.experiments[0];
-    if (!project || !experiment) throw new Error('scenario without experiments');
-    for (let i = 0; i < 60; i++) {
-      const r = await getResults(pipeline, project.id, experiment.name, 'purchase', experiment.control);
-      if (r !== undefined && typeof r !== 'string') break;
-      await sleep(1_000);
-    }
+    await awaitFirstResults(pipeline, scenario);
     await sleep(3_000);
 
     const logFrom = statsLogSize();

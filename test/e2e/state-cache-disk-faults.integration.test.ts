@@ -12,13 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 import { Tmpfs } from '../helpers/tmpfs.ts';
-import {
-  awaitReferenceResults,
-  getResults,
-  pipelineProjects,
-  postBatch,
-  verdictDifferences,
-} from './e2e-client.ts';
+import { awaitReferenceResults, pipelineProjects } from './e2e-client.ts';
+import { awaitFirstResults, logTail, postScenarioPart } from './disk-fault-steps.ts';
 import { generateScenario, type Scenario } from './scenario/scenario-generator.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -50,21 +45,13 @@ describe.each(CASES)('$service state cache on a disk that fills up', (c) => {
   let pipeline: Pipeline;
   let scenario: Scenario;
 
-  const logFile = (): string => pipeline.services[c.service].logFile;
-  const logSize = (): number => fs.statSync(logFile()).size;
-  const logSince = (from: number): string => fs.readFileSync(logFile()).subarray(from).toString('utf8');
+  const { size: logSize, since: logSince } = logTail(() => pipeline.services[c.service].logFile);
   const ownDirectory = (): unknown[] => [
     expect.stringMatching(new RegExp(`^pid-${pipeline.services[c.service].child.pid}-\\d+-`)),
   ];
 
-  const post = async (requests: Scenario['requests'], offset: number): Promise<string[]> => {
-    const differences: string[] = [];
-    for (const [j, request] of requests.entries()) {
-      const body = await postBatch(pipeline, request.project, request.batch);
-      differences.push(...verdictDifferences(scenario, offset + j, body));
-    }
-    return differences;
-  };
+  const post = (requests: Scenario['requests'], offset: number): Promise<string[]> =>
+    postScenarioPart(pipeline, scenario, requests, offset);
 
   beforeAll(async () => {
     scenario = generateScenario({ seed: 78, now: Date.now(), users: 300 });
@@ -86,14 +73,7 @@ describe.each(CASES)('$service state cache on a disk that fills up', (c) => {
   it('stops the service cleanly with a clear error when its state disk fills up mid-run', async () => {
     const half = Math.floor(scenario.requests.length / 2);
     expect(await post(scenario.requests.slice(0, half), 0)).toEqual([]);
-    const [project] = scenario.projects;
-    const experiment = project?.experiments[0];
-    if (!project || !experiment) throw new Error('scenario without experiments');
-    for (let i = 0; i < 60; i++) {
-      const r = await getResults(pipeline, project.id, experiment.name, 'purchase', experiment.control);
-      if (r !== undefined && typeof r !== 'string') break;
-      await sleep(1_000);
-    }
+    await awaitFirstResults(pipeline, scenario);
     expect(fs.readdirSync(stateDir), 'one state directory, the running process’s').toEqual(ownDirectory());
 
     const logFrom = logSize();
