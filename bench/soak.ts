@@ -23,11 +23,12 @@
  * would; the latency then covers every attempt. About once a second a one-event probe request measures
  * freshness (freshness-probe.ts).
  *
- * Default rate 3,000 events/s: half the pipeline's measured capacity. The processor is its narrowest
- * stage: 5,600–6,400 events/s for one instance on this 2-core machine (bench/RESULTS.md, processor
- * bench), against ~43,000 for the gateway and a sink that inserts in batches; and issue 7 asks for a
- * soak at half the measured capacity. The scenario's events are heavier than the processor bench's
- * (more aliases and merges), so re-measure the capacity before reading much into a higher rate.
+ * Default rate 3,000 events/s: about half the pipeline's measured capacity, which issue 7 asks for. The
+ * processor is its narrowest stage: 5,600–6,400 events/s for one instance on this 2-core machine with
+ * other work on it, 8,900–9,300 on an idle one (bench/RESULTS.md, processor bench), against ~43,000–
+ * 50,000 for the gateway and a sink that inserts in batches. The scenario's events are heavier than the
+ * processor bench's (more aliases and merges), and here the gateway, the sink, ClickHouse, the broker and
+ * this load generator share the same two cores; `--rate 4500` is the run at half the idle figure.
  *
  * Every --interval seconds one line: elapsed, accepted events/s, request latency p50/p99, 503 retries,
  * failed requests, consumer lag of the processor group (ingest + repartition topic) and of the sink
