@@ -36,6 +36,8 @@ export interface GaugeSample {
   sinkReportedLag: number | null;
   /** Keys in the processor's state stores (units, raw identities), null when its metrics do not answer. */
   stateKeys: { units: number; identity: number } | null;
+  /** ClickHouse's own memory accounting in the stats process (system.metrics), MB; NaN when not reported. */
+  clickhouseMb: Record<(typeof CLICKHOUSE_MEMORY)[number], number>;
   /** The processor's on-disk state file, MB (NaN with STATE_STORE=memory or no answer). */
   stateDiskMb: number;
   /** V8 heap in use per service, MB (their /metrics; NaN when one does not answer). */
@@ -52,6 +54,9 @@ export interface GaugeTargets {
   statsUrl: string;
   processorMetricsUrl: string | null;
 }
+
+/** The parts of ClickHouse's memory (liftstream_stats_clickhouse_memory_bytes) the soak follows. */
+export const CLICKHOUSE_MEMORY = ['MemoryTracking', 'MarkCacheBytes', 'PrimaryIndexCacheBytes'] as const;
 
 /** Each service's V8 heap gauge (prom-client default metrics, under the service's prefix). */
 const HEAP_SERIES: Record<ServiceName, string> = {
@@ -131,6 +136,14 @@ export async function sampleGauges(t: GaugeTargets, startedAt: number): Promise<
         : { units: unitKeys, identity: identityKeys },
     heapMb,
     stateDiskMb: (metrics.get('liftstream_processor_state_disk_bytes') ?? Number.NaN) / 1024 / 1024,
+    clickhouseMb: Object.fromEntries(
+      CLICKHOUSE_MEMORY.map((m) => [
+        m,
+        (statsMetrics.get(`liftstream_stats_clickhouse_memory_bytes{metric="${m}"}`) ?? Number.NaN) /
+          1024 /
+          1024,
+      ]),
+    ) as GaugeSample['clickhouseMb'],
   };
 }
 

@@ -1,7 +1,7 @@
 /** The soak's bookkeeping and printing: per-interval request figures, the interval line, trends. */
 import { linearRegression } from 'simple-statistics';
 import { percentile } from '../lib/paced-load.ts';
-import { SERVICES, type GaugeSample, type ServiceName } from './pipeline-gauges.ts';
+import { CLICKHOUSE_MEMORY, SERVICES, type GaugeSample, type ServiceName } from './pipeline-gauges.ts';
 
 /** Request outcomes of one interval (or of the whole run). */
 export class RequestTally {
@@ -160,6 +160,13 @@ export function resourceVerdicts(opts: {
       }
       out.push(line);
     }
+  }
+  for (const m of CLICKHOUSE_MEMORY) {
+    const t = trend(steady, (x) => x.clickhouseMb[m]);
+    if (t !== null)
+      out.push(
+        `stats: ClickHouse ${m} ${first.clickhouseMb[m].toFixed(0)} → ${last.clickhouseMb[m].toFixed(0)} MB; ${describeTrend(t, 'MB')}`,
+      );
   }
   const keys = (x: GaugeSample): number =>
     x.stateKeys === null ? Number.NaN : x.stateKeys.units + x.stateKeys.identity;

@@ -17,6 +17,7 @@ import type { SinkHandle } from '../../sink/src/clickhouse-sink.ts';
 import { buildStatsApp } from './app.ts';
 import type { StatsConfig } from './config.ts';
 import { createStatsMetrics } from './stats-metrics.ts';
+import { registerClickHouseMemoryGauge } from './storage/clickhouse-memory-gauge.ts';
 
 export interface StatsService {
   app: FastifyInstance;
@@ -41,6 +42,7 @@ export async function createStatsService(
     logger.warn('variation_metrics was empty while attributed was not: rebuilt it from attributed');
   }
   const metrics = createStatsMetrics();
+  registerClickHouseMemoryGauge(metrics.registry, clickhouse);
   const sink = config.sinkEnabled
     ? startSink({
         config: config.sink,

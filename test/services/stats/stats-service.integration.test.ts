@@ -155,5 +155,9 @@ describe('stats service with its hosted sink', () => {
     expect(metrics.body, 'the sink reports into the same registry').toContain(
       'liftstream_sink_rows_inserted_total{table="attributed"}',
     );
+    const tracked = /liftstream_stats_clickhouse_memory_bytes\{metric="MemoryTracking"\} (\d+)/.exec(
+      metrics.body,
+    );
+    expect(Number(tracked?.[1]), "ClickHouse's own memory accounting, read on the scrape").toBeGreaterThan(0);
   });
 });
