@@ -21,7 +21,7 @@ export async function postScenarioPart(
   return differences;
 }
 
-/** Waits (up to a minute) until the first experiment has results: the pipeline is storing. */
+/** Waits (up to a minute) until the first experiment has results: the pipeline is storing. Throws if not. */
 export async function awaitFirstResults(pipeline: Pipeline, scenario: Scenario): Promise<void> {
   const [project] = scenario.projects;
   const experiment = project?.experiments[0];
@@ -31,6 +31,9 @@ export async function awaitFirstResults(pipeline: Pipeline, scenario: Scenario):
     if (r !== undefined && typeof r !== 'string') return;
     await sleep(1_000);
   }
+  throw new Error(
+    `no results for ${project.id}/${experiment.name} within a minute: the pipeline is not storing`,
+  );
 }
 
 /** A log file appended to across restarts: its size now, and what was written after a size. */

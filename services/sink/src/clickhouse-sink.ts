@@ -433,6 +433,8 @@ class ClickHouseSink {
           const bounds = await (this.admin as Admin).fetchTopicOffsets(this.topics[table]);
           if (!current()) return;
           for (const partition of partitions) {
+            // A newer assignment (or a stop) may have come while an earlier partition's totals loaded.
+            if (!current()) return;
             const offset = stored.get(partition) ?? -1;
             const bound = bounds.find((b) => b.partition === partition);
             const low = Number(bound?.low ?? 0);
@@ -451,7 +453,15 @@ class ClickHouseSink {
                 'ClickHouse holds offsets beyond the end of the topic: was the topic recreated? Its table must be cleared',
               );
             }
-            if (changes !== null) await this.restoreTotals(partition, offset, changes.get(partition) ?? -1);
+            if (changes !== null) {
+              const restored = await this.restoreTotals(
+                partition,
+                offset,
+                changes.get(partition) ?? -1,
+                current,
+              );
+              if (!restored) return;
+            }
             const plan = seekPlan(offset, low);
             if (plan.lostToRetention > 0) {
               this.logger.error(
@@ -470,6 +480,8 @@ class ClickHouseSink {
         );
         return;
       } catch (err) {
+        // An outdated preparation's failure (a stop closed the state store under it) is nobody's concern.
+        if (!current()) return;
         this.noteError(err);
         if (isStateStorageError(err)) {
           this.failOnStateStore(err);
@@ -490,7 +502,12 @@ class ClickHouseSink {
    * `variation_metrics` got. Records between the two (a crash between the two inserts) are replayed for
    * the rows and the totals only, their changes being stored already.
    */
-  private async restoreTotals(partition: number, storedRows: number, storedChanges: number): Promise<void> {
+  private async restoreTotals(
+    partition: number,
+    storedRows: number,
+    storedChanges: number,
+    current: () => boolean,
+  ): Promise<boolean> {
     const started = performance.now();
     let changes = storedChanges;
     if (changes < storedRows) {
@@ -501,13 +518,16 @@ class ClickHouseSink {
       );
       changes = storedRows;
     }
-    this.watermarks.set('variation_metrics', partition, changes);
     const entries = await restoreUnitTotals(this.deps.clickhouse, partition);
+    // Loaded by an outdated preparation, these would overwrite what the current one's batches wrote.
+    if (!current()) return false;
+    this.watermarks.set('variation_metrics', partition, changes);
     this.totals.load(partition, entries);
     this.logger.info(
       { partition, units: entries.length, ms: Math.round(performance.now() - started) },
       'per-unit totals restored',
     );
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -42,13 +42,12 @@ export class DiskUnitTotalsStore implements UnitTotalsStorage {
     const db = this.byPartition.get(partition);
     return (key) => {
       if (db === undefined) return undefined;
-      let stored: Buffer | undefined;
       try {
-        stored = db.get(encodeKey(key));
+        const stored = db.get(encodeKey(key));
+        return stored === undefined ? undefined : decodeTotals(stored);
       } catch (err) {
         throw this.directory.failure(`reading totals-${partition}`, err);
       }
-      return stored === undefined ? undefined : decodeTotals(stored);
     };
   }
 

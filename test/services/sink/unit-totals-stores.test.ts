@@ -31,9 +31,11 @@ describe.each(['memory', 'disk'] as const)('per-unit totals, %s store', (kind) =
   it('stores, updates and deletes per partition', () => {
     const store = make();
     store.load(1, [['k1', { events: 2, count: 3, value: 4.5 }]]);
+    store.load(2, [['k1', { events: 9, count: 9, value: 9 }]]);
     expect(store.has(1)).toBe(true);
     expect(store.lookup(1)('k1')).toEqual({ events: 2, count: 3, value: 4.5 });
-    expect(store.lookup(2)('k1'), 'partitions are separate').toBeUndefined();
+    expect(store.lookup(2)('k1'), 'partitions are separate').toEqual({ events: 9, count: 9, value: 9 });
+    expect(store.lookup(3)('k1'), 'a partition never loaded').toBeUndefined();
     store.commit(1, {
       updates: updates([
         ['k1', null],
@@ -43,7 +45,7 @@ describe.each(['memory', 'disk'] as const)('per-unit totals, %s store', (kind) =
     });
     expect(store.lookup(1)('k1'), 'deleted').toBeUndefined();
     expect(store.lookup(1)('k2')).toEqual({ events: 1, count: 1, value: -2 });
-    expect(store.size()).toBe(1);
+    expect(store.size()).toBe(2);
   });
 
   it('keeps doubles exactly, and keys exactly even where they are not valid UTF-16', () => {
@@ -57,7 +59,8 @@ describe.each(['memory', 'disk'] as const)('per-unit totals, %s store', (kind) =
         unit: `user-${i}`,
       }),
     );
-    keys.push('\ud800\ud800\udc00\u0000\uffff\u0001ab');
+    // Two keys that differ only in a lone surrogate: UTF-8 would turn both into U+FFFD and merge them.
+    keys.push('a\ud800bcdefg', 'a\udbffbcdefg', '\ud800\ud800\udc00\u0000\uffff\u0001ab');
     const values = keys.map((_, i): UnitTotals => ({
       events: i,
       count: i * 0.1,
@@ -85,5 +88,12 @@ describe.each(['memory', 'disk'] as const)('per-unit totals, %s store', (kind) =
     expect(store.has(3)).toBe(false);
     expect(store.size()).toBe(0);
     expect(store.lookup(3)('k1')).toBeUndefined();
+    if (kind === 'disk') {
+      const onDisk = directory!.root.openDB<Buffer, Buffer>('totals-3', {
+        encoding: 'binary',
+        keyEncoding: 'binary',
+      });
+      expect(onDisk.getStats(), 'the database itself was dropped').toMatchObject({ entryCount: 0 });
+    }
   });
 });

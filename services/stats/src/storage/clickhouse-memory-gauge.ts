@@ -30,6 +30,8 @@ export function registerClickHouseMemoryGauge(registry: Registry, clickhouse: Cl
           query: 'SELECT metric, value FROM system.metrics WHERE metric IN {metrics:Array(String)}',
           query_params: { metrics: METRICS },
           format: 'JSONEachRow',
+          // Well inside a scrape's timeout: a hung ClickHouse must not fail /metrics.
+          abort_signal: AbortSignal.timeout(2_000),
         });
         for (const row of await result.json<{ metric: string; value: number | string }>()) {
           this.set({ metric: row.metric }, Number(row.value));
