@@ -26,3 +26,9 @@ export class LiftstreamError extends Error {
     this.retriable = opts.retriable ?? false;
   }
 }
+
+/** True when `err` carries one of `codes` (a LiftstreamError, or anything with the same `code`). */
+export function hasInfraCode(err: unknown, ...codes: InfraErrorCode[]): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return codes.some((c) => c === code);
+}

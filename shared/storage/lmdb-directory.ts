@@ -68,6 +68,16 @@ export class LmdbDirectory {
     }
   }
 
+  /** Puts (a value) and removes (null) `entries` in `db`, in one write transaction. */
+  writeBatch<V, K extends Key>(db: Database<V, K>, entries: Iterable<readonly [K, V | null]>): void {
+    this.root.transactionSync(() => {
+      for (const [key, value] of entries) {
+        if (value === null) db.removeSync(key);
+        else db.putSync(key, value);
+      }
+    });
+  }
+
   /** STATE_STORAGE for a failed `what` (the cause named: disk full, read-only, permissions). */
   failure(what: string, err: unknown): LiftstreamError {
     return storageFailure(this.what, what, err, this.dir);

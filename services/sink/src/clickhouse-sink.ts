@@ -38,6 +38,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import type { Registry } from 'prom-client';
 import { localStorageFailure } from '../../../shared/storage/local-storage-errors.ts';
 import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
+import { hasInfraCode } from '../../../shared/errors.ts';
 import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
@@ -483,7 +484,7 @@ class ClickHouseSink {
         // An outdated preparation's failure (a stop closed the state store under it) is nobody's concern.
         if (!current()) return;
         this.noteError(err);
-        if (isStateStorageError(err)) {
+        if (hasInfraCode(err, 'STATE_STORAGE')) {
           this.failOnStateStore(err);
           return;
         }
@@ -787,10 +788,8 @@ class ClickHouseSink {
    * part, and nothing is committed past what ClickHouse stored), say why, and let the host stop.
    */
   private failOnLocalDisk(reason: string, info: InsertInfo): void {
-    if (this.state === 'failed') return;
-    this.state = 'failed';
-    this.stopping = true;
-    this.logger.fatal(
+    this.stopFatally(
+      reason,
       {
         table: info.table,
         partition: info.partition,
@@ -800,7 +799,6 @@ class ClickHouseSink {
       `local ClickHouse storage refused a write: ${reason}. The sink stops; nothing past the rows already ` +
         'stored is committed, so a restart after fixing the disk resumes exactly where it stopped.',
     );
-    this.deps.onFatal?.(reason);
   }
 
   /**
@@ -809,16 +807,23 @@ class ClickHouseSink {
    * stored), but the sink cannot go on from this cache: it stops, and a restart reloads it.
    */
   private failOnStateStore(err: unknown): void {
-    if (!isStateStorageError(err)) throw err;
+    if (!hasInfraCode(err, 'STATE_STORAGE')) throw err;
     if (this.state === 'failed') return;
-    this.state = 'failed';
-    this.stopping = true;
     this.noteError(err);
-    this.logger.fatal(
+    this.stopFatally(
+      message(err),
       { err: message(err) },
       'the sink state store failed. The sink stops; a restart after fixing the disk reloads the totals from ClickHouse.',
     );
-    this.deps.onFatal?.(message(err));
+  }
+
+  /** Stops consuming at once, says why in one fatal line, and lets the host process stop (exit 1). */
+  private stopFatally(reason: string, context: Record<string, unknown>, explanation: string): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.stopping = true;
+    this.logger.fatal(context, explanation);
+    this.deps.onFatal?.(reason);
   }
 
   private tableOf(topic: string): SinkTable | null {
@@ -832,10 +837,6 @@ class ClickHouseSink {
     this.lastError = { message: message(err), at: at.toISOString() };
     this.metrics.lastErrorTime.set(at.getTime() / 1000);
   }
-}
-
-function isStateStorageError(err: unknown): boolean {
-  return (err as { code?: unknown }).code === 'STATE_STORAGE';
 }
 
 function lagOf(highWatermark: number, consumed: number): number {

@@ -88,12 +88,7 @@ export class DiskUnitTotalsStore implements UnitTotalsStorage {
     entries: Iterable<[string, UnitTotals | null]>,
   ): void {
     try {
-      this.directory.root.transactionSync(() => {
-        for (const [key, totals] of entries) {
-          if (totals === null) db.removeSync(encodeKey(key));
-          else db.putSync(encodeKey(key), encodeTotals(totals));
-        }
-      });
+      this.directory.writeBatch(db, encoded(entries));
     } catch (err) {
       throw this.directory.failure(what, err);
     }
@@ -105,6 +100,12 @@ function encodeKey(key: string): Buffer {
   const out = Buffer.allocUnsafe(key.length * 2);
   for (let i = 0; i < key.length; i++) out.writeUInt16BE(key.charCodeAt(i), i * 2);
   return out;
+}
+
+function* encoded(
+  entries: Iterable<[string, UnitTotals | null]>,
+): Iterable<readonly [Buffer, Buffer | null]> {
+  for (const [key, totals] of entries) yield [encodeKey(key), totals === null ? null : encodeTotals(totals)];
 }
 
 function encodeTotals(totals: UnitTotals): Buffer {

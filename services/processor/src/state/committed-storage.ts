@@ -1,3 +1,5 @@
+import { hasInfraCode } from '../../../../shared/errors.ts';
+
 /** One changelog record to write: the serialised value, or null for a tombstone. */
 export interface StoreChange {
   key: string;
@@ -79,6 +81,5 @@ export class MemoryStorage implements CommittedStorage {
  * (STATE_STORAGE): the process must stop, never retry or rebuild in a loop.
  */
 export function isFatalStateError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'STATE_CORRUPT' || code === 'STATE_STORAGE';
+  return hasInfraCode(error, 'STATE_CORRUPT', 'STATE_STORAGE');
 }

@@ -100,14 +100,7 @@ class LmdbStorage implements CommittedStorage {
 
   private apply(changes: readonly StoreChange[], what: string): void {
     if (changes.length === 0) return;
-    this.guard(what, () =>
-      this.directory.root.transactionSync(() => {
-        for (const { key, value } of changes) {
-          if (value === null) this.db.removeSync(key);
-          else this.db.putSync(key, value);
-        }
-      }),
-    );
+    this.guard(what, () => this.directory.writeBatch(this.db, asEntries(changes)));
   }
 
   private read<T>(what: string, action: () => T): T {
@@ -125,4 +118,8 @@ class LmdbStorage implements CommittedStorage {
       throw this.broken;
     }
   }
+}
+
+function* asEntries(changes: readonly StoreChange[]): Iterable<readonly [string, string | null]> {
+  for (const { key, value } of changes) yield [key, value];
 }
