@@ -7,6 +7,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The install applies patches/ (patch-package, postinstall).
+COPY patches ./patches
 RUN npm pkg delete optionalDependencies.chdb && npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY schemas ./schemas
@@ -21,6 +23,7 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS=--max-semi-space-size=32
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm pkg delete optionalDependencies.chdb && npm install --no-audit --no-fund --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas

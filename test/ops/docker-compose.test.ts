@@ -108,4 +108,23 @@ describe('Dockerfile', () => {
     expect(dockerfile.match(/^FROM /gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/^USER node$/m);
   });
+
+  it('copies only paths that exist in the repository and that .dockerignore keeps', () => {
+    const ignored = fs
+      .readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from=)(.+) \S+$/gm)].flatMap((m) =>
+      (m[1] as string).split(/\s+/),
+    );
+    expect(sources).toContain('patches');
+    for (const source of sources) {
+      expect(fs.existsSync(path.join(repoRoot, source)), source).toBe(true);
+      expect(
+        ignored.some((i) => source === i || source.startsWith(`${i}/`)),
+        source,
+      ).toBe(false);
+    }
+  });
 });
