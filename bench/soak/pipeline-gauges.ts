@@ -42,6 +42,8 @@ export interface GaugeSample {
   stateDiskMb: number;
   /** V8 heap in use per service, MB (their /metrics; NaN when one does not answer). */
   heapMb: Record<ServiceName, number>;
+  /** V8 heap committed per service (its pages, used or not), MB; NaN as heapMb. */
+  heapCommittedMb: Record<ServiceName, number>;
 }
 
 export interface GaugeTargets {
@@ -58,11 +60,11 @@ export interface GaugeTargets {
 /** The parts of ClickHouse's memory (liftstream_stats_clickhouse_memory_bytes) the soak follows. */
 export const CLICKHOUSE_MEMORY = ['MemoryTracking', 'MarkCacheBytes', 'PrimaryIndexCacheBytes'] as const;
 
-/** Each service's V8 heap gauge (prom-client default metrics, under the service's prefix). */
-const HEAP_SERIES: Record<ServiceName, string> = {
-  gateway: 'gateway_nodejs_heap_size_used_bytes',
-  processor: 'liftstream_processor_nodejs_heap_size_used_bytes',
-  stats: 'liftstream_stats_nodejs_heap_size_used_bytes',
+/** Each service's prefix for prom-client's default metrics. */
+const METRICS_PREFIX: Record<ServiceName, string> = {
+  gateway: 'gateway_',
+  processor: 'liftstream_processor_',
+  stats: 'liftstream_stats_',
 };
 
 /** Records not yet consumed by `groupId` on `topic`. */
@@ -119,8 +121,12 @@ export async function sampleGauges(t: GaugeTargets, startedAt: number): Promise<
     processor: metrics,
     stats: statsMetrics,
   };
-  const heapMb = {} as Record<ServiceName, number>;
-  for (const s of SERVICES) heapMb[s] = (scraped[s].get(HEAP_SERIES[s]) ?? Number.NaN) / 1024 / 1024;
+  const gaugeMb = (series: string) => {
+    const out = {} as Record<ServiceName, number>;
+    for (const s of SERVICES)
+      out[s] = (scraped[s].get(`${METRICS_PREFIX[s]}${series}`) ?? Number.NaN) / 1024 / 1024;
+    return out;
+  };
   const unitKeys = metrics.get('liftstream_processor_state_keys{store="units"}');
   const identityKeys = metrics.get('liftstream_processor_state_keys{store="identity"}');
   return {
@@ -134,7 +140,8 @@ export async function sampleGauges(t: GaugeTargets, startedAt: number): Promise<
       unitKeys === undefined || identityKeys === undefined
         ? null
         : { units: unitKeys, identity: identityKeys },
-    heapMb,
+    heapMb: gaugeMb('nodejs_heap_size_used_bytes'),
+    heapCommittedMb: gaugeMb('nodejs_heap_size_total_bytes'),
     stateDiskMb: (metrics.get('liftstream_processor_state_disk_bytes') ?? Number.NaN) / 1024 / 1024,
     clickhouseMb: Object.fromEntries(
       CLICKHOUSE_MEMORY.map((m) => [

@@ -80,6 +80,15 @@ export function intervalLine(opts: {
   ].join('  ');
 }
 
+function perServiceDifference(
+  a: Record<ServiceName, number>,
+  b: Record<ServiceName, number>,
+): Record<ServiceName, number> {
+  const out = {} as Record<ServiceName, number>;
+  for (const s of SERVICES) out[s] = a[s] - b[s];
+  return out;
+}
+
 /** A least-squares line through (minute, value) points. */
 export interface Trend {
   /** Units per minute. */
@@ -123,6 +132,8 @@ export function resourceVerdicts(opts: {
   load: readonly GaugeSample[];
   first: GaugeSample;
   last: GaugeSample;
+  /** How the warm-up left out of `steady` is named in the lines, e.g. "the first 3.0 min". */
+  warmup: string;
   eventsPerMinute: number;
 }): string[] {
   const { steady, first, last } = opts;
@@ -137,10 +148,14 @@ export function resourceVerdicts(opts: {
       'anonymous RSS: heap and native memory, without mapped files such as the LMDB state',
       (x: GaugeSample) => x.rssAnonMb,
     ],
+    [
+      "native: anonymous RSS minus the V8 heap's committed size, i.e. without the heap's garbage-collection sawtooth",
+      (x: GaugeSample) => perServiceDifference(x.rssAnonMb, x.heapCommittedMb),
+    ],
   ] as const;
   for (const [what, of] of memory) {
     out.push(
-      `memory (${what}; first interval → last interval of the load; trend over the samples after the first 2 intervals):`,
+      `memory (${what}; first interval → last interval of the load; trend over the samples after ${opts.warmup}):`,
     );
     for (const s of SERVICES) {
       const t = trend(steady, (x) => of(x)[s]);
