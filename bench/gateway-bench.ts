@@ -17,10 +17,10 @@
  * then at half the rate reached, open-loop and evenly paced (bench/lib/paced-load.ts), then for comparison at
  * half rate with autocannon's own (bursty) rate limiter.
  * The gateway's RSS is sampled from /proc during both phases. Afterwards the ingest topic's offsets
- * are checked against the events the gateway acknowledged. ProducerPerformance runs twice: at full speed
- * (the throughput ratio) and paced at the gateway's half rate (its latency percentiles are the broker's
- * floor for the latency bar). With the local broker, its young-GC pauses over the run come from jstat. Everything is created under a fresh topic
- * prefix and deleted at the end.
+ * are checked against the events the gateway acknowledged. ProducerPerformance runs twice: at full
+ * speed (the throughput ratio) and paced at the gateway's half rate (its latency percentiles are the
+ * broker's floor for the latency bar). With the local broker, its young-GC pauses over the run come from
+ * jstat. Everything is created under a fresh topic prefix and deleted at the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -32,6 +32,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
+import { KAFKA_JVM_PERFORMANCE_OPTS } from '../infra/local/kafka-broker.ts';
 import { kafkaHome, repoRoot } from '../infra/local/paths.ts';
 import { freePort } from '../infra/local/ports.ts';
 import { topicNames } from '../shared/kafka/topics.ts';
@@ -307,6 +308,9 @@ function producerPerformance(topic: string, records: number, recordSize: number,
     'java',
     [
       '-Xmx512m',
+      // As bin/kafka-producer-perf-test.sh would run it: without these its own G1 pauses aim at 200 ms
+      // and count in its latency percentiles.
+      ...KAFKA_JVM_PERFORMANCE_OPTS,
       '-cp',
       path.join(kafkaHome, 'libs', '*'),
       'org.apache.kafka.tools.ProducerPerformance',

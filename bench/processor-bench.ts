@@ -29,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { KAFKA_JVM_PERFORMANCE_OPTS } from '../infra/local/kafka-broker.ts';
 import { kafkaHome, repoRoot } from '../infra/local/paths.ts';
 import { freePort } from '../infra/local/ports.ts';
 import { ensureTopics, topicNames, topicSpecs } from '../shared/kafka/topics.ts';
@@ -210,6 +211,7 @@ function consumerPerformance(topic: string, messages: number): string {
     'java',
     [
       '-Xmx512m',
+      ...KAFKA_JVM_PERFORMANCE_OPTS, // as bin/kafka-consumer-perf-test.sh would run it
       '-cp',
       path.join(kafkaHome, 'libs', '*'),
       'org.apache.kafka.tools.ConsumerPerformance',

@@ -35,10 +35,10 @@
  * group (pipeline-gauges.ts), freshness, RSS and CPU of each service, the processor's state size.
  * At the end: totals, memory first vs last interval with a slope (least squares over the samples after
  * the --warmup minutes) for RSS, the V8 heap, anonymous RSS and native memory (anonymous RSS minus the
- * V8 heap's committed size, which takes out the heap's garbage-collection sawtooth), maximum lag and its trend, then, once the pipeline has drained, the exact
- * end-to-end check (end-to-end-check.ts) and the warnings and errors of the services' logs. Exit code
- * 1 when the check fails or a request failed; 0 otherwise (the memory and lag verdicts are printed,
- * they do not set the exit code).
+ * V8 heap's committed size, which takes out the heap's garbage-collection sawtooth), maximum lag and its
+ * trend, then, once the pipeline has drained, the exact end-to-end check (end-to-end-check.ts) and the
+ * warnings and errors of the services' logs. Exit code 1 when the check fails or a request failed; 0
+ * otherwise (the memory and lag verdicts are printed, they do not set the exit code).
  *
  * Everything lives under a fresh topic prefix, consumer groups and a temporary directory (ClickHouse
  * data, logs), all removed at the end or on Ctrl-C (--keep-logs keeps the directory).

@@ -28,7 +28,7 @@ export interface LocalKafka extends ManagedProcess {
  * 200 ms pauses and sizes its young generation to match: under the soak's load, young collections
  * averaged 43 ms (jstat: 107 in 4.6 s), and every produce request waiting on one waits that long.
  */
-const KAFKA_JVM_PERFORMANCE_OPTS = [
+export const KAFKA_JVM_PERFORMANCE_OPTS = [
   '-server',
   '-XX:+UseG1GC',
   '-XX:MaxGCPauseMillis=20',
