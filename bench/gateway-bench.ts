@@ -3,8 +3,8 @@
  * with acks=all, compared with Kafka's own ProducerPerformance on the same broker and record size.
  *
  *   npx tsx bench/gateway-bench.ts [--duration 20] [--connections 32] [--producers 2]
- *                                   [--linger 2] [--cpu-prof] [--skip-kafka-perf]
- *                                   [--node-args="--max-semi-space-size=32"]
+ *                                   [--linger 2] [--paced-rate 25000|half-max] [--cpu-prof]
+ *                                   [--skip-kafka-perf] [--node-args="--max-semi-space-size=32"]
  *
  * The gateway runs with --max-semi-space-size=32 by default, the setting recommended for deployment
  * (NODE_OPTIONS): at 30,000+ events/s V8's default young generation spends a tenth of the event
@@ -14,11 +14,11 @@
  *
  * Phases: the gateway runs as a child process (its own core, as in production), is warmed up, then
  * driven by autocannon with batches of 100 small track events at max rate for --duration seconds,
- * then at half the rate reached, open-loop and evenly paced (bench/lib/paced-load.ts), then for comparison at
- * half rate with autocannon's own (bursty) rate limiter.
+ * then at --paced-rate (default 25,000 events/s, half the 50,000 bar), open-loop and evenly paced
+ * (bench/lib/paced-load.ts), then for comparison at that rate with autocannon's own (bursty) limiter.
  * The gateway's RSS is sampled from /proc during both phases. Afterwards the ingest topic's offsets
  * are checked against the events the gateway acknowledged. ProducerPerformance runs twice: at full
- * speed (the throughput ratio) and paced at the gateway's half rate (its latency once warmed up is the
+ * speed (the throughput ratio) and at the paced phases' rate (its latency once warmed up is the
  * broker's floor for the latency bar). With the local broker, its young-GC pauses over the run come from
  * jstat. Everything is created under a fresh topic prefix and deleted at the end.
  */
@@ -67,6 +67,12 @@ const { values: args } = parseArgs({
     producers: { type: 'string', default: '' },
     linger: { type: 'string', default: '' },
     partitions: { type: 'string', default: '8' },
+    /**
+     * Events/s of the paced phases. The issue's latency bar is "p99 under 50 ms at half that rate", that
+     * rate being the 50,000 events/s throughput bar; `half-max` paces at half the max rate reached instead
+     * (what this bench did before 2026-11-22 12:50 UTC, stricter once the max rate passed 50,000).
+     */
+    'paced-rate': { type: 'string', default: '25000' },
     'cpu-prof': { type: 'boolean', default: false },
     'skip-kafka-perf': { type: 'boolean', default: false },
     /** Extra node flags for the gateway process: --node-args="--max-semi-space-size=32". */
@@ -451,16 +457,21 @@ async function main(): Promise<void> {
     const c1 = await produceCounters(url);
     console.log(line('max rate', max.result, max));
     console.log(produceLine(c0, c1));
-    const halfRate = Math.max(1, Math.round(max.result.requests.average / 2));
+    const halfRate =
+      args['paced-rate'] === 'half-max'
+        ? Math.max(1, Math.round(max.result.requests.average / 2))
+        : Math.max(1, Math.round(Number(args['paced-rate']) / EVENTS_PER_REQUEST));
+    if (!Number.isFinite(halfRate))
+      throw new Error(`--paced-rate ${args['paced-rate']}: events/s or half-max`);
     const half = await withRss(pid, () => pacedHalfRate(url, body, halfRate, DURATION_S));
     const c2 = await produceCounters(url);
-    console.log(line(`half rate`, half.result, half));
+    console.log(line(`paced`, half.result, half));
     console.log(
       `           (open-loop, ${halfRate} requests/s evenly spaced; latency from each scheduled send time)`,
     );
     console.log(produceLine(c1, c2));
     const burst = await withRss(pid, () => load(url, body, Math.min(10, DURATION_S), halfRate));
-    console.log(line(`half (ac)`, burst.result, burst));
+    console.log(line(`paced (ac)`, burst.result, burst));
     console.log(
       `           (autocannon overallRate ${halfRate}: each connection's quota sent back to back at the top of each second)`,
     );
@@ -486,7 +497,7 @@ async function main(): Promise<void> {
       console.log(
         `gateway / ProducerPerformance = ${Math.round(gatewayRate).toLocaleString('en-US')} / ${Math.round(kafkaRate).toLocaleString('en-US')} = ${(gatewayRate / kafkaRate).toFixed(2)}`,
       );
-      // The latency bar's baseline: Kafka's own producer paced at the gateway's half rate, so the broker's
+      // The latency bar's baseline: Kafka's own producer at the paced phases' rate, so the broker's
       // share of the tail is measured rather than guessed (its windows after start-up say the most).
       const halfEvents = halfRate * EVENTS_PER_REQUEST;
       const paced = producerPerformance(perfTopic, halfEvents * DURATION_S, recordBytes, halfEvents);
@@ -494,14 +505,14 @@ async function main(): Promise<void> {
       console.log(`           ${steadyWindows(paced)}`);
       const kafkaP99 = Number(/([\d.]+) ms 99th/.exec(paced.summary)?.[1] ?? Number.NaN);
       console.log(
-        `p99 at half rate, gateway request / ProducerPerformance record (whole run) = ${half.result.latency.p99} / ${kafkaP99} ms`,
+        `p99 at the paced rate, gateway request / ProducerPerformance record (whole run) = ${half.result.latency.p99} / ${kafkaP99} ms`,
       );
     }
     const gc = brokerGc();
     if (gc !== null) console.log(`broker young GC over the whole run: ${gc}`);
     const target = gatewayRate >= 50_000 && half.result.latency.p99 < 50;
     console.log(
-      `target (≥ 50,000 events/s, p99 < 50 ms at half rate): ${target ? 'met' : 'MISSED'} ` +
+      `target (≥ 50,000 events/s, p99 < 50 ms at ${(halfRate * EVENTS_PER_REQUEST).toLocaleString('en-US')} events/s): ${target ? 'met' : 'MISSED'} ` +
         `(${Math.round(gatewayRate).toLocaleString('en-US')} events/s, p99 ${half.result.latency.p99} ms)`,
     );
   } finally {
