@@ -201,6 +201,10 @@ async function produceCounters(url: string): Promise<Record<string, number>> {
     gcMajorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="major"}'),
     gcMajorCount: read('gateway_nodejs_gc_duration_seconds_count{kind="major"}'),
     gcMinorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="minor"}'),
+    gcMinorCount: read('gateway_nodejs_gc_duration_seconds_count{kind="minor"}'),
+    // prom-client's event-loop delay gauges cover the time since the previous scrape: the phase.
+    loopDelayP99: read('gateway_nodejs_eventloop_lag_p99_seconds'),
+    loopDelayMax: read('gateway_nodejs_eventloop_lag_max_seconds'),
     sends: read('gateway_produce_duration_seconds_count{outcome="ok"}'),
     sendSeconds: read('gateway_produce_duration_seconds_sum{outcome="ok"}'),
     records: read('gateway_produce_batch_records_sum'),
@@ -235,8 +239,10 @@ function produceLine(before: Record<string, number>, after: Record<string, numbe
     [0.5, 0.9, 0.99].map((p) => `p${p * 100} ${bucketPercentile(before, after, metric, p)}`).join(', ');
   return (
     `           gateway-side request time ${pcts(http)}; produce request time ${pcts(produce)}\n` +
-    `           main-thread GC: minor ${(d('gcMinorSeconds') * 1000).toFixed(0)} ms total, major ${d('gcMajorCount')} × ` +
-    `${((d('gcMajorSeconds') / Math.max(1, d('gcMajorCount'))) * 1000).toFixed(1)} ms\n` +
+    `           main-thread GC: minor ${d('gcMinorCount')} × ${((d('gcMinorSeconds') / Math.max(1, d('gcMinorCount'))) * 1000).toFixed(1)} ms ` +
+    `(${(d('gcMinorSeconds') * 1000).toFixed(0)} ms total), major ${d('gcMajorCount')} × ` +
+    `${((d('gcMajorSeconds') / Math.max(1, d('gcMajorCount'))) * 1000).toFixed(1)} ms; ` +
+    `main-thread event-loop delay p99 ${((after['loopDelayP99'] ?? 0) * 1000).toFixed(0)} ms, max ${((after['loopDelayMax'] ?? 0) * 1000).toFixed(0)} ms\n` +
     `           produce requests ${d('sends')}, mean ${((d('sendSeconds') / Math.max(1, d('sends'))) * 1000).toFixed(1)} ms ` +
     `each (acks=all), mean ${Math.round(d('records') / Math.max(1, d('batches')))} records per produce request`
   );
