@@ -191,13 +191,17 @@ async function produceCounters(url: string): Promise<Record<string, number>> {
   };
   const buckets = (metric: string, labels: string): Record<string, number> => {
     const out: Record<string, number> = {};
-    const re = new RegExp(`^${metric}_bucket\\{le="([^"]+)",${labels}\\} ([0-9.e+-]+)$`, 'gm');
+    const re = new RegExp(
+      `^${metric}_bucket\\{le="([^"]+)"${labels ? `,${labels}` : ''}\\} ([0-9.e+-]+)$`,
+      'gm',
+    );
     for (const m of text.matchAll(re)) out[`${metric}:${m[1]}`] = Number(m[2]);
     return out;
   };
   return {
     ...buckets('gateway_http_request_duration_seconds', 'route="/v1/batch"'),
     ...buckets('gateway_produce_duration_seconds', 'outcome="ok"'),
+    ...buckets('gateway_produce_wait_seconds', ''),
     gcMajorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="major"}'),
     gcMajorCount: read('gateway_nodejs_gc_duration_seconds_count{kind="major"}'),
     gcMinorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="minor"}'),
@@ -238,7 +242,8 @@ function produceLine(before: Record<string, number>, after: Record<string, numbe
   const pcts = (metric: string) =>
     [0.5, 0.9, 0.99].map((p) => `p${p * 100} ${bucketPercentile(before, after, metric, p)}`).join(', ');
   return (
-    `           gateway-side request time ${pcts(http)}; produce request time ${pcts(produce)}\n` +
+    `           gateway-side request time ${pcts(http)}; produce request time ${pcts(produce)}; ` +
+    `wait for a producer ${pcts('gateway_produce_wait_seconds')}\n` +
     `           main-thread GC: minor ${d('gcMinorCount')} × ${((d('gcMinorSeconds') / Math.max(1, d('gcMinorCount'))) * 1000).toFixed(1)} ms ` +
     `(${(d('gcMinorSeconds') * 1000).toFixed(0)} ms total), major ${d('gcMajorCount')} × ` +
     `${((d('gcMajorSeconds') / Math.max(1, d('gcMajorCount'))) * 1000).toFixed(1)} ms; ` +

@@ -420,6 +420,7 @@ describe('operations endpoints', () => {
       /gateway_http_requests_total\{route="\/v1\/batch",method="POST",status="200"\} [1-9]/,
     );
     expect(text).toMatch(/gateway_produce_duration_seconds_count\{outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/gateway_produce_wait_seconds_count [1-9]/);
     expect(text).toMatch(/gateway_produce_batch_records_count [1-9]/);
     expect(text).toContain('gateway_produce_in_flight_records 0');
   });

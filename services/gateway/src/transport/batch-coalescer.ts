@@ -72,6 +72,8 @@ export interface CoalescerObserver {
   onSendStart?(info: SendInfo): void;
   /** `error` is undefined when the send succeeded; `durationMs` is the send's own duration. */
   onSendEnd?(info: SendInfo, durationMs: number, error: unknown): void;
+  /** A submission left the queue in a send after `waitedMs` (its linger plus any wait for a free lane). */
+  onSubmissionSent?(waitedMs: number): void;
   /** A submission was refused or timed out (queued or in flight); failed sends go to onSendEnd. */
   onReject?(reason: ProduceFailureReason, records: number): void;
 }
@@ -289,9 +291,12 @@ export class BatchCoalescer<R> {
     if (batch.length > 1) for (const s of batch) for (const r of s.records) flat.push(r);
 
     const info: SendInfo = { lane, records, bytes, submissions: batch.length };
-    this.opts.observer?.onSendStart?.(info);
-    this.recordsInFlight += records;
     const startedAt = this.clock.now();
+    const observer = this.opts.observer;
+    observer?.onSendStart?.(info);
+    if (observer?.onSubmissionSent)
+      for (const s of batch) observer.onSubmissionSent(startedAt - s.enqueuedAt);
+    this.recordsInFlight += records;
     let sending: Promise<void>;
     try {
       sending = this.opts.send(flat, lane);

@@ -316,6 +316,26 @@ describe('BatchCoalescer', () => {
     expect(next.error?.reason, 'the lane is free again afterwards').toBe('send_failed');
   });
 
+  it("reports each submission's wait before its send: the linger, then the wait for a free lane", async () => {
+    const waits: number[] = [];
+    const { clock, send, c } = setup({
+      lingerMs: 2,
+      observer: { onSubmissionSent: (ms) => waits.push(ms) },
+    });
+    bg(c.submit(recs('a', 1), 10));
+    await clock.advance(2); // lingers 2 ms, then goes out alone
+    expect(waits).toEqual([2]);
+    await clock.advance(1);
+    bg(c.submit(recs('b', 1), 10)); // t = 3: the only lane is busy with a
+    await clock.advance(4);
+    bg(c.submit(recs('c', 1), 10)); // t = 7
+    await clock.advance(3);
+    send.call(0).resolve(); // t = 10: b (waited 7 ms) and c (3 ms) leave together
+    await clock.advance(0);
+    expect(send.calls).toHaveLength(2);
+    expect(waits).toEqual([2, 7, 3]);
+  });
+
   it('reports each send to the observer with its size and outcome', async () => {
     const ends: { records: number; bytes: number; failed: boolean }[] = [];
     const { clock, send, c } = setup({
