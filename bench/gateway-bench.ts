@@ -4,7 +4,8 @@
  *
  *   npx tsx bench/gateway-bench.ts [--duration 20] [--connections 32] [--producers 2]
  *                                   [--linger 2] [--paced-rate 25000|half-max] [--cpu-prof]
- *                                   [--skip-kafka-perf] [--node-args="--max-semi-space-size=32"]
+ *                                   [--skip-kafka-perf] [--defined-events]
+ *                                   [--node-args="--max-semi-space-size=32"]
  *
  * The gateway runs with --max-semi-space-size=32 by default, the setting recommended for deployment
  * (NODE_OPTIONS): at 30,000+ events/s V8's default young generation spends a tenth of the event
@@ -75,6 +76,12 @@ const { values: args } = parseArgs({
     'paced-rate': { type: 'string', default: '25000' },
     'cpu-prof': { type: 'boolean', default: false },
     'skip-kafka-perf': { type: 'boolean', default: false },
+    /**
+     * Give the project an event definition for the bench's event. By default it has none, so every
+     * event is accepted with an `undefined_event` warning (100 warnings in each response), the
+     * heavier path.
+     */
+    'defined-events': { type: 'boolean', default: false },
     /** Extra node flags for the gateway process: --node-args="--max-semi-space-size=32". */
     'node-args': { type: 'string', default: '--max-semi-space-size=32' },
   },
@@ -417,7 +424,21 @@ async function main(): Promise<void> {
   const projectsFile = path.join(dir, 'projects.json');
   fs.writeFileSync(
     projectsFile,
-    JSON.stringify({ projects: [{ id: 'bench', keys: [{ role: 'write', sha256: sha256Hex(KEY) }] }] }),
+    JSON.stringify({
+      projects: [
+        {
+          id: 'bench',
+          keys: [{ role: 'write', sha256: sha256Hex(KEY) }],
+          ...(args['defined-events']
+            ? {
+                eventDefinitions: {
+                  events: { page_view: { valueType: 'count', schemaEnforcement: 'warn' } },
+                },
+              }
+            : {}),
+        },
+      ],
+    }),
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -459,7 +480,7 @@ async function main(): Promise<void> {
     const pid = child.pid as number;
     console.log(
       `gateway pid ${pid} on ${url}, topic ${topics.ingest} (${args.partitions} partitions), producers ${env['PRODUCER_COUNT'] ?? 'default'}, ` +
-        `linger ${env['LINGER_MS'] ?? 'default'} ms; node ${nodeArgs.slice(2).join(' ') || '(no extra flags)'}; ${CONNECTIONS} connections; ${EVENTS_PER_REQUEST} events/request ` +
+        `linger ${env['LINGER_MS'] ?? 'default'} ms; events ${args['defined-events'] ? 'defined' : 'undefined (a warning each)'}; node ${nodeArgs.slice(2).join(' ') || '(no extra flags)'}; ${CONNECTIONS} connections; ${EVENTS_PER_REQUEST} events/request ` +
         `(${body.length} bytes JSON); encoded record ≈ ${recordBytes} bytes; ${os.cpus().length} CPUs`,
     );
     await load(url, body, 3); // warm-up: JIT, connections, producer batches
