@@ -1,6 +1,7 @@
 /**
- * Encodes a case with the kafkajs installation at `kafkajsDir` into the bytes that go on the wire
- * (size prefix and request body, without the request header).
+ * Encodes a case with the kafkajs installation at `kafkajsDir` into the bytes kafkajs writes to the
+ * socket: the size prefix, the request header (api key and version, correlation id, client id) and the
+ * Produce v3 body.
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -9,22 +10,24 @@ import { CASES_NOW } from './cases.ts';
 import type { ProduceCase } from './cases.ts';
 
 interface KafkaEncoder {
-  size(): number;
-  writeInt32(value: number): KafkaEncoder;
-  writeEncoder(value: KafkaEncoder): KafkaEncoder;
   readonly buffer: Buffer;
 }
 type ProduceRequestV3 = (args: Record<string, unknown>) => { encode(): Promise<KafkaEncoder> };
+type CreateRequest = (args: {
+  correlationId: number;
+  clientId: string;
+  request: ReturnType<ProduceRequestV3>;
+}) => Promise<KafkaEncoder>;
 
 export async function encodeCase(kafkajsDir: string, c: ProduceCase): Promise<Buffer> {
   const require = createRequire(path.join(kafkajsDir, 'package.json'));
-  const Encoder = require('./src/protocol/encoder.js') as new () => KafkaEncoder;
+  const createRequest = require('./src/protocol/request.js') as CreateRequest;
   const request = require('./src/protocol/requests/produce/v3/request.js') as ProduceRequestV3;
   const Long = require('./src/utils/long.js') as { fromNumber(n: number): unknown };
   const realNow = Date.now;
   Date.now = () => CASES_NOW;
   try {
-    const body = await request({
+    const produce = request({
       acks: -1,
       timeout: 30_000,
       transactionalId: 'tx',
@@ -32,8 +35,9 @@ export async function encodeCase(kafkajsDir: string, c: ProduceCase): Promise<Bu
       producerEpoch: 3,
       compression: c.compression,
       topicData: c.topicData,
-    }).encode();
-    return new Encoder().writeInt32(body.size()).writeEncoder(body).buffer;
+    });
+    return (await createRequest({ correlationId: 7, clientId: 'liftstream-gateway-ü', request: produce }))
+      .buffer;
   } finally {
     Date.now = realNow;
   }
