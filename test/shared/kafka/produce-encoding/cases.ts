@@ -2,7 +2,8 @@
  * Produce requests (v3) that exercise every branch of kafkajs's record encoding: Buffer, string
  * (multi-byte and lone-surrogate) and null keys and values, headers (including repeated keys),
  * explicit timestamps far before and after "now" (varlongs above 2^32), string timestamps, empty and
- * 2,000-record partitions, and gzip. Deterministic (seeded), so the digests in
+ * 2,000-record partitions, gzip, transactional and plain idempotent producers (the gateway's), and
+ * requests to one or two topics. Deterministic (seeded), so the digests in
  * upstream-digests.json, computed with unpatched kafkajs 2.2.4 by generate-digests.ts, stay valid.
  */
 export interface CaseMessage {
@@ -14,6 +15,9 @@ export interface CaseMessage {
 
 export interface ProduceCase {
   compression: 0 | 1; // None | GZIP
+  acks: -1 | 1;
+  /** null: an idempotent producer outside transactions, as the gateway's. */
+  transactionalId: string | null;
   topicData: {
     topic: string;
     partitions: { partition: number; firstSequence: number; messages: CaseMessage[] }[];
@@ -47,12 +51,19 @@ export function produceCases(): ProduceCase[] {
   };
   const cases: ProduceCase[] = [];
   for (let c = 0; c < 40; c++) {
-    const partitions = Array.from({ length: 1 + int(4) }, (_, partition) => ({
-      partition,
-      firstSequence: int(1e6),
-      messages: Array.from({ length: c % 10 === 0 ? 2_000 : int(40) }, (_, i) => message(i)),
-    }));
-    cases.push({ compression: c % 4 === 3 ? 1 : 0, topicData: [{ topic: `topic-${c}`, partitions }] });
+    const partitions = () =>
+      Array.from({ length: 1 + int(4) }, (_, partition) => ({
+        partition,
+        firstSequence: int(1e6),
+        messages: Array.from({ length: c % 10 === 0 ? 2_000 : int(40) }, (_, i) => message(i)),
+      }));
+    const topics = c % 5 === 4 ? [`topic-${c}`, `topic-${c}-b`] : [`topic-${c}`];
+    cases.push({
+      compression: c % 4 === 3 ? 1 : 0,
+      acks: c % 3 === 2 ? 1 : -1,
+      transactionalId: c % 2 === 0 ? null : `tx-${c}`,
+      topicData: topics.map((topic) => ({ topic, partitions: partitions() })),
+    });
   }
   return cases;
 }

@@ -28,9 +28,9 @@ export async function encodeCase(kafkajsDir: string, c: ProduceCase): Promise<Bu
   Date.now = () => CASES_NOW;
   try {
     const produce = request({
-      acks: -1,
+      acks: c.acks,
       timeout: 30_000,
-      transactionalId: 'tx',
+      transactionalId: c.transactionalId,
       producerId: Long.fromNumber(123_456_789_012),
       producerEpoch: 3,
       compression: c.compression,
