@@ -33,8 +33,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_JVM_PERFORMANCE_OPTS } from '../infra/local/kafka-broker.ts';
-import { kafkaHome, repoRoot } from '../infra/local/paths.ts';
+import { KAFKA_JVM_PERFORMANCE_OPTS, kafkaPidFile } from '../infra/local/kafka-broker.ts';
+import { kafkaHome, localKafkaDir, repoRoot } from '../infra/local/paths.ts';
 import { freePort } from '../infra/local/ports.ts';
 import { topicNames } from '../shared/kafka/topics.ts';
 import { sha256Hex } from '../shared/projects/project-catalog.ts';
@@ -389,8 +389,8 @@ function steadyWindows(run: ProducerPerformanceRun): string {
   return `after its first 5 s window: avg ${avg.toFixed(1)} ms, max ${worst} ms (${steady.length} windows)`;
 }
 
-/** The local broker's JVM (infra/local), when this bench runs against it. */
-const brokerPidFile = path.join(repoRoot, '.local', 'infra', 'kafka', 'kafka.pid');
+/** The local broker's JVM (`infra/local/cli.ts up`), when this bench runs against it. */
+const brokerPidFile = kafkaPidFile(localKafkaDir);
 let brokerGcAtStart: { count: number; seconds: number } | null = null;
 
 /** Young-collection count and seconds of the local broker's JVM (jstat), null when unavailable. */

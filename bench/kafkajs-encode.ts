@@ -12,11 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-
-interface KafkaEncoder {
-  size(): number;
-}
-type ProduceRequestV3 = (args: Record<string, unknown>) => { encode(): Promise<KafkaEncoder> };
+import { loadProduceRequest } from '../test/shared/kafka/produce-encoding/encode.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,8 +39,7 @@ const topicData = [
 ];
 
 async function measure(kafkajsDir: string): Promise<{ usPerRequest: number; nsPerRecord: number }> {
-  const require = createRequire(path.join(kafkajsDir, 'package.json'));
-  const request = require('./src/protocol/requests/produce/v3/request.js') as ProduceRequestV3;
+  const { request } = loadProduceRequest(kafkajsDir);
   const once = () =>
     request({ acks: -1, timeout: 30_000, producerId: 5, producerEpoch: 0, topicData }).encode();
   const warmUntil = performance.now() + 1_000;

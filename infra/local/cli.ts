@@ -3,26 +3,24 @@
  * for benchmarks and manual work. Data, logs and pid files live under .local/infra/.
  * Ports: LOCAL_KAFKA_PORT (9092), LOCAL_KAFKA_CONTROLLER_PORT (9093), LOCAL_REGISTRY_PORT (8081).
  */
-import path from 'node:path';
 import { ensureDownloads } from './fetch.ts';
 import { stopByPidFile, isAlive } from './java-process.ts';
-import { startLocalKafka } from './kafka-broker.ts';
-import { localDir } from './paths.ts';
-import { startLocalRegistry } from './schema-registry.ts';
+import { kafkaPidFile, startLocalKafka } from './kafka-broker.ts';
+import { localKafkaDir, localRegistryDir } from './paths.ts';
+import { registryPidFile, startLocalRegistry } from './schema-registry.ts';
 import fs from 'node:fs';
 
-const dataDir = path.join(localDir, 'infra');
 const kafkaPort = Number(process.env['LOCAL_KAFKA_PORT'] ?? 9092);
 const controllerPort = Number(process.env['LOCAL_KAFKA_CONTROLLER_PORT'] ?? 9093);
 const registryPort = Number(process.env['LOCAL_REGISTRY_PORT'] ?? 8081);
-const kafkaPid = path.join(dataDir, 'kafka', 'kafka.pid');
-const registryPid = path.join(dataDir, 'registry', 'registry.pid');
+const kafkaPid = kafkaPidFile(localKafkaDir);
+const registryPid = registryPidFile(localRegistryDir);
 
 async function up(): Promise<void> {
   ensureDownloads();
   let t = Date.now();
   const kafka = await startLocalKafka({
-    dataDir: path.join(dataDir, 'kafka'),
+    dataDir: localKafkaDir,
     port: kafkaPort,
     controllerPort,
   });
@@ -31,7 +29,7 @@ async function up(): Promise<void> {
   );
   t = Date.now();
   const registry = await startLocalRegistry({
-    dataDir: path.join(dataDir, 'registry'),
+    dataDir: localRegistryDir,
     port: registryPort,
     storage: 'kafkasql',
     kafkaBrokers: kafka.brokers,

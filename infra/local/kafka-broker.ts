@@ -38,6 +38,9 @@ export const KAFKA_JVM_PERFORMANCE_OPTS = [
   '-Djava.awt.headless=true',
 ];
 
+/** Where a broker started with `dataDir` keeps its pid. */
+export const kafkaPidFile = (dataDir: string): string => path.join(dataDir, 'kafka.pid');
+
 /**
  * A single-node KRaft broker (broker + controller in one JVM) on loopback only.
  * The log dir is formatted once; later starts reuse it, which is what makes local data survive restarts.
@@ -92,7 +95,7 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
     args: [...jvmArgs, 'kafka.Kafka', configFile],
     cwd: opts.dataDir,
     logFile: path.join(opts.dataDir, 'logs', 'server.out'),
-    pidFile: path.join(opts.dataDir, 'kafka.pid'),
+    pidFile: kafkaPidFile(opts.dataDir),
   });
   const brokers = `${host}:${opts.port}`;
   await awaitReady(

@@ -16,5 +16,9 @@ export const apicurioHome = path.join(cacheDir, `apicurio-registry-${APICURIO_VE
 /** Git-ignored folder for local data, logs and pid files. */
 export const localDir = path.join(repoRoot, '.local');
 
+/** Data dirs of `infra/local/cli.ts up` (the local mode's broker and registry). */
+export const localKafkaDir = path.join(localDir, 'infra', 'kafka');
+export const localRegistryDir = path.join(localDir, 'infra', 'registry');
+
 /** Apicurio 3.3 needs Java 21+; infra/fetch.sh records which runtime it found or installed. */
 export const registryJavaFile = path.join(cacheDir, 'registry-java');

@@ -24,6 +24,9 @@ export interface LocalRegistry extends ManagedProcess {
   readonly url: string;
 }
 
+/** Where a registry started with `dataDir` keeps its pid. */
+export const registryPidFile = (dataDir: string): string => path.join(dataDir, 'registry.pid');
+
 /** Apicurio Registry 3 with its Confluent API (ccompat v7), on loopback only. */
 export async function startLocalRegistry(opts: LocalRegistryOptions): Promise<LocalRegistry> {
   const host = opts.host ?? '127.0.0.1';
@@ -60,7 +63,7 @@ export async function startLocalRegistry(opts: LocalRegistryOptions): Promise<Lo
     cwd: apicurioHome,
     env,
     logFile: path.join(opts.dataDir, 'logs', 'registry.out'),
-    pidFile: path.join(opts.dataDir, 'registry.pid'),
+    pidFile: registryPidFile(opts.dataDir),
   });
   const url = `http://${host}:${opts.port}/apis/ccompat/v7`;
   await awaitReady(

@@ -19,11 +19,22 @@ type CreateRequest = (args: {
   request: ReturnType<ProduceRequestV3>;
 }) => Promise<KafkaEncoder>;
 
-export async function encodeCase(kafkajsDir: string, c: ProduceCase): Promise<Buffer> {
+/** kafkajs's Produce v3 request and its framing, from the installation at `kafkajsDir`. */
+export function loadProduceRequest(kafkajsDir: string): {
+  request: ProduceRequestV3;
+  createRequest: CreateRequest;
+  Long: { fromNumber(n: number): unknown };
+} {
   const require = createRequire(path.join(kafkajsDir, 'package.json'));
-  const createRequest = require('./src/protocol/request.js') as CreateRequest;
-  const request = require('./src/protocol/requests/produce/v3/request.js') as ProduceRequestV3;
-  const Long = require('./src/utils/long.js') as { fromNumber(n: number): unknown };
+  return {
+    request: require('./src/protocol/requests/produce/v3/request.js') as ProduceRequestV3,
+    createRequest: require('./src/protocol/request.js') as CreateRequest,
+    Long: require('./src/utils/long.js') as { fromNumber(n: number): unknown },
+  };
+}
+
+export async function encodeCase(kafkajsDir: string, c: ProduceCase): Promise<Buffer> {
+  const { request, createRequest, Long } = loadProduceRequest(kafkajsDir);
   const realNow = Date.now;
   Date.now = () => CASES_NOW;
   try {
