@@ -20,24 +20,68 @@ import { LiftstreamError } from '../errors.ts';
  */
 const projectIdPattern = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-const projectSchema = z.object({
-  id: z
-    .string()
-    .regex(projectIdPattern, 'lowercase letters, digits, _ and -, at most 64, not starting with _ or -'),
-  attribution: z.enum(['cumulative', 'decision']).default('cumulative'),
-  keys: z
-    .array(
-      z.object({
-        role: z.enum(['write', 'read']),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 digest (64 characters)'),
-      }),
-    )
-    .min(1, 'a project needs at least one key'),
-  expectedSplit: z.record(z.string(), z.record(z.string(), z.number().positive())).default({}),
-  eventDefinitions: z.unknown().optional(),
-});
+/** The project id rule, in words: error messages and the CLI quote it. */
+export const PROJECT_ID_RULE = 'lowercase letters, digits, _ and -, at most 64, not starting with _ or -';
 
-const catalogSchema = z.object({ projects: z.array(projectSchema).min(1, 'at least one project') });
+export function isValidProjectId(id: string): boolean {
+  return projectIdPattern.test(id);
+}
+
+/**
+ * A zod error callback stating `rule` and what was found instead. `echo: false` for fields where a
+ * mistake may be a secret (a key pasted in clear where its digest belongs): only its length is shown.
+ */
+function rule(text: string, opts: { echo?: boolean } = {}): (issue: { input?: unknown }) => string {
+  return ({ input }) => {
+    if (input === undefined) return `missing; must be ${text}`;
+    if (typeof input === 'string' && opts.echo === false)
+      return `must be ${text}, got ${input.length} characters`;
+    return `must be ${text}, got ${describeValue(input)}`;
+  };
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+const keySchema = z.object(
+  {
+    role: z.enum(['write', 'read'], { error: rule('"write" (may ingest) or "read" (may query)') }),
+    sha256: z
+      .string({ error: rule('a lowercase hex SHA-256 digest (64 characters)', { echo: false }) })
+      .regex(/^[0-9a-f]{64}$/, {
+        error: rule('a lowercase hex SHA-256 digest (64 characters)', { echo: false }),
+      }),
+  },
+  { error: rule('an object { "role": ..., "sha256": ... }') },
+);
+
+const projectSchema = z.object(
+  {
+    id: z.string({ error: rule(PROJECT_ID_RULE) }).regex(projectIdPattern, { error: rule(PROJECT_ID_RULE) }),
+    attribution: z
+      .enum(['cumulative', 'decision'], { error: rule('"cumulative" or "decision"') })
+      .default('cumulative'),
+    keys: z
+      .array(keySchema, { error: rule('a list of { "role": ..., "sha256": ... } entries') })
+      .min(1, 'a project needs at least one key'),
+    expectedSplit: z.record(z.string(), z.record(z.string(), z.number().positive())).default({}),
+    eventDefinitions: z.unknown().optional(),
+  },
+  { error: rule('an object { "id": ..., "keys": [...] }') },
+);
+
+const catalogSchema = z.object(
+  {
+    projects: z
+      .array(projectSchema, { error: rule('a list of projects') })
+      .min(1, 'must list at least one project'),
+  },
+  { error: rule('an object { "projects": [...] }') },
+);
 
 export type ProjectSettings = z.infer<typeof projectSchema>;
 export type KeyRole = 'write' | 'read';
@@ -51,13 +95,28 @@ export class ProjectCatalog {
   private readonly byDigest = new Map<string, Principal>();
   private readonly byId = new Map<string, ProjectSettings>();
 
-  constructor(projects: ProjectSettings[]) {
-    for (const project of projects) {
-      if (this.byId.has(project.id)) throw invalid(`project "${project.id}" is defined twice`);
+  /** `source` (a file name) only makes error messages say where the catalog came from. */
+  constructor(projects: ProjectSettings[], source?: string) {
+    const keyIndex = new Map<string, string>(); // digest -> 'project "x" key i', for the message
+    for (const [p, project] of projects.entries()) {
+      if (this.byId.has(project.id)) {
+        throw invalid(
+          `project "${project.id}" is defined twice (again at projects.${p}); ids must be unique`,
+          source,
+        );
+      }
       this.byId.set(project.id, project);
-      for (const key of project.keys) {
-        if (this.byDigest.has(key.sha256))
-          throw invalid(`a key of project "${project.id}" is also used elsewhere`);
+      for (const [k, key] of project.keys.entries()) {
+        const here = `project "${project.id}" key ${k}`;
+        const other = keyIndex.get(key.sha256);
+        if (other !== undefined) {
+          throw invalid(
+            `a key of project "${project.id}" is also used elsewhere: ${here} has the same digest as ${other}; ` +
+              `every key must be unique. ${keyHint(project.id, key.role)}`,
+            source,
+          );
+        }
+        keyIndex.set(key.sha256, here);
         this.byDigest.set(key.sha256, { project, role: key.role });
       }
     }
@@ -92,31 +151,98 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
-/** Parses catalog JSON (already read), naming the path of every problem. */
-export function parseProjectCatalog(json: unknown): ProjectCatalog {
+/**
+ * Parses catalog JSON (already read). A problem is one line naming `source`, the project, key and
+ * field, the rule and, for keys, the command that makes a valid one: the services print it and stop.
+ */
+export function parseProjectCatalog(json: unknown, source?: string): ProjectCatalog {
   const result = catalogSchema.safeParse(json);
-  if (!result.success) {
-    throw invalid(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
-  }
-  return new ProjectCatalog(result.data.projects);
+  if (!result.success) throw invalid(describeIssues(result.error.issues, json), source);
+  return new ProjectCatalog(result.data.projects, source);
 }
 
-export function loadProjectCatalog(file: string): ProjectCatalog {
+/**
+ * The JSON of a catalog file, not yet validated: for tools that edit the file (they validate with
+ * parseProjectCatalog). `source` is the name messages use, by default `file`.
+ */
+export function readProjectCatalogJson(file: string, source = file): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw invalid(`cannot read PROJECTS_FILE ${file}: ${(err as Error).message}`);
+    throw invalid(`cannot read the file: ${(err as Error).message}`, source);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (err) {
-    throw invalid(`PROJECTS_FILE ${file} is not valid JSON: ${(err as Error).message}`);
+    throw invalid(`not valid JSON: ${(err as Error).message}`, source);
   }
-  return parseProjectCatalog(json);
 }
 
-function invalid(message: string): LiftstreamError {
-  return new LiftstreamError('CONFIG_INVALID', `Invalid project catalog: ${message}`);
+export function loadProjectCatalog(file: string): ProjectCatalog {
+  return parseProjectCatalog(readProjectCatalogJson(file), file);
+}
+
+/** Shown issues; more would make the line unreadable, and fixing the first few reveals the rest. */
+const maxIssuesShown = 3;
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], json: unknown): string {
+  const lines = issues.slice(0, maxIssuesShown).map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const where = subject(issue.path, json);
+    return `${where}${where === `"${path}"` || path === '' ? '' : ` (${path})`}: ${issue.message}`;
+  });
+  if (issues.length > maxIssuesShown) lines.push(`and ${issues.length - maxIssuesShown} more`);
+  const keyIssue = issues.find((i) => i.path[0] === 'projects' && i.path[2] === 'keys');
+  let hint = '';
+  if (keyIssue) {
+    const project = validProjectId(json, keyIssue.path[1]);
+    const role =
+      typeof keyIssue.path[3] === 'number'
+        ? at(json, ['projects', keyIssue.path[1], 'keys', keyIssue.path[3], 'role'])
+        : undefined;
+    hint = ` ${keyHint(project, role === 'write' || role === 'read' ? role : undefined)}`;
+  }
+  return `${lines.join('; ')}.${hint}`;
+}
+
+/** "project "shop", key 0, "sha256"" for projects.0.keys.0.sha256; a project with a bad id by its index. */
+function subject(path: readonly PropertyKey[], json: unknown): string {
+  if (path.length === 0) return 'the top level';
+  if (path[0] !== 'projects' || typeof path[1] !== 'number') return `"${path.map(String).join('.')}"`;
+  const parts: string[] = [];
+  const id = path[2] === 'id' ? undefined : validProjectId(json, path[1]);
+  parts.push(id === undefined ? `project #${path[1]}` : `project "${id}"`);
+  let rest = path.slice(2);
+  if (rest[0] === 'keys' && typeof rest[1] === 'number') {
+    parts.push(`key ${rest[1]}`);
+    rest = rest.slice(2);
+  }
+  if (rest.length > 0) parts.push(`"${rest.map(String).join('.')}"`);
+  return parts.join(', ');
+}
+
+function validProjectId(json: unknown, index: PropertyKey | undefined): string | undefined {
+  const id = at(json, ['projects', index, 'id']);
+  return typeof id === 'string' && isValidProjectId(id) ? id : undefined;
+}
+
+function at(json: unknown, path: readonly (PropertyKey | undefined)[]): unknown {
+  let value = json;
+  for (const segment of path) {
+    if (value === null || typeof value !== 'object' || segment === undefined) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[segment];
+  }
+  return value;
+}
+
+function keyHint(project: string | undefined, role: KeyRole | undefined): string {
+  return `Fix the entry, or replace it with one printed by: liftstream keys create --project ${project ?? '<id>'} --role ${role ?? 'write|read'}`;
+}
+
+function invalid(message: string, source?: string): LiftstreamError {
+  return new LiftstreamError(
+    'CONFIG_INVALID',
+    `Invalid project catalog${source ? ` ${source}` : ''}: ${message}`,
+  );
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project-catalog.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  loadProjectCatalog,
+  parseProjectCatalog,
+  sha256Hex,
+} from '../../../shared/projects/project-catalog.ts';
+import { tempDir } from '../../helpers/temp-dirs.ts';
 
 const catalogJson = {
   projects: [
@@ -50,5 +57,66 @@ describe('project catalog', () => {
         ],
       }),
     ).toThrow(/also used/);
+  });
+
+  describe('a malformed key: one line naming the file, project, key, field, rule and fix', () => {
+    const withKey = (key: unknown) => ({ projects: [{ id: 'shop', keys: [key] }] });
+    const messageOf = (json: unknown): string => {
+      try {
+        parseProjectCatalog(json, 'projects.json');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('expected the catalog to be refused');
+    };
+
+    it.each([
+      [
+        'a 63-character digest',
+        { role: 'write', sha256: 'a'.repeat(63) },
+        '"sha256"',
+        /64 characters\), got 63 characters/,
+      ],
+      ['a missing role', { sha256: 'a'.repeat(64) }, '"role"', /missing; must be "write" .* or "read"/],
+      [
+        'role "admin"',
+        { role: 'admin', sha256: 'a'.repeat(64) },
+        '"role"',
+        /must be "write" .* or "read" .*, got "admin"/,
+      ],
+    ])('%s', (_, key, field, rule) => {
+      const message = messageOf(withKey(key));
+      expect(message, 'one line').not.toContain('\n');
+      expect(message).toContain('projects.json');
+      expect(message).toContain(`project "shop", key 0, ${field}`);
+      expect(message).toMatch(rule);
+      expect(message).toContain('liftstream keys create --project shop');
+    });
+
+    it('names the file it was loaded from', () => {
+      const file = path.join(tempDir(), 'projects.json');
+      fs.writeFileSync(file, JSON.stringify(withKey({ role: 'read' })));
+      expect(() => loadProjectCatalog(file)).toThrow(
+        `Invalid project catalog ${file}: project "shop", key 0, "sha256"`,
+      );
+    });
+
+    it('keys that are not a list', () => {
+      const message = messageOf({ projects: [{ id: 'shop', keys: 'abc' }] });
+      expect(message).toContain('project "shop", "keys" (projects.0.keys): must be a list');
+      expect(message).toContain('liftstream keys create');
+    });
+
+    it('shows the length of a bad digest, never its value (it may be a key pasted in clear)', () => {
+      const message = messageOf(withKey({ role: 'write', sha256: 'lsw_secretsecretsecret' }));
+      expect(message).not.toContain('secret');
+      expect(message).toContain('got 22 characters');
+    });
+
+    it('names a project with a bad id by its index', () => {
+      expect(messageOf({ projects: [{ id: 'Bad Id', keys: [] }] })).toMatch(
+        /project #0, "id" \(projects\.0\.id\): must be lowercase letters/,
+      );
+    });
   });
 });

@@ -1,0 +1,13 @@
+import type { CliIo } from './cli-io.ts';
+
+/** One subcommand: its name as typed, its help, and what it does with its own arguments. */
+export interface Command {
+  /** Two words, as typed: "keys create". */
+  name: string;
+  /** One line for `liftstream --help`. */
+  summary: string;
+  /** The whole `--help` text. */
+  help: string;
+  /** Throws CliError (or the catalog's LiftstreamError) on failure; returning means success. */
+  run(args: string[], io: CliIo): void;
+}
