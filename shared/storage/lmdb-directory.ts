@@ -2,8 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type DatabaseOptions, type Key, type RootDatabase } from 'lmdb';
 import { LiftstreamError } from '../errors.ts';
+import {
+  claimDirectory,
+  type ClaimedDirectory,
+  type OwnerLog,
+  type OwnerOptions,
+} from './directory-owner.ts';
 import { localStorageFailure } from './local-storage-errors.ts';
 import { assertWritableDir } from './writable-dir.ts';
+
+export { removeStaleDirectories, startTime } from './directory-owner.ts';
 
 /**
  * Address space reserved for the map up front (the file itself grows only as it is used). lmdb-js
@@ -12,7 +20,6 @@ import { assertWritableDir } from './writable-dir.ts';
  */
 const MAP_SIZE = 64 * 1024 ** 3;
 const STATE_FILE = 'state.mdb';
-const DIR_PATTERN = /^pid-(\d+)-(\d*)-/;
 
 /**
  * A process's on-disk cache of state whose real copy lives elsewhere (the processor's changelog
@@ -24,23 +31,44 @@ const DIR_PATTERN = /^pid-(\d+)-(\d*)-/;
  * is fsynced (`noSync`), a graceful stop deletes the directory, and a process that dies leaves only
  * garbage, which the next process started on the same parent removes: directories whose process is
  * gone. The start time is in the name because pids are reused (a container's process is always pid 1).
+ * A parent shared with another host (replicas on one volume) is refused at start: there the cleanup
+ * cannot see which directories are alive (`directory-owner.ts`).
  */
 export class LmdbDirectory {
   private constructor(
-    readonly dir: string,
+    private readonly claimed: ClaimedDirectory,
     readonly root: RootDatabase,
     /** What the store is, for messages (`processor state store`). */
     readonly what: string,
   ) {}
 
+  /** This process's directory. */
+  get dir(): string {
+    return this.claimed.dir;
+  }
+
   /**
-   * Checks that `parent` (the value of `setting`) is writable, removes dead processes' directories,
-   * opens this process's.
+   * Checks that `parent` (the value of `setting`) is writable and not used by another host, removes dead
+   * processes' directories (logged to `logger`), opens this process's.
    */
-  static open(parent: string, opts: { setting: string; what: string }): LmdbDirectory {
+  static open(
+    parent: string,
+    opts: { setting: string; what: string; logger?: OwnerLog; owner?: OwnerOptions },
+  ): LmdbDirectory {
     assertWritableDir(parent, opts.setting, `the ${opts.what}`);
-    removeStaleDirectories(parent);
-    const dir = fs.mkdtempSync(path.join(parent, `pid-${process.pid}-${startTime(process.pid) ?? ''}-`));
+    let claimed: ClaimedDirectory;
+    try {
+      claimed = claimDirectory(parent, opts);
+    } catch (err) {
+      if (err instanceof LiftstreamError) throw err;
+      throw storageFailure(
+        opts.what,
+        `claiming a directory in ${opts.setting} ${JSON.stringify(parent)}`,
+        err,
+        parent,
+      );
+    }
+    const { dir } = claimed;
     try {
       const root = open({
         path: path.join(dir, STATE_FILE),
@@ -49,9 +77,9 @@ export class LmdbDirectory {
         maxDbs: 1024,
         mapSize: MAP_SIZE,
       });
-      return new LmdbDirectory(dir, root, opts.what);
+      return new LmdbDirectory(claimed, root, opts.what);
     } catch (err) {
-      fs.rmSync(dir, { recursive: true, force: true });
+      claimed.release();
       throw storageFailure(opts.what, `opening the LMDB environment in ${dir}`, err, parent);
     }
   }
@@ -92,12 +120,12 @@ export class LmdbDirectory {
     }
   }
 
-  /** Closes the environment and deletes the directory (graceful stop). */
+  /** Closes the environment, stops the heartbeat and deletes the directory (graceful stop). */
   close(): void {
     try {
       void this.root.close();
     } finally {
-      fs.rmSync(this.dir, { recursive: true, force: true });
+      this.claimed.release();
     }
   }
 }
@@ -120,42 +148,6 @@ function fullDisk(dir: string): string | null {
     const { bavail, bsize } = fs.statfsSync(dir);
     const free = bavail * bsize;
     return free < 1024 * 1024 ? `disk full (${free} bytes free in ${dir})` : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Removes the directories of processes that are gone (SIGKILL, a crash) so STATE_DIR does not fill up. */
-export function removeStaleDirectories(parent: string): void {
-  for (const entry of fs.readdirSync(parent)) {
-    const match = DIR_PATTERN.exec(entry);
-    if (match === null) continue;
-    const pid = Number(match[1]);
-    if (isAlive(pid)) {
-      const started = startTime(pid);
-      // Unreadable (hidepid, another pid namespace): keep it rather than delete a live one's.
-      if (match[2] === '' || started === null || started === match[2]) continue;
-    }
-    fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, someone else's.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), null off Linux. */
-export function startTime(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may contain spaces: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
   } catch {
     return null;
   }

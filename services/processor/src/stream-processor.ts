@@ -167,6 +167,7 @@ export class StreamProcessor {
     const directory = LmdbDirectory.open(config.stateDir, {
       setting: 'STATE_DIR',
       what: 'processor state store',
+      logger,
     });
     this.stateDirectory = directory;
     logger.info({ dir: directory.dir }, 'task state on disk (LMDB), restored from the changelogs');
