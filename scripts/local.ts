@@ -6,17 +6,19 @@
  * Processes: Kafka (KRaft, one JVM), the schema registry (one JVM, schemas kept in Kafka so ids survive
  * restarts), and three Node processes: gateway, processor, stats (which also hosts the ClickHouse sink,
  * because embedded ClickHouse allows one data directory per process). Data lives in .local/data and is
- * reused by the next start.
+ * reused by the next start. A Node service that dies is restarted with backoff (1 s doubling to 30 s,
+ * logged; infra/local/service-supervisor.ts); Ctrl-C during the wait cancels the restart.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDownloads } from '../infra/local/fetch.ts';
 import type { ManagedProcess } from '../infra/local/java-process.ts';
 import { startLocalKafka } from '../infra/local/kafka-broker.ts';
 import { localDir } from '../infra/local/paths.ts';
-import { startNodeService, type NodeService } from '../infra/local/node-service.ts';
+import { startNodeService } from '../infra/local/node-service.ts';
 import { startLocalRegistry } from '../infra/local/schema-registry.ts';
+import { ServiceSupervisor } from '../infra/local/service-supervisor.ts';
+import { generateApiKey } from '../shared/projects/api-key.ts';
 import { sha256Hex } from '../shared/projects/project-catalog.ts';
 import { demoScenario, runDemo } from './demo.ts';
 
@@ -49,8 +51,8 @@ function ensureDemoProject(expectedSplit?: Record<string, Record<string, number>
   } else {
     keys = {
       project: 'demo',
-      writeKey: `lsw_${randomBytes(18).toString('base64url')}`,
-      readKey: `lsr_${randomBytes(18).toString('base64url')}`,
+      writeKey: generateApiKey('write').key,
+      readKey: generateApiKey('read').key,
     };
     fs.mkdirSync(localDir, { recursive: true });
     fs.writeFileSync(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
@@ -84,21 +86,28 @@ function ensureDemoProject(expectedSplit?: Record<string, Record<string, number>
 
 let stopping = false;
 
-function service(name: 'gateway' | 'processor' | 'stats', env: NodeJS.ProcessEnv, port: number): NodeService {
-  return startNodeService({
-    name,
-    entry: `services/${name}/src/main.ts`,
-    env,
-    readyUrl: `http://127.0.0.1:${port}/readyz`,
-    logFile: path.join(localDir, 'logs', `${name}.log`),
-  });
+/** A service kept up: restarted with backoff if it dies after its first start (logged). */
+function service(
+  name: 'gateway' | 'processor' | 'stats',
+  env: NodeJS.ProcessEnv,
+  port: number,
+): ServiceSupervisor {
+  const launch = () =>
+    startNodeService({
+      name,
+      entry: `services/${name}/src/main.ts`,
+      env,
+      readyUrl: `http://127.0.0.1:${port}/readyz`,
+      logFile: path.join(localDir, 'logs', `${name}.log`),
+    });
+  return new ServiceSupervisor({ launch });
 }
 
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
   ensureDownloads();
   const jvms: ManagedProcess[] = [];
-  const services: NodeService[] = [];
+  const services: ServiceSupervisor[] = [];
 
   const stopAll = async (): Promise<void> => {
     if (stopping) return;
@@ -148,13 +157,7 @@ async function main(): Promise<void> {
         ports.stats,
       ),
     );
-    for (const s of services) {
-      s.child.once('exit', (code, signal) => {
-        if (!stopping)
-          console.error(`[local] ${s.name} exited (${signal ?? `code ${code}`}); see ${s.logFile}`);
-      });
-    }
-    await Promise.all(services.map((s) => s.ready()));
+    await Promise.all(services.map((s) => s.start()));
 
     console.log(`
 liftstream is running (data in .local/data, logs in .local/logs; Ctrl-C stops everything)

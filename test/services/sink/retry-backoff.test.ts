@@ -1,32 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, waitWithHeartbeat } from '../../../services/sink/src/retry-backoff.ts';
-
-const policy = { initialMs: 100, maxMs: 1_000 };
-
-describe('backoffDelayMs', () => {
-  it('doubles from the initial delay, drawn in the upper half', () => {
-    expect(
-      backoffDelayMs(1, policy, () => 0),
-      'attempt 1, lowest draw',
-    ).toBe(50);
-    expect(
-      backoffDelayMs(1, policy, () => 0.999999),
-      'attempt 1, highest draw',
-    ).toBe(100);
-    expect(
-      backoffDelayMs(3, policy, () => 0.999999),
-      'attempt 3 = 4 × initial',
-    ).toBe(400);
-  });
-
-  it('is capped at maxMs however many attempts failed', () => {
-    expect(backoffDelayMs(50, policy, () => 0.999999)).toBe(1_000);
-    expect(
-      backoffDelayMs(10_000, policy, () => 0.5),
-      'no overflow for huge attempt numbers',
-    ).toBe(750);
-  });
-});
+import { waitWithHeartbeat } from '../../../services/sink/src/retry-backoff.ts';
 
 describe('waitWithHeartbeat', () => {
   it('heartbeats after every slice until the delay elapsed', async () => {
