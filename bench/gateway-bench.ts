@@ -206,20 +206,20 @@ async function produceCounters(url: string): Promise<Record<string, number>> {
     return out;
   };
   return {
-    ...buckets('gateway_http_request_duration_seconds', 'route="/v1/batch"'),
-    ...buckets('gateway_produce_duration_seconds', 'outcome="ok"'),
-    ...buckets('gateway_produce_wait_seconds', ''),
-    gcMajorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="major"}'),
-    gcMajorCount: read('gateway_nodejs_gc_duration_seconds_count{kind="major"}'),
-    gcMinorSeconds: read('gateway_nodejs_gc_duration_seconds_sum{kind="minor"}'),
-    gcMinorCount: read('gateway_nodejs_gc_duration_seconds_count{kind="minor"}'),
+    ...buckets('liftstream_gateway_http_request_duration_seconds', 'route="/v1/batch"'),
+    ...buckets('liftstream_gateway_produce_duration_seconds', 'outcome="ok"'),
+    ...buckets('liftstream_gateway_produce_wait_seconds', ''),
+    gcMajorSeconds: read('liftstream_gateway_nodejs_gc_duration_seconds_sum{kind="major"}'),
+    gcMajorCount: read('liftstream_gateway_nodejs_gc_duration_seconds_count{kind="major"}'),
+    gcMinorSeconds: read('liftstream_gateway_nodejs_gc_duration_seconds_sum{kind="minor"}'),
+    gcMinorCount: read('liftstream_gateway_nodejs_gc_duration_seconds_count{kind="minor"}'),
     // prom-client's event-loop delay gauges cover the time since the previous scrape: the phase.
-    loopDelayP99: read('gateway_nodejs_eventloop_lag_p99_seconds'),
-    loopDelayMax: read('gateway_nodejs_eventloop_lag_max_seconds'),
-    sends: read('gateway_produce_duration_seconds_count{outcome="ok"}'),
-    sendSeconds: read('gateway_produce_duration_seconds_sum{outcome="ok"}'),
-    records: read('gateway_produce_batch_records_sum'),
-    batches: read('gateway_produce_batch_records_count'),
+    loopDelayP99: read('liftstream_gateway_nodejs_eventloop_lag_p99_seconds'),
+    loopDelayMax: read('liftstream_gateway_nodejs_eventloop_lag_max_seconds'),
+    sends: read('liftstream_gateway_produce_duration_seconds_count{outcome="ok"}'),
+    sendSeconds: read('liftstream_gateway_produce_duration_seconds_sum{outcome="ok"}'),
+    records: read('liftstream_gateway_produce_batch_records_sum'),
+    batches: read('liftstream_gateway_produce_batch_records_count'),
   };
 }
 
@@ -244,13 +244,13 @@ function bucketPercentile(
 
 function produceLine(before: Record<string, number>, after: Record<string, number>): string {
   const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
-  const http = 'gateway_http_request_duration_seconds';
-  const produce = 'gateway_produce_duration_seconds';
+  const http = 'liftstream_gateway_http_request_duration_seconds';
+  const produce = 'liftstream_gateway_produce_duration_seconds';
   const pcts = (metric: string) =>
     [0.5, 0.9, 0.99].map((p) => `p${p * 100} ${bucketPercentile(before, after, metric, p)}`).join(', ');
   return (
     `           gateway-side request time ${pcts(http)}; produce request time ${pcts(produce)}; ` +
-    `wait for a producer ${pcts('gateway_produce_wait_seconds')}\n` +
+    `wait for a producer ${pcts('liftstream_gateway_produce_wait_seconds')}\n` +
     `           main-thread GC: minor ${d('gcMinorCount')} × ${((d('gcMinorSeconds') / Math.max(1, d('gcMinorCount'))) * 1000).toFixed(1)} ms ` +
     `(${(d('gcMinorSeconds') * 1000).toFixed(0)} ms total), major ${d('gcMajorCount')} × ` +
     `${((d('gcMajorSeconds') / Math.max(1, d('gcMajorCount'))) * 1000).toFixed(1)} ms; ` +

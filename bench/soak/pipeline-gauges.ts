@@ -62,7 +62,7 @@ export const CLICKHOUSE_MEMORY = ['MemoryTracking', 'MarkCacheBytes', 'PrimaryIn
 
 /** Each service's prefix for prom-client's default metrics. */
 const METRICS_PREFIX: Record<ServiceName, string> = {
-  gateway: 'gateway_',
+  gateway: 'liftstream_gateway_',
   processor: 'liftstream_processor_',
   stats: 'liftstream_stats_',
 };

@@ -20,6 +20,8 @@ export interface PipelineProject {
 export interface Pipeline {
   gatewayUrl: string;
   statsUrl: string;
+  /** The processor's HTTP surface (/healthz, /readyz, /metrics). */
+  processorUrl: string;
   keys: Record<string, { write: string; read: string }>;
   topicPrefix: string;
   services: Record<'gateway' | 'processor' | 'stats', NodeService>;
@@ -120,6 +122,7 @@ export async function startPipeline(opts: {
   return {
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     statsUrl: `http://127.0.0.1:${ports.stats}`,
+    processorUrl: `http://127.0.0.1:${ports.processor}`,
     keys,
     topicPrefix,
     services,

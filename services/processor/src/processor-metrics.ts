@@ -19,6 +19,8 @@ export class ProcessorMetrics {
   readonly duplicatesDropped: Counter;
   readonly transactions: Counter<'stage' | 'result'>;
   readonly transactionSeconds: Histogram<'stage'>;
+  /** Freshness: age of ingest events when the identity stage's transaction that read them commits. */
+  readonly eventAgeSeconds: Histogram;
   readonly evictions: Counter<'store'>;
   readonly restoreSeconds: Histogram;
   readonly restoredRecords: Counter;
@@ -48,6 +50,8 @@ export class ProcessorMetrics {
       labelNames: ['kind'],
       registers,
     });
+    // Both kinds exist from the start: rate() and alerts see 0 rather than no series.
+    for (const kind of ['exposure', 'attributed']) this.corrections.inc({ kind }, 0);
     this.stageEvents = new Counter({
       name: 'liftstream_processor_stage_events_total',
       help: 'Domain stage counters (duplicates_dropped, aliases_applied, merged, forwarded, ...)',
@@ -70,6 +74,13 @@ export class ProcessorMetrics {
       help: 'Duration of one chunk: processing plus its transaction',
       labelNames: ['stage'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.eventAgeSeconds = new Histogram({
+      name: 'liftstream_processor_event_age_seconds',
+      help: "Age of ingest events when the transaction that consumed them (identity stage) committed: commit time − the gateway's received_at",
+      // From "keeping up" (tens of ms) to a backlog of an hour; anything older lands in +Inf.
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
     });
     this.evictions = new Counter({
@@ -115,6 +126,14 @@ export class ProcessorMetrics {
         if (bytes !== null) this.set(bytes);
       },
     });
+  }
+
+  /**
+   * Observes the age of each event of a committed chunk, `receivedAt` in unix ms, at `nowMs`. A
+   * negative age (the gateway's clock ahead of this host's) counts as 0. About 0.1 µs per event.
+   */
+  observeEventAges(receivedAt: readonly number[], nowMs: number): void {
+    for (const at of receivedAt) this.eventAgeSeconds.observe(Math.max(0, nowMs - at) / 1000);
   }
 
   /** Publishes the counters of a committed chunk. */

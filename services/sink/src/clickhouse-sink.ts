@@ -178,6 +178,8 @@ interface Assignment {
 interface FetchedRecord {
   offset: number;
   value: Buffer | null;
+  /** The record's Kafka timestamp (the processor's produce time), unix ms. */
+  timestamp: number;
 }
 
 class Stopped extends Error {}
@@ -227,6 +229,7 @@ class ClickHouseSink {
       this.stateDirectory = LmdbDirectory.open(state.dir, {
         setting: 'SINK_STATE_DIR',
         what: 'sink state store',
+        logger: this.logger,
       });
       this.totals = new DiskUnitTotalsStore(this.stateDirectory);
     } else {
@@ -570,6 +573,7 @@ class ClickHouseSink {
               )
             : await this.store(table, batch.topic, batch.partition, rows, heartbeat, running);
         if (!stored) return;
+        this.observeAges(table, chunk);
       }
       resolveOffset(String((chunk[chunk.length - 1] as FetchedRecord).offset));
       await heartbeat();
@@ -754,7 +758,7 @@ class ClickHouseSink {
           );
           this.backoff = null;
         }
-        this.metrics.backoffMs.set({ table }, 0);
+        this.metrics.backoffSeconds.set({ table }, 0);
         return true;
       } catch (err) {
         this.metrics.insertFailures.inc({ table });
@@ -772,7 +776,7 @@ class ClickHouseSink {
           since: this.backoff?.since ?? new Date().toISOString(),
           error: message(err),
         };
-        this.metrics.backoffMs.set({ table }, delay);
+        this.metrics.backoffSeconds.set({ table }, delay / 1000);
         const log = attempt === 1 || attempt % 10 === 0 ? 'error' : 'warn';
         this.logger[log](
           { table, partition, firstOffset, lastOffset, attempt, retryInMs: delay, err: message(err) },
@@ -826,6 +830,14 @@ class ClickHouseSink {
     this.deps.onFatal?.(reason);
   }
 
+  /** Freshness of a stored chunk: each record's age now that its row is in ClickHouse. */
+  private observeAges(table: SinkTable, chunk: readonly FetchedRecord[]): void {
+    const histogram = this.metrics.recordAgeSeconds.labels({ table });
+    const now = Date.now();
+    // A negative age (the processor's clock ahead of this host's) counts as 0.
+    for (const r of chunk) histogram.observe(Math.max(0, now - r.timestamp) / 1000);
+  }
+
   private tableOf(topic: string): SinkTable | null {
     if (topic === this.topics.exposures) return 'exposures';
     if (topic === this.topics.attributed) return 'attributed';
@@ -844,7 +856,7 @@ function lagOf(highWatermark: number, consumed: number): number {
 }
 
 function toFetched(message: KafkaMessage): FetchedRecord {
-  return { offset: Number(message.offset), value: message.value };
+  return { offset: Number(message.offset), value: message.value, timestamp: Number(message.timestamp) };
 }
 
 function schemaIdOf(value: Buffer | null): number | null {

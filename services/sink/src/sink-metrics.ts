@@ -17,14 +17,26 @@ export interface SinkMetrics {
   readonly recordsSkipped: Counter<'table' | 'reason'>;
   /** Records in Kafka not yet in ClickHouse, per topic and partition (high watermark − next offset to store). */
   readonly consumerLag: Gauge<'topic' | 'partition'>;
-  /** Current retry delay of a failing insert, ms; 0 when inserts succeed. */
-  readonly backoffMs: Gauge<'table'>;
+  /** Current retry delay of a failing insert, seconds; 0 when inserts succeed. */
+  readonly backoffSeconds: Gauge<'table'>;
+  /**
+   * Freshness: age of records when their rows are stored, per table: insert time − the record's Kafka
+   * timestamp (when the processor produced it), seconds.
+   */
+  readonly recordAgeSeconds: Histogram<'table'>;
   /** Unix seconds of the last error (insert, decode, start-up); 0 if none. */
   readonly lastErrorTime: Gauge;
 }
 
+/** Every table the sink inserts into: their failure and backoff series exist (at 0) from the start. */
+const TABLES = ['exposures', 'attributed', 'variation_metrics'] as const;
+
 export function createSinkMetrics(registry: Registry): SinkMetrics {
   const registers = [registry];
+  const zeroPerTable = <M extends Counter<'table'> | Gauge<'table'>>(metric: M): M => {
+    for (const table of TABLES) metric.inc({ table }, 0);
+    return metric;
+  };
   const reuse = <M>(name: string, make: () => M): M =>
     (registry.getSingleMetric(name) as M | undefined) ?? make();
   return {
@@ -49,15 +61,15 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
           registers,
         }),
     ),
-    insertFailures: reuse(
-      'liftstream_sink_insert_failures_total',
-      () =>
+    insertFailures: reuse('liftstream_sink_insert_failures_total', () =>
+      zeroPerTable(
         new Counter({
           name: 'liftstream_sink_insert_failures_total',
           help: 'Failed ClickHouse insert attempts (retried with backoff), per table',
           labelNames: ['table'] as const,
           registers,
         }),
+      ),
     ),
     recordsSkipped: reuse(
       'liftstream_sink_records_skipped_total',
@@ -79,13 +91,24 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
           registers,
         }),
     ),
-    backoffMs: reuse(
-      'liftstream_sink_backoff_ms',
-      () =>
+    backoffSeconds: reuse('liftstream_sink_backoff_seconds', () =>
+      zeroPerTable(
         new Gauge({
-          name: 'liftstream_sink_backoff_ms',
+          name: 'liftstream_sink_backoff_seconds',
           help: 'Current retry delay of a failing ClickHouse insert, per table; 0 when inserts succeed',
           labelNames: ['table'] as const,
+          registers,
+        }),
+      ),
+    ),
+    recordAgeSeconds: reuse(
+      'liftstream_sink_record_age_seconds',
+      () =>
+        new Histogram({
+          name: 'liftstream_sink_record_age_seconds',
+          help: "Age of records when their rows are stored in ClickHouse, per table: insert time − the record's Kafka timestamp (the processor's produce time)",
+          labelNames: ['table'] as const,
+          buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
           registers,
         }),
     ),

@@ -16,7 +16,9 @@ import { backfillVariationMetricsIfMissing } from '../../sink/src/sink-clickhous
 import type { SinkHandle } from '../../sink/src/clickhouse-sink.ts';
 import { buildStatsApp } from './app.ts';
 import type { StatsConfig } from './config.ts';
+import { registerSrmAlarmGauge } from './metrics/srm-alarm-gauge.ts';
 import { createStatsMetrics } from './stats-metrics.ts';
+import { listExperiments } from './storage/experiments-query.ts';
 import { registerClickHouseMemoryGauge } from './storage/clickhouse-memory-gauge.ts';
 
 export interface StatsService {
@@ -43,6 +45,12 @@ export async function createStatsService(
   }
   const metrics = createStatsMetrics();
   registerClickHouseMemoryGauge(metrics.registry, clickhouse);
+  registerSrmAlarmGauge({
+    registry: metrics.registry,
+    catalog,
+    listExperiments: (project) => listExperiments(clickhouse, project),
+    logger,
+  });
   const sink = config.sinkEnabled
     ? startSink({
         config: config.sink,

@@ -413,16 +413,22 @@ describe('operations endpoints', () => {
       ],
     });
     const text = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(text).toMatch(/gateway_events_total\{outcome="rejected",code="missing_identity"\} [1-9]/);
-    expect(text).toMatch(/gateway_events_total\{outcome="accepted",code=""\} [1-9]/);
-    expect(text).toMatch(/gateway_events_total\{outcome="dropped",code="bot"\} [1-9]/);
     expect(text).toMatch(
-      /gateway_http_requests_total\{route="\/v1\/batch",method="POST",status="200"\} [1-9]/,
+      /liftstream_gateway_events_total\{outcome="rejected",code="missing_identity",project="[^"]+"\} [1-9]/,
     );
-    expect(text).toMatch(/gateway_produce_duration_seconds_count\{outcome="ok"\} [1-9]/);
-    expect(text).toMatch(/gateway_produce_wait_seconds_count [1-9]/);
-    expect(text).toMatch(/gateway_produce_batch_records_count [1-9]/);
-    expect(text).toContain('gateway_produce_in_flight_records 0');
+    expect(text).toMatch(
+      /liftstream_gateway_events_total\{outcome="accepted",code="",project="[^"]+"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /liftstream_gateway_events_total\{outcome="dropped",code="bot",project="[^"]+"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /liftstream_gateway_http_requests_total\{route="\/v1\/batch",method="POST",status="200"\} [1-9]/,
+    );
+    expect(text).toMatch(/liftstream_gateway_produce_duration_seconds_count\{outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/liftstream_gateway_produce_wait_seconds_count [1-9]/);
+    expect(text).toMatch(/liftstream_gateway_produce_batch_records_count [1-9]/);
+    expect(text).toContain('liftstream_gateway_produce_in_flight_records 0');
   });
 
   it('serves an OpenAPI document generated from the route schemas', async () => {

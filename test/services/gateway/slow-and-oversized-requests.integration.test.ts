@@ -163,7 +163,7 @@ describe('slow clients', () => {
       kind === 'idle' || kind === 'slow headers' ? HEADERS_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
     const clientErrorsBefore = await scrapeMetric(
       gw.url,
-      'gateway_http_client_errors_total{code="request_timeout"}',
+      'liftstream_gateway_http_client_errors_total{code="request_timeout"}',
     );
     const slow = await connectSlowClients(gw.port, kinds, 75);
     const allClosed = Promise.all(slow.map((s) => s.client.closed));
@@ -214,7 +214,7 @@ describe('slow clients', () => {
     expect(messages.length, 'every good event is on the ingest topic').toBe(good.length * 5);
     const clientErrors = await scrapeMetric(
       gw.url,
-      'gateway_http_client_errors_total{code="request_timeout"}',
+      'liftstream_gateway_http_client_errors_total{code="request_timeout"}',
     );
     expect(clientErrors - clientErrorsBefore, 'timeouts counted in /metrics').toBe(slow.length);
   });
@@ -226,7 +226,7 @@ describe('slow clients', () => {
 
 describe('connection limit', () => {
   it('closes connections beyond MAX_CONNECTIONS at once and serves again when the timeouts free slots', async () => {
-    const droppedBefore = await scrapeMetric(gw.url, 'gateway_http_connections_dropped_total');
+    const droppedBefore = await scrapeMetric(gw.url, 'liftstream_gateway_http_connections_dropped_total');
     // Holders: full headers, a stalled body; each holds its slot until REQUEST_TIMEOUT_MS.
     const holders = await Promise.all(
       Array.from({ length: MAX_CONNECTIONS }, () =>
@@ -262,7 +262,7 @@ describe('connection limit', () => {
     );
     expect(served.status, 'served again once the timeouts freed the slots').toBe(200);
     expect(
-      (await scrapeMetric(gw.url, 'gateway_http_connections_dropped_total')) - droppedBefore,
+      (await scrapeMetric(gw.url, 'liftstream_gateway_http_connections_dropped_total')) - droppedBefore,
       'drops counted in /metrics',
     ).toBe(11);
   });

@@ -80,16 +80,16 @@ export function ingestRoutes(deps: IngestRouteDeps) {
     // Rejections and drops are final whatever Kafka does; acceptance only once acknowledged.
     // Counted per code, not per event: a label lookup per event costs more than the count is worth.
     for (const [code, n] of countBy(prepared.response.rejected, (r) => r.code))
-      events.inc({ outcome: 'rejected', code }, n);
+      events.inc({ outcome: 'rejected', code, project }, n);
     for (const [code, n] of countBy(prepared.verdict.dropped, (d) => d.reason))
-      events.inc({ outcome: 'dropped', code }, n);
+      events.inc({ outcome: 'dropped', code, project }, n);
     if (prepared.records.length > 0) {
       try {
         await deps.sink.submit(prepared.records, prepared.bytes);
       } catch (err) {
         throw toHttpError(err, deps.retryAfterSeconds);
       }
-      events.inc({ outcome: 'accepted', code: '' }, prepared.records.length);
+      events.inc({ outcome: 'accepted', code: '', project }, prepared.records.length);
     }
     for (const [code, n] of countBy(prepared.response.warnings, (w) => w.code)) warnings.inc({ code }, n);
     for (const name of new Set(prepared.verdict.undefinedEvents.map((u) => u.name))) {

@@ -1,6 +1,7 @@
 /**
  * GET /healthz (the process answers), /readyz (it can accept events now), /metrics (Prometheus),
- * /openapi.json (generated from the route schemas). No authentication: they say nothing about data.
+ * /openapi.json (generated from the route schemas). No authentication: they show no event data, only counts
+ * per project id (keep /metrics on an internal network).
  */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';

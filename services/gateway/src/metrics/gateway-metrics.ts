@@ -5,14 +5,28 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createClientLimitMetrics } from '../../../../shared/http/client-limits.ts';
 import type { ClientLimitMetrics } from '../../../../shared/http/client-limits.ts';
-import type { CoalescerObserver, CoalescerStats } from '../transport/batch-coalescer.ts';
+import type {
+  CoalescerObserver,
+  CoalescerStats,
+  ProduceFailureReason,
+} from '../transport/batch-coalescer.ts';
+
+const PRODUCE_FAILURE_REASONS = [
+  'timeout',
+  'send_failed',
+  'overloaded',
+  'closed',
+] as const satisfies readonly ProduceFailureReason[];
 
 export interface GatewayMetrics extends ClientLimitMetrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route'>;
-  /** Per event: outcome accepted | rejected | dropped, code the rejection code or drop reason ('' if accepted). */
-  readonly events: Counter<'outcome' | 'code'>;
+  /**
+   * Per event: outcome accepted | rejected | dropped, code the rejection code or drop reason ('' if
+   * accepted), project the authenticated key's project (bounded by the catalogue).
+   */
+  readonly events: Counter<'outcome' | 'code' | 'project'>;
   readonly warnings: Counter<'code'>;
   /** Track event names without a definition seen for the first time by this process. */
   readonly discoveredEventNames: Counter;
@@ -39,72 +53,74 @@ const LATENCY_BUCKETS = [
 /** Builds the metrics; `defaults` adds Node's process metrics (RSS, event loop lag, GC). */
 export function createGatewayMetrics(opts: { defaults?: boolean } = {}): GatewayMetrics {
   const registry = new Registry();
-  if (opts.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
+  if (opts.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: 'liftstream_gateway_' });
   const registers = [registry];
 
   const httpRequests = new Counter({
-    name: 'gateway_http_requests_total',
+    name: 'liftstream_gateway_http_requests_total',
     help: 'HTTP requests answered, by route pattern, method and status',
     labelNames: ['route', 'method', 'status'] as const,
     registers,
   });
   const httpDuration = new Histogram({
-    name: 'gateway_http_request_duration_seconds',
+    name: 'liftstream_gateway_http_request_duration_seconds',
     help: 'Time from request to answer, by route pattern',
     labelNames: ['route'] as const,
     buckets: LATENCY_BUCKETS,
     registers,
   });
   const events = new Counter({
-    name: 'gateway_events_total',
-    help: 'Events received, by outcome (accepted, rejected, dropped) and rejection code or drop reason',
-    labelNames: ['outcome', 'code'] as const,
+    name: 'liftstream_gateway_events_total',
+    help: 'Events received, by outcome (accepted, rejected, dropped), rejection code or drop reason, and project',
+    labelNames: ['outcome', 'code', 'project'] as const,
     registers,
   });
   const warnings = new Counter({
-    name: 'gateway_event_warnings_total',
+    name: 'liftstream_gateway_event_warnings_total',
     help: 'Warnings reported on accepted events, by code',
     labelNames: ['code'] as const,
     registers,
   });
   const discoveredEventNames = new Counter({
-    name: 'gateway_discovered_event_names_total',
+    name: 'liftstream_gateway_discovered_event_names_total',
     help: 'Track event names without a definition, first seen by this process',
     registers,
   });
   const produceDuration = new Histogram({
-    name: 'gateway_produce_duration_seconds',
+    name: 'liftstream_gateway_produce_duration_seconds',
     help: 'Duration of one produce request (one coalesced batch) until acks=all, by outcome',
     labelNames: ['outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers,
   });
   const produceWait = new Histogram({
-    name: 'gateway_produce_wait_seconds',
+    name: 'liftstream_gateway_produce_wait_seconds',
     help: "Time a request's records waited before their produce request started: the linger plus any wait for a free producer",
     buckets: LATENCY_BUCKETS,
     registers,
   });
   const produceBatchRecords = new Histogram({
-    name: 'gateway_produce_batch_records',
+    name: 'liftstream_gateway_produce_batch_records',
     help: 'Records per produce request (records of concurrent HTTP requests coalesced)',
     buckets: [1, 10, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
     registers,
   });
   const produceBatchBytes = new Histogram({
-    name: 'gateway_produce_batch_bytes',
+    name: 'liftstream_gateway_produce_batch_bytes',
     help: 'Estimated bytes per produce request',
     buckets: [1e3, 1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2e6],
     registers,
   });
   const produceFailures = new Counter({
-    name: 'gateway_produce_failures_total',
+    name: 'liftstream_gateway_produce_failures_total',
     help: 'Requests whose records were not acknowledged, by reason (timeout, send_failed, overloaded, closed)',
     labelNames: ['reason'] as const,
     registers,
   });
-  // gateway_http_client_errors_total, gateway_http_connections_dropped_total
-  const clientLimitMetrics = createClientLimitMetrics('gateway_', registers);
+  // Every reason exists from the start: rate() and alerts see 0 rather than no series.
+  for (const reason of PRODUCE_FAILURE_REASONS) produceFailures.inc({ reason }, 0);
+  // liftstream_gateway_http_client_errors_total, liftstream_gateway_http_connections_dropped_total
+  const clientLimitMetrics = createClientLimitMetrics('liftstream_gateway_', registers);
 
   let coalescerStats: (() => CoalescerStats) | undefined;
   const read = (pick: (s: CoalescerStats) => number) =>
@@ -112,19 +128,19 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
       if (coalescerStats) this.set(pick(coalescerStats()));
     };
   new Gauge({
-    name: 'gateway_produce_in_flight_records',
+    name: 'liftstream_gateway_produce_in_flight_records',
     help: 'Records in produce requests waiting for acknowledgement',
     registers,
     collect: read((s) => s.recordsInFlight),
   });
   new Gauge({
-    name: 'gateway_produce_in_flight_requests',
+    name: 'liftstream_gateway_produce_in_flight_requests',
     help: 'Produce requests waiting for acknowledgement (at most one per producer)',
     registers,
     collect: read((s) => s.sendsInFlight),
   });
   new Gauge({
-    name: 'gateway_produce_queued_records',
+    name: 'liftstream_gateway_produce_queued_records',
     help: 'Records waiting for a free producer',
     registers,
     collect: read((s) => s.queuedRecords),

@@ -5,6 +5,8 @@ export class BatchOutput {
   private readonly byTopic = new Map<string, Message[]>();
   /** Domain and transport counters of the chunk; published only once its transaction commits. */
   readonly counters = new Map<string, number>();
+  /** received_at (unix ms) of each ingest event read, for the freshness histogram at commit. */
+  readonly receivedAt: number[] = [];
 
   push(topic: string, key: string, value: Buffer | string | null, partition?: number): void {
     let list = this.byTopic.get(topic);

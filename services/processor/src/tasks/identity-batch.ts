@@ -38,6 +38,7 @@ export async function processIdentityBatch(
       deps.onDropped?.(record.offset, read.reason);
       continue;
     }
+    out.receivedAt.push(read.event.received_at);
     const key = identityKeyOf(read.event);
     if (key === null) {
       out.count('invalid_dropped');

@@ -204,6 +204,8 @@ export class StreamTask<V extends object> {
     const { metrics } = this.ctx;
     const stage = this.stage.name;
     metrics.publish(stage, recordsIn, output.counters);
+    // Wall clock, not ctx.now(): received_at is the gateway's wall clock.
+    metrics.observeEventAges(output.receivedAt, Date.now());
     for (const { topic, messages } of output.topicMessages()) {
       metrics.recordsOut.inc({ stage, topic: topicKind(topic) }, messages.length);
     }

@@ -80,6 +80,11 @@ export class TaskManager {
         if (assigned.has(id)) continue;
         await task.close();
         this.tasks.delete(id);
+        // Its new owner reports this partition's lag now; a stale series here would be summed with it.
+        this.options.ctx.metrics.consumerLag.remove({
+          topic: task.inputTopic,
+          partition: String(task.partition),
+        });
       }
       for (const id of assigned) if (!this.tasks.has(id)) this.tasks.set(id, this.createTask(id));
       // Only tasks not ready yet: on a retry, the tasks a failed attempt already made ready are

@@ -1,6 +1,7 @@
 /**
  * GET /healthz (the process answers), /readyz (ClickHouse answers and, when hosted, the sink is running),
- * /metrics (Prometheus), /openapi.json. No authentication: they say nothing about any project's data.
+ * /metrics (Prometheus), /openapi.json. No authentication: they show no events and no results, only project ids
+ * and the names of running experiments with their SRM alarm (keep /metrics on an internal network).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';

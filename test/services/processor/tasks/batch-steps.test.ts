@@ -112,6 +112,21 @@ describe('processIdentityBatch', () => {
     expect(reasons).toEqual(['not Confluent-framed Avro', 'unknown schema id 99']);
     expect(out.sizeOf('units'), 'the good record still goes through').toBe(1);
   });
+
+  it('keeps the received_at of every decoded event, duplicates included, for the freshness histogram', async () => {
+    const store = storeOf<IdentityState>(identityStoreCodec);
+    const x = ingestExposure({ id: 'x', user: 'u', messageId: 'm1', receivedAt: 5_000 });
+    const out = await processIdentityBatch(
+      store,
+      [
+        record(0, framed(x)),
+        record(1, Buffer.from('junk')),
+        record(2, framed({ ...x, event_id: 'x2', received_at: 6_000 })),
+      ],
+      deps(),
+    );
+    expect(out.receivedAt, 'the undecodable record has no received_at').toEqual([5_000, 6_000]);
+  });
 });
 
 describe('processUnitBatch', () => {
