@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
+import { DockerfileParser, type Copy } from 'dockerfile-ast';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../infra/local/paths.ts';
@@ -18,6 +19,7 @@ const composeSchema = JSON.parse(
 ) as Record<string, unknown>;
 
 interface ComposeService {
+  profiles?: string[];
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
@@ -44,10 +46,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs real Kafka, a Confluent-API registry, ClickHouse and the three liftstream services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
+    const always = Object.entries(compose.services).filter(([, s]) => s.profiles === undefined);
+    expect(always.map(([name]) => name).sort()).toEqual(
       ['clickhouse', 'gateway', 'kafka', 'processor', 'registry', 'stats'].sort(),
     );
-    for (const [name, service] of Object.entries(compose.services)) {
+    for (const [name, service] of always) {
       expect(service.healthcheck, `${name} has a health check`).toBeDefined();
       expect(service.restart, `${name} has a restart policy`).toBe('unless-stopped');
     }
@@ -81,11 +84,15 @@ describe('docker-compose.yml', () => {
     });
   }
 
-  it('publishes the gateway and stats ports they listen on', () => {
+  it('publishes the gateway and stats ports they listen on, on 127.0.0.1 unless the operator opts in', () => {
     const gateway = compose.services['gateway'];
     const stats = compose.services['stats'];
-    expect(gateway?.ports).toContain(`8080:${gateway?.environment?.['GATEWAY_PORT']}`);
-    expect(stats?.ports).toContain(`8090:${stats?.environment?.['STATS_PORT']}`);
+    expect(gateway?.ports).toContain(
+      `\${LIFTSTREAM_API_BIND_ADDRESS:-127.0.0.1}:8080:${gateway?.environment?.['GATEWAY_PORT']}`,
+    );
+    expect(stats?.ports).toContain(
+      `\${LIFTSTREAM_API_BIND_ADDRESS:-127.0.0.1}:8090:${stats?.environment?.['STATS_PORT']}`,
+    );
   });
 });
 
@@ -103,10 +110,26 @@ function withoutLegacyIds(node: unknown): unknown {
 }
 
 describe('Dockerfile', () => {
-  const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
-  it('is multi-stage and runs as a non-root user', () => {
-    expect(dockerfile.match(/^FROM /gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
-    expect(dockerfile).toMatch(/^USER node$/m);
+  const dockerfile = DockerfileParser.parse(fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
+  const instructions = dockerfile.getInstructions();
+
+  it('is multi-stage on Node 22 LTS and runs as a non-root user', () => {
+    const bases = dockerfile.getFROMs().map((f) => f.getImage());
+    expect(bases.length).toBeGreaterThanOrEqual(2);
+    for (const base of bases) expect(base).toMatch(/^node:22[.-]/);
+    const users = instructions.filter((i) => i.getKeyword() === 'USER').map((i) => i.getArgumentsContent());
+    expect(users.at(-1)).toBe('node');
+  });
+
+  it('installs with `npm ci` (exactly the lock file), never `npm install`', () => {
+    const runs = instructions
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getArgumentsContent() ?? '');
+    expect(
+      runs.some((r) => /\bnpm ci\b/.test(r)),
+      runs.join('\n'),
+    ).toBe(true);
+    expect(runs.filter((r) => /\bnpm (install|i)\b/.test(r))).toEqual([]);
   });
 
   it('copies only paths that exist in the repository and that .dockerignore keeps', () => {
@@ -115,9 +138,14 @@ describe('Dockerfile', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean);
-    const sources = [...dockerfile.matchAll(/^COPY (?!--from=)(.+) \S+$/gm)].flatMap((m) =>
-      (m[1] as string).split(/\s+/),
-    );
+    const sources = instructions
+      .filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFlags().some((f) => f.getName() === 'from'))
+      .flatMap((i) =>
+        i
+          .getArguments()
+          .slice(0, -1)
+          .map((a) => a.getValue()),
+      );
     expect(sources).toContain('patches');
     for (const source of sources) {
       expect(fs.existsSync(path.join(repoRoot, source)), source).toBe(true);
@@ -126,5 +154,35 @@ describe('Dockerfile', () => {
         source,
       ).toBe(false);
     }
+  });
+});
+
+describe('package.json', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    engines: { node: string };
+    scripts: Record<string, string>;
+    bin: Record<string, string>;
+  };
+
+  it('asks for Node 22 LTS or newer', () => {
+    expect(pkg.engines.node).toMatch(/^>=22(\.|$)/);
+  });
+
+  it('names only files that exist in its scripts', () => {
+    const missing = Object.entries(pkg.scripts).flatMap(([name, command]) =>
+      [...command.matchAll(/(?:^|\s)((?:[\w.-]+\/)+[\w.-]+\.(?:ts|mjs|js|sh))\b/g)]
+        .map((m) => m[1] as string)
+        .filter((file) => !fs.existsSync(path.join(repoRoot, file)))
+        .map((file) => `${name}: ${file}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('has a `liftstream` command whose compiled entry comes from a source file', () => {
+    const compiled = pkg.bin['liftstream'] ?? '';
+    expect(compiled).toMatch(/^dist\/.+\.js$/);
+    expect(fs.existsSync(path.join(repoRoot, compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(
+      true,
+    );
   });
 });
