@@ -176,7 +176,8 @@ liftstream is running (data in .local/data, logs in .local/logs; Ctrl-C stops ev
   curl -s -X POST http://127.0.0.1:${ports.gateway}/v1/batch -H 'authorization: Bearer ${keys.writeKey}' \\
        -H 'content-type: application/json' \\
        -d '{"batch":[{"type":"exposure","user_id":"u1","experiment":"checkout","variation":"control"},
-                     {"type":"track","user_id":"u1","event":"purchase","value":30}]}'
+                     {"type":"exposure","user_id":"u2","experiment":"checkout","variation":"treatment"},
+                     {"type":"track","user_id":"u2","event":"purchase","value":30}]}'
   curl -s 'http://127.0.0.1:${ports.stats}/v1/experiments/checkout/results?metric=purchase' \\
        -H 'authorization: Bearer ${keys.readKey}'
 `);

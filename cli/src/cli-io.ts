@@ -5,4 +5,6 @@ export interface CliIo {
   /** The one-line error, to stderr. */
   err(text: string): void;
   cwd: string;
+  /** PROJECTS_FILE of the environment: where `projects init` writes when --out is not given. */
+  projectsFile?: string | undefined;
 }

@@ -9,4 +9,6 @@ process.exitCode = runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   cwd: process.cwd(),
+  // The compose `cli` service sets it to the catalog the services read, so `projects init` needs no --out.
+  projectsFile: process.env['PROJECTS_FILE'] || undefined,
 });

@@ -15,7 +15,7 @@ const name = 'projects init';
 
 const options = {
   project: { type: 'string', default: 'demo' },
-  out: { type: 'string', default: 'projects.json' },
+  out: { type: 'string' },
   force: { type: 'boolean', default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
@@ -28,7 +28,8 @@ their SHA-256 digests, so store them now.
 Options:
   --project ID   the project's id (default: demo); lowercase letters, digits, _ and -, at most 64,
                  not starting with _ or -
-  --out PATH     the file to write (default: ./projects.json); its directory must exist
+  --out PATH     the file to write (default: $PROJECTS_FILE if set, else ./projects.json); its
+                 directory must exist
   --force        replace PATH if it exists (the keys in it stop working)
   -h, --help     show this help`;
 
@@ -42,7 +43,7 @@ export const projectsInit: Command = {
 function run(args: string[], io: CliIo): void {
   const values = parseCommandArgs(name, args, options);
   const project = projectIdOption(values.project, name);
-  const out = values.out;
+  const out = values.out ?? io.projectsFile ?? 'projects.json';
   const file = path.resolve(io.cwd, out);
   const dir = path.dirname(file);
   if (!isDirectory(dir)) {

@@ -10,13 +10,14 @@ export interface CliResult {
 }
 
 /** One `liftstream` command line run in this process, in directory `cwd`. */
-export function runCliInProcess(argv: string[], cwd: string): CliResult {
+export function runCliInProcess(argv: string[], cwd: string, projectsFile?: string): CliResult {
   let stdout = '';
   let stderr = '';
   const code = runCli(argv, {
     out: (text) => (stdout += `${text}\n`),
     err: (text) => (stderr += `${text}\n`),
     cwd,
+    projectsFile,
   });
   return { code, stdout, stderr };
 }

@@ -111,16 +111,20 @@ describe('the Dockerfile, replayed stage by stage, then the compose services sta
     const cli = compose['cli'];
     expect(cli?.entrypoint, 'the cli service').toEqual(['node', 'dist/cli/src/main.js']);
     const projectsFile = compose['gateway']?.environment?.['PROJECTS_FILE'] ?? '';
-    const result = spawnSync(
-      process.execPath,
-      [...(cli?.entrypoint ?? []).slice(1), 'projects', 'init', '--out', imagePath(projectsFile)],
-      { cwd: path.join(runtime.root, runtime.workdir), env: runtimeEnv({}), encoding: 'utf8' },
+    expect(cli?.environment?.['PROJECTS_FILE'], 'the cli writes the file the services read').toBe(
+      projectsFile,
     );
+    const result = spawnSync(process.execPath, [...(cli?.entrypoint ?? []).slice(1), 'projects', 'init'], {
+      cwd: path.join(runtime.root, runtime.workdir),
+      env: mappedEnvironment(cli?.environment ?? {}, {}),
+      encoding: 'utf8',
+    });
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     const write = /lsw_[A-Za-z0-9_-]+/.exec(result.stdout)?.[0];
     const read = /lsr_[A-Za-z0-9_-]+/.exec(result.stdout)?.[0];
     expect(write && read, `keys printed:\n${result.stdout}`).toBeTruthy();
     keys = { write: write as string, read: read as string };
+    expect(fs.existsSync(imagePath(projectsFile)), projectsFile).toBe(true);
   });
 
   it('starts gateway, processor and stats with compose’s command and environment; all become ready', async () => {

@@ -32,6 +32,23 @@ describe('liftstream projects init', () => {
     expect(result.stdout).toContain('PROJECTS_FILE=conf/p.json');
   });
 
+  it('writes to PROJECTS_FILE when --out is not given (the compose cli service sets it), --out still wins', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'etc'));
+    const result = runCliInProcess(['projects', 'init'], dir, path.join(dir, 'etc', 'projects.json'));
+    expect(result.code, result.stderr).toBe(0);
+    expect(loadProjectCatalog(path.join(dir, 'etc', 'projects.json')).project('demo')).toBeDefined();
+    expect(fs.existsSync(path.join(dir, 'projects.json'))).toBe(false);
+    const explicit = runCliInProcess(
+      ['projects', 'init', '--out', 'mine.json'],
+      dir,
+      path.join(dir, 'etc', 'x.json'),
+    );
+    expect(explicit.code, explicit.stderr).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'mine.json'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'etc', 'x.json'))).toBe(false);
+  });
+
   it('refuses to replace an existing file without --force, naming the file and the flag; replaces it with', () => {
     const dir = tempDir();
     const file = path.join(dir, 'projects.json');
