@@ -135,7 +135,7 @@ describe('deploy/monitoring', () => {
       'sink freshness': 'liftstream_sink_record_age_seconds_bucket',
       'sink lag': 'liftstream_sink_consumer_lag',
       corrections: 'liftstream_processor_corrections_total',
-      'SRM alarms': 'liftstream_stats_srm_alarm',
+      'SRM alarms': 'liftstream_stats_srm_alarms',
     };
     const missing = Object.entries(items).filter(([, metric]) => !metrics.has(metric));
     expect(missing, 'items without a query of their metric').toEqual([]);

@@ -145,9 +145,12 @@ describe('monitoring: the dashboard and alert rules query metrics the live servi
     expect(missing, 'metric names queried but not on the live /metrics of their job').toEqual({});
   });
 
-  it('flags the experiment in SRM with liftstream_stats_srm_alarm = 1', async () => {
+  it('counts the experiment in SRM in liftstream_stats_srm_alarms, naming neither it nor its project', async () => {
     const text = await (await fetch(`${pipeline.statsUrl}/metrics`)).text();
-    expect(text).toContain(`liftstream_stats_srm_alarm{project="${PROJECT}",experiment="${EXPERIMENT}"} 1`);
+    expect(text).toMatch(/^liftstream_stats_srm_alarms 1$/m);
+    expect(text).toMatch(/^liftstream_stats_running_experiments 1$/m);
+    expect(text).not.toContain(EXPERIMENT);
+    expect(text).not.toContain(PROJECT);
   });
 
   it('names every live metric with the liftstream_ prefix, in base units, counters ending in _total', async () => {

@@ -1,5 +1,5 @@
 /**
- * Which experiments have a sample ratio mismatch now, for the `liftstream_stats_srm_alarm` gauge. Pure:
+ * Which experiments have a sample ratio mismatch now, for the `liftstream_stats_srm_alarms` gauge. Pure:
  * the experiment summaries come from storage, the test is the results endpoint's own (`computeResults`),
  * so an alarm here is exactly the `srm.p_value` a results request over all time would show.
  */
@@ -22,7 +22,7 @@ export interface SrmAlarm {
   pValue: number | null;
   /** pValue < SRM_ALARM_P_VALUE. */
   alarm: boolean;
-  /** Latest first exposure of a live unit, unix ms: the most recent experiments win when series are capped. */
+  /** Latest first exposure of a live unit, unix ms. */
   lastExposureAt: number;
 }
 
@@ -60,16 +60,6 @@ export function srmAlarms(
     });
   }
   return alarms;
-}
-
-/**
- * At most `max` alarms, alarming ones first, then the most recently active: the bound on the gauge's
- * series whatever experiment names producers send.
- */
-export function capAlarms(alarms: readonly SrmAlarm[], max: number): SrmAlarm[] {
-  return [...alarms]
-    .sort((a, b) => Number(b.alarm) - Number(a.alarm) || b.lastExposureAt - a.lastExposureAt)
-    .slice(0, max);
 }
 
 function unitsOnly(variation: string, units: number): VariationStats {

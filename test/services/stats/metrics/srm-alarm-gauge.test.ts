@@ -38,7 +38,12 @@ function setup(list: (project: string) => Promise<ExperimentSummary[]>) {
     advance(ms: number) {
       now += ms;
     },
-    scrape: async () => (await registry.getMetricsAsJSON())[0]?.values ?? [],
+    /** [alarming, running] as both gauges publish them. */
+    scrape: async () => {
+      const all = await registry.getMetricsAsJSON();
+      const value = (name: string) => all.find((m) => m.name === name)?.values[0]?.value;
+      return [value('liftstream_stats_srm_alarms'), value('liftstream_stats_running_experiments')];
+    },
   };
 }
 
@@ -46,10 +51,20 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('liftstream_stats_srm_alarm', () => {
-  it('publishes 1 per experiment in SRM, labelled by project and experiment', async () => {
-    const gauge = setup(async () => [skewed]);
-    expect(await gauge.scrape()).toEqual([{ labels: { project: 'shop', experiment: 'checkout' }, value: 1 }]);
+describe('liftstream_stats_srm_alarms and liftstream_stats_running_experiments', () => {
+  it('count the running experiments in SRM and all the running ones, naming none of them', async () => {
+    const balanced: ExperimentSummary = {
+      ...skewed,
+      experiment: 'banner',
+      variations: [
+        { variation: 'a', units: 500 },
+        { variation: 'b', units: 500 },
+      ],
+    };
+    const gauge = setup(async () => [skewed, balanced]);
+    expect(await gauge.scrape()).toEqual([1, 2]);
+    const text = await gauge.registry.metrics();
+    expect(text).not.toMatch(/checkout|banner|shop/);
   });
 
   it('lists the experiments at most once per cache period, however often it is scraped', async () => {
@@ -69,10 +84,10 @@ describe('liftstream_stats_srm_alarm', () => {
     const gauge = setup(() => new Promise((resolve) => (release = resolve)));
     const first = gauge.scrape();
     await vi.advanceTimersByTimeAsync(WAIT_MS);
-    expect(await first, 'nothing computed yet').toEqual([]);
+    expect(await first, 'nothing computed yet').toEqual([0, 0]);
     release([skewed]);
     await vi.advanceTimersByTimeAsync(0);
-    expect(await gauge.scrape()).toEqual([{ labels: { project: 'shop', experiment: 'checkout' }, value: 1 }]);
+    expect(await gauge.scrape()).toEqual([1, 1]);
     expect(gauge.listExperiments).toHaveBeenCalledTimes(1);
   });
 
@@ -85,7 +100,7 @@ describe('liftstream_stats_srm_alarm', () => {
     await gauge.scrape();
     fail = true;
     gauge.advance(CACHE_MS);
-    expect(await gauge.scrape()).toEqual([{ labels: { project: 'shop', experiment: 'checkout' }, value: 1 }]);
+    expect(await gauge.scrape()).toEqual([1, 1]);
     expect(gauge.listExperiments).toHaveBeenCalledTimes(2);
   });
 });

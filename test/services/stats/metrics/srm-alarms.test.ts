@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   SRM_ACTIVE_WINDOW_MS,
-  capAlarms,
   srmAlarms,
   type SrmAlarm,
 } from '../../../../services/stats/src/metrics/srm-alarms.ts';
@@ -71,23 +70,5 @@ describe('srmAlarms', () => {
   it('publishes 0 when the p-value is undefined (one variation, no weights)', () => {
     const alarms = srmAlarms(project(), [summary('single', { a: 10 })], NOW);
     expect(alarms.map((a) => [a.alarm, a.pValue])).toEqual([[false, null]]);
-  });
-});
-
-describe('capAlarms', () => {
-  const alarm = (experiment: string, alarmed: boolean, lastExposureAt: number): SrmAlarm => ({
-    project: 'p',
-    experiment,
-    pValue: alarmed ? 0 : 1,
-    alarm: alarmed,
-    lastExposureAt,
-  });
-
-  it('keeps alarming experiments first, then the most recently active', () => {
-    const kept = capAlarms(
-      [alarm('old-ok', false, 1), alarm('new-ok', false, 3), alarm('old-alarm', true, 0)],
-      2,
-    );
-    expect(kept.map((a) => a.experiment)).toEqual(['old-alarm', 'new-ok']);
   });
 });
