@@ -1,5 +1,7 @@
 /**
- * Stats benchmark: the results endpoint's query path over embedded ClickHouse (chDB), no broker.
+ * Stats benchmark (not a test): the results endpoint over embedded ClickHouse (chDB), no broker. Timed
+ * twice in the same run: in-process (the query path alone) and over HTTP (the real stats app on a
+ * loopback port, a fetch per request: routing, auth, serialisation and the socket included).
  *
  *   npx tsx bench/stats-bench.ts                      # 1,000,000 units, 5,000,000 attributed rows
  *   npx tsx bench/stats-bench.ts --units=10000000     # 10x (rows scale with units)
@@ -13,13 +15,20 @@
  * value; 2% of events asserted and retracted. `variation_metrics` is then built from `attributed` in one
  * statement (the bulk-load path; the running sink maintains it per insert, which the sink tests check
  * against the same truth). Timed: `loadResultsAggregates` + `computeResults` + `toResultsBody`, exactly what
- * GET /v1/experiments/:experiment/results runs, after background merges settle; also the per-unit paths
+ * GET /v1/experiments/:experiment/results runs, after background merges settle, then the same request over
+ * HTTP to the stats app built on the same ClickHouse client; also the per-unit paths
  * (a time window, and the join used when tables disagree) and the sink's restore of one partition.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createLogger } from '../shared/logging/logger.ts';
+import { generateApiKey } from '../shared/projects/api-key.ts';
+import { parseProjectCatalog } from '../shared/projects/project-catalog.ts';
+import { buildStatsApp } from '../services/stats/src/app.ts';
+import { STATS_CLIENT_LIMITS } from '../services/stats/src/config.ts';
+import { createStatsMetrics } from '../services/stats/src/stats-metrics.ts';
 import { createClickHouse } from '../shared/clickhouse/clickhouse-client.ts';
 import { migrate } from '../shared/clickhouse/migrations.ts';
 import { rebuildVariationMetrics, restoreUnitTotals } from '../services/sink/src/sink-clickhouse.ts';
@@ -79,7 +88,11 @@ async function main(): Promise<void> {
     );
     const times = await timeRuns(RUNS, () => resultsOnce(client, query));
     console.log(
-      `  results query path, ${RUNS} runs: median ${ms(percentile(times, 0.5))}, p90 ${ms(percentile(times, 0.9))}, min ${ms(times[0] as number)}, max ${ms(times[times.length - 1] as number)}`,
+      `  results query path in-process, ${RUNS} runs: median ${ms(percentile(times, 0.5))}, p90 ${ms(percentile(times, 0.9))}, min ${ms(times[0] as number)}, max ${ms(times[times.length - 1] as number)}`,
+    );
+    const httpTimes = await overHttp(client, query);
+    console.log(
+      `  GET /v1/experiments/checkout/results over HTTP (loopback, the stats app), ${RUNS} runs: median ${ms(percentile(httpTimes, 0.5))}, p90 ${ms(percentile(httpTimes, 0.9))}, min ${ms(httpTimes[0] as number)}, max ${ms(httpTimes[httpTimes.length - 1] as number)}`,
     );
     // A running sink adds one small insert per chunk (each a part until merges catch up): add 2,000
     // zero-change inserts, as many as ~4 minutes of a sink flushing every second on 8 partitions.
@@ -121,6 +134,29 @@ async function main(): Promise<void> {
     await client.close();
     if (KEEP) console.log(`  data kept in ${dataDir}`);
     else fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The same request through the stats app on a loopback port: each run a fetch that must answer 200. */
+async function overHttp(client: ClickHouseClient, query: ResultsQuery): Promise<number[]> {
+  const read = generateApiKey('read');
+  const app = await buildStatsApp({
+    config: STATS_CLIENT_LIMITS,
+    catalog: parseProjectCatalog({ projects: [{ id: query.project, keys: [read.entry] }] }, 'bench'),
+    clickhouse: client,
+    logger: createLogger('stats-bench', 'silent'),
+    metrics: createStatsMetrics({ defaults: false }),
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const path = `/v1/experiments/${query.experiment}/results?metric=${query.metric}&control=control`;
+    return await timeRuns(RUNS, async () => {
+      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${read.key}` } });
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`stats answered ${res.status}: ${body.slice(0, 300)}`);
+    });
+  } finally {
+    await app.close();
   }
 }
 

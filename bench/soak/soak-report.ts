@@ -118,12 +118,32 @@ function describeTrend(t: Trend | null, unit: string): string {
 }
 
 /**
- * The memory and lag lines of the summary. Memory is flat when the fitted line rises by at most
- * 10 MB or 5% over the steady samples; a lag is bounded when it rises by at most 1,000 records or 1%
- * of the traffic over the same span. The processor's line adds its state growth: state is kept
- * RETENTION_DAYS (30), so under traffic of new users the state grows by design. With STATE_STORE=disk
- * (the default) it grows on disk: RSS still counts the LMDB file pages the process has touched
- * (reclaimable page cache), anonymous RSS and the heap do not.
+ * Verdict thresholds, as slopes of the least-squares line through the steady samples, with units.
+ * They are absolute on purpose: a leak of 1 MB/min, or lag that grows by a record a second, must read
+ * as growth however large the process or the traffic (they once were "10 MB or 5%" and "1,000
+ * records or 1% of the traffic" over the run, under which +866 records/min was printed "bounded").
+ */
+export const FLAT_MEMORY_MB_PER_MIN = 0.5;
+export const BOUNDED_LAG_RECORDS_PER_MIN = 60;
+
+/** `flat` when memory rises by less than FLAT_MEMORY_MB_PER_MIN; `GROWING` otherwise. */
+export function memoryVerdict(t: Trend | null): 'flat' | 'GROWING' | 'no verdict' {
+  if (t === null) return 'no verdict';
+  return t.slope < FLAT_MEMORY_MB_PER_MIN ? 'flat' : 'GROWING';
+}
+
+/** `bounded` when lag rises by at most BOUNDED_LAG_RECORDS_PER_MIN; `GROWING` otherwise. */
+export function lagVerdict(t: Trend | null): 'bounded' | 'GROWING' | 'no verdict' {
+  if (t === null) return 'no verdict';
+  return t.slope <= BOUNDED_LAG_RECORDS_PER_MIN ? 'bounded' : 'GROWING';
+}
+
+/**
+ * The memory and lag lines of the summary: each with its slope and its verdict against the thresholds
+ * above (memory falling is flat; it is growth that is looked for). The processor's line adds its state
+ * growth: state is kept RETENTION_DAYS (30), so under traffic of new users the state grows by design.
+ * With STATE_STORE=disk (the default) it grows on disk: RSS still counts the LMDB file pages the process
+ * has touched (reclaimable page cache), anonymous RSS and the heap do not.
  */
 export function resourceVerdicts(opts: {
   /** Load-phase samples after the warm-up intervals. */
@@ -134,7 +154,6 @@ export function resourceVerdicts(opts: {
   last: GaugeSample;
   /** How the warm-up left out of `steady` is named in the lines, e.g. "the first 3.0 min". */
   warmup: string;
-  eventsPerMinute: number;
 }): string[] {
   const { steady, first, last } = opts;
   const out: string[] = [];
@@ -159,13 +178,7 @@ export function resourceVerdicts(opts: {
     );
     for (const s of SERVICES) {
       const t = trend(steady, (x) => of(x)[s]);
-      const flat =
-        t === null
-          ? 'no verdict'
-          : Math.abs(t.rise) <= Math.max(10, 0.05 * of(first)[s])
-            ? 'flat'
-            : 'GROWING';
-      let line = `  ${s.padEnd(9)} ${of(first)[s].toFixed(0)} → ${of(last)[s].toFixed(0)} MB; ${describeTrend(t, 'MB')}: ${flat}`;
+      let line = `  ${s.padEnd(9)} ${of(first)[s].toFixed(0)} → ${of(last)[s].toFixed(0)} MB; ${describeTrend(t, 'MB')}: ${memoryVerdict(t)} (flat: < ${FLAT_MEMORY_MB_PER_MIN} MB/min)`;
       if (s === 'processor') {
         const k = trend(steady, (x) =>
           x.stateKeys === null ? Number.NaN : x.stateKeys.units + x.stateKeys.identity,
@@ -197,14 +210,9 @@ export function resourceVerdicts(opts: {
   ] as const) {
     const t = trend(steady, value);
     const max = Math.max(...opts.load.map(value));
-    const bounded =
-      t === null
-        ? 'no verdict'
-        : t.rise <= Math.max(1_000, 0.01 * opts.eventsPerMinute * t.spanMinutes)
-          ? 'bounded'
-          : 'GROWING';
     out.push(
-      `${name}: max ${max.toLocaleString('en-US')} records during the load; ${describeTrend(t, 'records')}: ${bounded}`,
+      `${name}: max ${max.toLocaleString('en-US')} records during the load; ${describeTrend(t, 'records')}: ` +
+        `${lagVerdict(t)} (bounded: ≤ ${BOUNDED_LAG_RECORDS_PER_MIN} records/min)`,
     );
   }
   return out;

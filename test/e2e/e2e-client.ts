@@ -112,9 +112,13 @@ export async function getResults(
   return (await res.json()) as ExperimentResults;
 }
 
+/** How long results must stay equal to the reference to count as converged. */
+export const CONVERGENCE_HOLD_MS = 3_000;
+
 /**
  * Polls the stats service until every experiment × metric of the scenario equals the reference over the
- * accepted events, or the time is up; returns what still differs, keyed by `project/experiment/metric`.
+ * accepted events and stays equal for CONVERGENCE_HOLD_MS, or the time is up; returns what still
+ * differs, keyed by `project/experiment/metric`.
  */
 export async function awaitReferenceResults(
   pipeline: Pipeline,
@@ -131,18 +135,24 @@ export async function awaitReferenceResults(
           control: experiment.control,
         });
         if (!expected.ok) throw new Error(`reference: ${expected.error.message}`);
-        let differences: string[] = ['not queried yet'];
-        do {
+        const differencesNow = async (): Promise<string[]> => {
           const actual = await getResults(pipeline, project.id, experiment.name, metric, experiment.control);
-          differences =
-            typeof actual === 'string'
-              ? [actual]
-              : actual
-                ? resultsDifferences(actual, expected.value)
-                : ['no results yet'];
-          if (differences.length === 0) break;
-          await sleep(1_000);
+          if (typeof actual === 'string') return [actual];
+          return actual ? resultsDifferences(actual, expected.value) : ['no results yet'];
+        };
+        let differences: string[] = ['not queried yet'];
+        // Converged means equal and staying equal: after a match the results are read again for
+        // CONVERGENCE_HOLD_MS; a late correction (a retraction, a double count) restarts the wait.
+        let equalSince: number | null = null;
+        do {
+          differences = await differencesNow();
+          if (differences.length > 0) equalSince = null;
+          else equalSince ??= Date.now();
+          if (equalSince !== null && Date.now() - equalSince >= CONVERGENCE_HOLD_MS) break;
+          await sleep(differences.length === 0 ? 500 : 1_000);
         } while (Date.now() < deadline);
+        if (differences.length === 0 && equalSince !== null && Date.now() - equalSince < CONVERGENCE_HOLD_MS)
+          differences = [`equal for only ${Date.now() - equalSince} ms before the deadline`];
         if (differences.length > 0) {
           remaining[`${project.id}/${experiment.name}/${metric} (${project.attribution})`] = differences;
         }

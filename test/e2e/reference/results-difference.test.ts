@@ -57,6 +57,17 @@ describe('resultsDifferences', () => {
     ).toEqual(['treatment.p_value']);
   });
 
+  it('is relative for small figures too: a p-value of 1e-6 off by 1e-12 differs', () => {
+    const base = withTreatment(results(), (r) => (r.p_value = 1e-6));
+    const off = withTreatment(base, (r) => (r.p_value = 1e-6 + 1e-12));
+    const noisy = withTreatment(base, (r) => (r.p_value = 1e-6 * (1 + 1e-12)));
+    expect(
+      resultsDifferences(off, base).map((d) => d.split(':')[0]),
+      'a relative difference of 1e-6',
+    ).toEqual(['treatment.p_value']);
+    expect(resultsDifferences(noisy, base), 'a relative difference of 1e-12').toEqual([]);
+  });
+
   it('reports a figure that is null on one side only', () => {
     const nulled = withTreatment(results(), (r) => (r.lift_ci = null));
     expect(

@@ -7,9 +7,14 @@
  */
 import type { ExperimentResults, VariationResult } from '../../../services/stats/src/math/types.ts';
 
-/** How close two statistics must be: |a − b| ≤ relative · max(|a|, |b|, 1). */
+/**
+ * How close two statistics must be: |a − b| ≤ max(relative · max(|a|, |b|), absolute). Relative for
+ * every magnitude (a p-value of 1e-6 must agree to 1e-15, not to 1e-9); the absolute floor only serves
+ * figures that are 0 on one side and rounding noise on the other (numpy's isclose has the same pair).
+ */
 export interface Tolerance {
   relative: number;
+  absolute: number;
 }
 
 const EXACT_FIELDS = ['units', 'conversions'] as const satisfies readonly (keyof VariationResult)[];
@@ -36,7 +41,7 @@ const STAT_FIELDS = [
 export function resultsDifferences(
   actual: ExperimentResults,
   expected: ExperimentResults,
-  tolerance: Tolerance = { relative: 1e-9 },
+  tolerance: Tolerance = { relative: 1e-9, absolute: 1e-15 },
 ): string[] {
   const out: string[] = [];
   if (actual.control !== expected.control) out.push(`control: ${actual.control} vs ${expected.control}`);
@@ -75,7 +80,11 @@ function compare(
     if (a !== e) out.push(`${what}: ${a} vs ${e}`);
     return;
   }
-  if (!(Math.abs(a - e) <= tolerance.relative * Math.max(Math.abs(a), Math.abs(e), 1))) {
+  if (
+    !(
+      Math.abs(a - e) <= Math.max(tolerance.relative * Math.max(Math.abs(a), Math.abs(e)), tolerance.absolute)
+    )
+  ) {
     out.push(`${what}: ${a} vs ${e}`);
   }
 }

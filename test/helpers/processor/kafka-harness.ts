@@ -117,7 +117,12 @@ export class IngestProducer {
 export interface SummedRows {
   exposures: UnitExposureRow[];
   attributed: AttributedEventRow[];
-  /** Row identities whose sign total is neither 0 nor 1 (must stay empty). */
+  /**
+   * Row identities whose sign total left {0, 1}, now or after any record read so far (must stay
+   * empty). Checked after every record, not only at the end: the processor diffs each unit's rows
+   * against what it asserted before, so every prefix of a topic is itself a valid changelog, and a
+   * double assertion later retracted (total 2, then 1) is a fault the final totals would hide.
+   */
   violations: string[];
   records: number;
 }
@@ -134,6 +139,8 @@ export class OutputReader {
     { kind: 'exposure' | 'attributed'; row: object; total: number }
   >();
   private readonly types = new Map<number, avro.Type>();
+  /** Every time a row's total left {0, 1}, in reading order. */
+  private readonly seenViolations: string[] = [];
   records = 0;
 
   constructor(
@@ -165,15 +172,21 @@ export class OutputReader {
           entry.total += sign;
           this.totals.set(id, entry);
           this.records++;
+          if (entry.total !== 0 && entry.total !== 1)
+            this.seenViolations.push(`${id} summed to ${entry.total} after record ${this.records}`);
         }
       },
     });
   }
 
   snapshot(): SummedRows {
-    const out: SummedRows = { exposures: [], attributed: [], violations: [], records: this.records };
-    for (const [id, { kind, row, total }] of this.totals) {
-      if (total !== 0 && total !== 1) out.violations.push(`${id} sums to ${total}`);
+    const out: SummedRows = {
+      exposures: [],
+      attributed: [],
+      violations: [...this.seenViolations],
+      records: this.records,
+    };
+    for (const [, { kind, row, total }] of this.totals) {
       if (total !== 1) continue;
       if (kind === 'exposure') out.exposures.push(row as UnitExposureRow);
       else out.attributed.push(row as AttributedEventRow);
