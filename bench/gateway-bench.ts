@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/gateway-bench.ts [--duration 20] [--connections 32] [--producers 2]
  *                                   [--linger 2] [--paced-rate 25000|half-max] [--cpu-prof]
- *                                   [--skip-kafka-perf] [--defined-events]
+ *                                   [--skip-kafka-perf] [--defined-events] [--gzip]
  *                                   [--node-args="--max-semi-space-size=32"]
  *
  * The gateway runs with --max-semi-space-size=32 by default, the setting recommended for deployment
@@ -17,6 +17,10 @@
  * driven by autocannon with batches of 100 small track events at max rate for --duration seconds,
  * then at --paced-rate (default 25,000 events/s, half the 50,000 bar), open-loop and evenly paced
  * (bench/lib/paced-load.ts), then for comparison at that rate with autocannon's own (bursty) limiter.
+ * With --gzip, the max-rate and paced phases run again with the same batch gzipped
+ * (Content-Encoding: gzip, as browsers' CompressionStream sends it), printed beside the
+ * uncompressed figures of the same run. Throughput counts 2xx answers only; non-2xx answers and
+ * connection errors are printed on each phase's line.
  * The gateway's RSS is sampled from /proc during both phases. Afterwards the ingest topic's offsets
  * are checked against the events the gateway acknowledged. ProducerPerformance runs twice: at full
  * speed (the throughput ratio) and at the paced phases' rate (its latency once warmed up is the
@@ -31,6 +35,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import zlib from 'node:zlib';
 import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { KAFKA_JVM_PERFORMANCE_OPTS, kafkaPidFile } from '../infra/local/kafka-broker.ts';
@@ -82,6 +87,8 @@ const { values: args } = parseArgs({
      * heavier path.
      */
     'defined-events': { type: 'boolean', default: false },
+    /** Also run the max-rate and paced phases with the batch gzipped (Content-Encoding: gzip). */
+    gzip: { type: 'boolean', default: false },
     /** Extra node flags for the gateway process: --node-args="--max-semi-space-size=32". */
     'node-args': { type: 'string', default: '--max-semi-space-size=32' },
   },
@@ -177,12 +184,32 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error('gateway not ready after 60 s');
 }
 
-function load(url: string, body: string, seconds: number, overallRate?: number): Promise<AutocannonResult> {
+/** One request body as sent: the JSON batch, identity or gzip. */
+interface Payload {
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+function payload(json: string, encoding: 'identity' | 'gzip'): Payload {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    authorization: `Bearer ${KEY}`,
+  };
+  if (encoding === 'identity') return { body: Buffer.from(json), headers };
+  return { body: zlib.gzipSync(json), headers: { ...headers, 'content-encoding': 'gzip' } };
+}
+
+/** Events per second acknowledged with a 2xx: other answers and errors are no throughput. */
+function okEventsPerSecond(r: AutocannonResult): number {
+  return (r['2xx'] * EVENTS_PER_REQUEST) / Math.max(1e-9, r.duration);
+}
+
+function load(url: string, p: Payload, seconds: number, overallRate?: number): Promise<AutocannonResult> {
   return autocannon({
     url: `${url}/v1/batch`,
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-    body,
+    headers: p.headers,
+    body: p.body,
     connections: CONNECTIONS,
     duration: seconds,
     ...(overallRate ? { overallRate } : {}),
@@ -264,23 +291,16 @@ function produceLine(before: Record<string, number>, after: Record<string, numbe
  * The paced phase: open-loop, evenly paced (see bench/lib/paced-load.ts), no retries, in the shape
  * of autocannon's result so the phases print alike.
  */
-async function pacedPhase(
-  url: string,
-  body: string,
-  rate: number,
-  seconds: number,
-): Promise<AutocannonResult> {
+async function pacedPhase(url: string, p: Payload, rate: number, seconds: number): Promise<AutocannonResult> {
   const latencies: number[] = [];
   let ok = 0;
   let non2xx = 0;
   let errors = 0;
-  const payload = Buffer.from(body);
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
   const { durationS } = await pacedLoad({
     url,
     rate,
     seconds,
-    next: () => ({ path: '/v1/batch', headers, body: payload }),
+    next: () => ({ path: '/v1/batch', headers: p.headers, body: p.body }),
     onDone: (o) => {
       if (o.status === 0) {
         errors++;
@@ -311,11 +331,11 @@ async function pacedPhase(
 }
 
 function line(label: string, r: AutocannonResult, rss: PhaseStats<AutocannonResult>): string {
-  const eventsPerS = r.requests.average * EVENTS_PER_REQUEST;
+  const eventsPerS = okEventsPerSecond(r);
   const events = r['2xx'] * EVENTS_PER_REQUEST;
   return (
     `${label.padEnd(10)} ${Math.round(eventsPerS).toLocaleString('en-US').padStart(8)} events/s ` +
-    `(${Math.round(r.requests.average)} req/s)  latency p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  ` +
+    `(${Math.round(eventsPerS / EVENTS_PER_REQUEST)} 2xx req/s)  latency p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  ` +
     `p99 ${r.latency.p99} ms  max ${r.latency.max} ms  non-2xx ${r.non2xx}  errors ${r.errors}  ` +
     `RSS mean ${rss.meanMb.toFixed(0)} MB max ${rss.maxMb.toFixed(0)} MB\n` +
     `           gateway CPU ${((rss.gatewayCpuS / r.duration) * 100).toFixed(0)}% of a core ` +
@@ -472,7 +492,9 @@ async function main(): Promise<void> {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const body = batchBody();
+  const json = batchBody();
+  const body = payload(json, 'identity');
+  const gzipped = payload(json, 'gzip');
   const recordBytes = encodedRecordBytes();
   let perfTopic: string | undefined;
   try {
@@ -481,7 +503,7 @@ async function main(): Promise<void> {
     console.log(
       `gateway pid ${pid} on ${url}, topic ${topics.ingest} (${args.partitions} partitions), producers ${env['PRODUCER_COUNT'] ?? 'default'}, ` +
         `linger ${env['LINGER_MS'] ?? 'default'} ms; events ${args['defined-events'] ? 'defined' : 'undefined (a warning each)'}; node ${nodeArgs.slice(2).join(' ') || '(no extra flags)'}; ${CONNECTIONS} connections; ${EVENTS_PER_REQUEST} events/request ` +
-        `(${body.length} bytes JSON); encoded record ≈ ${recordBytes} bytes; ${os.cpus().length} CPUs`,
+        `(${json.length} bytes JSON${args.gzip ? `, ${gzipped.body.length} gzipped` : ''}); encoded record ≈ ${recordBytes} bytes; ${os.cpus().length} CPUs`,
     );
     await load(url, body, 3); // warm-up: JIT, connections, producer batches
     const c0 = await produceCounters(url);
@@ -491,7 +513,7 @@ async function main(): Promise<void> {
     console.log(produceLine(c0, c1));
     const pacedRequests =
       args['paced-rate'] === 'half-max'
-        ? Math.max(1, Math.round(max.result.requests.average / 2))
+        ? Math.max(1, Math.round(okEventsPerSecond(max.result) / EVENTS_PER_REQUEST / 2))
         : Math.max(1, Math.round(Number(args['paced-rate']) / EVENTS_PER_REQUEST));
     if (!Number.isFinite(pacedRequests))
       throw new Error(`--paced-rate ${args['paced-rate']}: events/s or half-max`);
@@ -508,15 +530,38 @@ async function main(): Promise<void> {
     console.log(
       `           (autocannon overallRate ${pacedRequests}: each connection's quota sent back to back at the top of each second)`,
     );
+    let gzipPhases: { max: PhaseStats<AutocannonResult>; paced: PhaseStats<AutocannonResult> } | undefined;
+    if (args.gzip) {
+      await load(url, gzipped, 3); // warm-up of the inflate path
+      const g0 = await produceCounters(url);
+      const gMax = await withRss(pid, () => load(url, gzipped, DURATION_S));
+      const g1 = await produceCounters(url);
+      console.log(line('max (gzip)', gMax.result, gMax));
+      console.log(produceLine(g0, g1));
+      const gPaced = await withRss(pid, () => pacedPhase(url, gzipped, pacedRequests, DURATION_S));
+      const g2 = await produceCounters(url);
+      console.log(line('paced gzip', gPaced.result, gPaced));
+      console.log(produceLine(g1, g2));
+      gzipPhases = { max: gMax, paced: gPaced };
+      console.log(
+        `gzip beside identity (same run): max rate ${Math.round(okEventsPerSecond(gMax.result)).toLocaleString('en-US')} vs ` +
+          `${Math.round(okEventsPerSecond(max.result)).toLocaleString('en-US')} events/s; paced p99 ${gPaced.result.latency.p99} vs ` +
+          `${paced.result.latency.p99} ms; bytes per request ${gzipped.body.length} vs ${body.body.length}`,
+      );
+    }
 
     const offsets = await admin.fetchTopicOffsets(topics.ingest);
     const onTopic = offsets.reduce((sum, p) => sum + Number(p.high), 0);
-    const acknowledged = (max.result['2xx'] + paced.result['2xx']) * EVENTS_PER_REQUEST; // warm-up excluded below
+    const acknowledged =
+      (max.result['2xx'] +
+        paced.result['2xx'] +
+        (gzipPhases ? gzipPhases.max.result['2xx'] + gzipPhases.paced.result['2xx'] : 0)) *
+      EVENTS_PER_REQUEST; // warm-ups and the autocannon-paced phase excluded
     console.log(
       `records on the ingest topic: ${onTopic.toLocaleString('en-US')} (incl. warm-up); acknowledged in the measured phases: ${acknowledged.toLocaleString('en-US')}`,
     );
 
-    const gatewayRate = max.result.requests.average * EVENTS_PER_REQUEST;
+    const gatewayRate = okEventsPerSecond(max.result);
     if (!args['skip-kafka-perf']) {
       perfTopic = `${PREFIX}producer-perf`;
       await admin.createTopics({

@@ -19,7 +19,7 @@ const options = {
   'projects-file': { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
-const help = `Usage: liftstream keys create --project ID --role write|read [--projects-file PATH]
+const help = `Usage: liftstream keys create --project ID --role write|read|client [--projects-file PATH]
 
 Makes a new random API key for project ID and prints it once: liftstream keeps only its SHA-256
 digest, so store the key now. Then prints the catalog entry { "role", "sha256" } that belongs in the
@@ -27,12 +27,18 @@ project's "keys" in the projects file (PROJECTS_FILE), or adds it there with --p
 
 Options:
   --project ID           the project the key is for (required)
-  --role write|read      write: may send events to the gateway; read: may query the stats API (required)
+  --role ROLE            (required) write: may send events to the gateway (a secret, for servers);
+                         read: may query the stats API; client: may send events only, from web pages
+                         of the project's "allowedOrigins" or servers (publishable: safe in a page)
   --projects-file PATH   add the entry to project ID in this file; the file must be a valid catalog
                          before, is validated again after, and is replaced atomically (never half-written)
   -h, --help             show this help
 
 The services read the projects file at start-up: restart them to accept a new key.`;
+
+const CLIENT_KEY_NOTE =
+  '\nA client key may only send events, and is meant to be shipped in web pages. Browsers may use it\n' +
+  'only from the origins listed in the project\'s "allowedOrigins" in the projects file.\n';
 
 export const keysCreate: Command = {
   name,
@@ -51,7 +57,9 @@ function run(args: string[], io: CliIo): void {
   if (file !== undefined) addKeyToFile(file, path.resolve(io.cwd, file), project, newKey);
 
   const entry = `{ "role": "${newKey.entry.role}", "sha256": "${newKey.entry.sha256}" }`;
-  const shown = `New ${role} key for project "${project}". It is shown only this once: store it now.\n\n  ${newKey.key}\n`;
+  const shown =
+    `New ${role} key for project "${project}". It is shown only this once: store it now.\n\n  ${newKey.key}\n` +
+    (role === 'client' ? CLIENT_KEY_NOTE : '');
   io.out(
     file === undefined
       ? `${shown}\nCatalog entry: add it to the "keys" of project "${project}" in the projects file:\n\n  ${entry}`

@@ -1,4 +1,9 @@
-import { isValidProjectId, PROJECT_ID_RULE, type KeyRole } from '../../shared/projects/project-catalog.ts';
+import {
+  isValidProjectId,
+  KEY_ROLES,
+  PROJECT_ID_RULE,
+  type KeyRole,
+} from '../../shared/projects/project-catalog.ts';
 import { usageError } from './cli-error.ts';
 
 /** A project id from --project, checked with the catalog's own rule. */
@@ -12,10 +17,14 @@ export function projectIdOption(value: string, command: string): string {
   return value;
 }
 
+const ROLES_IN_WORDS = 'write, read or client';
+
 export function roleOption(value: string | undefined, command: string): KeyRole {
-  if (value === 'write' || value === 'read') return value;
-  if (value === undefined) throw usageError(`--role is required (write or read) for "${command}"`, command);
-  throw usageError(`--role must be write or read, got ${JSON.stringify(value)}`, command);
+  const role = KEY_ROLES.find((r) => r === value);
+  if (role !== undefined) return role;
+  if (value === undefined)
+    throw usageError(`--role is required (${ROLES_IN_WORDS}) for "${command}"`, command);
+  throw usageError(`--role must be ${ROLES_IN_WORDS}, got ${JSON.stringify(value)}`, command);
 }
 
 export function requiredOption(value: string | undefined, option: string, command: string): string {

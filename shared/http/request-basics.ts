@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { redactUrl } from '../logging/redact-url.ts';
 import { sendHttpError, type HttpErrorLike } from './send-http-error.ts';
 
 /**
@@ -15,7 +16,7 @@ export function addRequestBasics(
   },
 ): void {
   app.setNotFoundHandler((request, reply) =>
-    sendHttpError(errors.notFound(`no route ${request.method} ${request.url}`), request, reply),
+    sendHttpError(errors.notFound(`no route ${request.method} ${redactUrl(request.url)}`), request, reply),
   );
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,4 +1,5 @@
 import pino, { type Logger, type LevelWithSilent } from 'pino';
+import { redactUrl } from './redact-url.ts';
 
 export type { Logger };
 
@@ -16,10 +17,22 @@ export function createLogger(service: string, level: LevelWithSilent = 'info'): 
         'headers.authorization',
         'authorization',
         'apiKey',
+        'api_key',
+        'body.api_key',
         'key',
         '*.password',
       ],
       censor: '[redacted]',
+    },
+    // fastify logs requests with this serializer (this instance's serializers win over its own): the
+    // URL may carry a client key (?api_key=), so it is redacted; headers are never logged.
+    serializers: {
+      req: (req: { method?: string; url?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method,
+        url: req.url === undefined ? undefined : redactUrl(req.url),
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
     },
   });
 }

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { sha256Hex, type KeyRole } from './project-catalog.ts';
 
-/** Prefix by role: a key's role is visible at a glance, and secret scanners can match the prefixes. */
-const prefixByRole: Record<KeyRole, string> = { write: 'lsw_', read: 'lsr_' };
+/**
+ * Prefix by role: a key's role is visible at a glance, and secret scanners can match the prefixes
+ * (lsw_ and lsr_ are secrets; lsc_ client keys are publishable, meant to be shipped in web pages).
+ */
+export const KEY_PREFIX_BY_ROLE: Readonly<Record<KeyRole, string>> = {
+  write: 'lsw_',
+  read: 'lsr_',
+  client: 'lsc_',
+};
 
 /** Random bytes per key: 144 bits, 24 base64url characters after the prefix. */
 const keyBytes = 18;
@@ -16,6 +23,6 @@ export interface NewApiKey {
 
 /** A new random API key of `role` and its catalog entry. */
 export function generateApiKey(role: KeyRole): NewApiKey {
-  const key = `${prefixByRole[role]}${randomBytes(keyBytes).toString('base64url')}`;
+  const key = `${KEY_PREFIX_BY_ROLE[role]}${randomBytes(keyBytes).toString('base64url')}`;
   return { key, entry: { role, sha256: sha256Hex(key) } };
 }

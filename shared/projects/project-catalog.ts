@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { LiftstreamError } from '../errors.ts';
+import { originEntryProblem, ORIGIN_RULE } from './origin-patterns.ts';
 
 /**
  * Projects, their API keys and per-project settings, from one JSON file (PROJECTS_FILE) that every
@@ -12,9 +13,11 @@ import { LiftstreamError } from '../errors.ts';
  *   "projects": [{
  *     "id": "shop",
  *     "attribution": "cumulative" | "decision",          // default cumulative
- *     "keys": [{ "role": "write" | "read", "sha256": "<hex digest of the key>" }],
+ *     "keys": [{ "role": "write" | "read" | "client", "sha256": "<hex digest of the key>" }],
  *     "expectedSplit": { "<experiment>": { "control": 1, "treatment": 1 } },   // SRM weights; default equal
- *     "eventDefinitions": { ... }                        // gateway's config-as-code definitions (optional)
+ *     "eventDefinitions": { ... },                       // gateway's config-as-code definitions (optional)
+ *     "allowedOrigins": ["https://shop.example"],        // pages that may use the client keys (gateway)
+ *     "rateLimits": { "client": { "perSecond": 50, "burst": 100 }, "write": { ... } }   // gateway, per key
  *   }]
  * }
  */
@@ -47,9 +50,15 @@ function describeValue(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
+/** The roles in words: error messages and the CLI quote them. */
+export const KEY_ROLES_RULE =
+  '"write" (may ingest), "read" (may query) or "client" (may ingest from web pages; publishable)';
+
+export const KEY_ROLES = ['write', 'read', 'client'] as const;
+
 const keySchema = z.object(
   {
-    role: z.enum(['write', 'read'], { error: rule('"write" (may ingest) or "read" (may query)') }),
+    role: z.enum(KEY_ROLES, { error: rule(KEY_ROLES_RULE) }),
     sha256: z
       .string({ error: rule('a lowercase hex SHA-256 digest (64 characters)', { echo: false }) })
       .regex(/^[0-9a-f]{64}$/, {
@@ -57,6 +66,23 @@ const keySchema = z.object(
       }),
   },
   { error: rule('an object { "role": ..., "sha256": ... }') },
+);
+
+/**
+ * A key's request rate: a token bucket that refills `perSecond` requests per second and holds at most
+ * `burst` (the requests a key may send at once after being idle).
+ */
+const rateLimitSchema = z.strictObject(
+  {
+    perSecond: z.number({ error: rule('a number of requests per second > 0') }).positive({
+      error: rule('a number of requests per second > 0'),
+    }),
+    burst: z
+      .number({ error: rule('a whole number of requests >= 1') })
+      .int({ error: rule('a whole number of requests >= 1') })
+      .min(1, { error: rule('a whole number of requests >= 1') }),
+  },
+  { error: rule('an object { "perSecond": <number>, "burst": <whole number> }') },
 );
 
 const projectSchema = z.object(
@@ -70,6 +96,26 @@ const projectSchema = z.object(
       .min(1, 'a project needs at least one key'),
     expectedSplit: z.record(z.string(), z.record(z.string(), z.number().positive())).default({}),
     eventDefinitions: z.unknown().optional(),
+    allowedOrigins: z
+      .array(
+        z.string({ error: rule(ORIGIN_RULE) }).superRefine((entry, ctx) => {
+          const problem = originEntryProblem(entry);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+        { error: rule(`a list of origins, each ${ORIGIN_RULE}`) },
+      )
+      .default([]),
+    rateLimits: z
+      .strictObject(
+        { client: rateLimitSchema.optional(), write: rateLimitSchema.optional() },
+        {
+          error: (issue) =>
+            issue.code === 'unrecognized_keys'
+              ? `only "client" and "write" keys are rate-limited (the gateway's roles), not ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+              : rule('an object { "client"?: {...}, "write"?: {...} }')(issue),
+        },
+      )
+      .default({}),
   },
   { error: rule('an object { "id": ..., "keys": [...] }') },
 );
@@ -84,11 +130,17 @@ const catalogSchema = z.object(
 );
 
 export type ProjectSettings = z.infer<typeof projectSchema>;
-export type KeyRole = 'write' | 'read';
+export type KeyRole = (typeof KEY_ROLES)[number];
+export type RateLimitSetting = z.infer<typeof rateLimitSchema>;
 
 export interface Principal {
   project: ProjectSettings;
   role: KeyRole;
+  /**
+   * The first 16 hex digits of the key's SHA-256: names the key in limits and logs without revealing
+   * it (the catalog file holds the full digest anyway).
+   */
+  keyId: string;
 }
 
 export class ProjectCatalog {
@@ -117,7 +169,7 @@ export class ProjectCatalog {
           );
         }
         keyIndex.set(key.sha256, here);
-        this.byDigest.set(key.sha256, { project, role: key.role });
+        this.byDigest.set(key.sha256, { project, role: key.role, keyId: key.sha256.slice(0, 16) });
       }
     }
   }
@@ -201,7 +253,10 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], json: unknown): str
       typeof keyIssue.path[3] === 'number'
         ? at(json, ['projects', keyIssue.path[1], 'keys', keyIssue.path[3], 'role'])
         : undefined;
-    hint = ` ${keyHint(project, role === 'write' || role === 'read' ? role : undefined)}`;
+    hint = ` ${keyHint(
+      project,
+      KEY_ROLES.find((r) => r === role),
+    )}`;
   }
   return `${lines.join('; ')}.${hint}`;
 }
@@ -237,7 +292,7 @@ function at(json: unknown, path: readonly (PropertyKey | undefined)[]): unknown 
 }
 
 function keyHint(project: string | undefined, role: KeyRole | undefined): string {
-  return `Fix the entry, or replace it with one printed by: liftstream keys create --project ${project ?? '<id>'} --role ${role ?? 'write|read'}`;
+  return `Fix the entry, or replace it with one printed by: liftstream keys create --project ${project ?? '<id>'} --role ${role ?? KEY_ROLES.join('|')}`;
 }
 
 function invalid(message: string, source?: string): LiftstreamError {

@@ -36,5 +36,5 @@ export function runCliProcess(argv: string[], cwd: string): Promise<CliResult> {
 
 /** The API keys printed in `stdout`, in order. */
 export function printedKeys(stdout: string): string[] {
-  return stdout.match(/\bls[wr]_[A-Za-z0-9_-]{24}\b/g) ?? [];
+  return stdout.match(/\bls[wrc]_[A-Za-z0-9_-]{24}\b/g) ?? [];
 }

@@ -20,7 +20,13 @@ export const KEYS = {
   acmeWrite: 'acme-write-key-0001',
   acmeRead: 'acme-read-key-0001',
   shopWrite: 'shop-write-key-0001',
+  /** A publishable client key of acme, for the pages of ACME_ORIGINS. */
+  acmeClient: 'lsc_acme-client-key-00000001',
+  shopClient: 'lsc_shop-client-key-00000001',
 } as const;
+
+/** Origins whose pages may use acme's client key (shop's client key has none). */
+export const ACME_ORIGINS = ['https://acme.example', 'http://127.0.0.1:5173'] as const;
 
 /** Event definitions of project acme: `checkout` is enforced, so it can produce schema_violation. */
 export const ACME_DEFINITIONS = {
@@ -33,7 +39,10 @@ export const ACME_DEFINITIONS = {
   },
 };
 
-/** Writes a projects file with acme (write + read key, definitions) and shop (write key). */
+/**
+ * Writes a projects file with acme (write, read and client key, definitions, ACME_ORIGINS) and shop
+ * (write and client key, no origins).
+ */
 export function writeProjectsFile(dir: string): string {
   const file = path.join(dir, 'projects.json');
   fs.writeFileSync(
@@ -45,10 +54,18 @@ export function writeProjectsFile(dir: string): string {
           keys: [
             { role: 'write', sha256: sha256Hex(KEYS.acmeWrite) },
             { role: 'read', sha256: sha256Hex(KEYS.acmeRead) },
+            { role: 'client', sha256: sha256Hex(KEYS.acmeClient) },
           ],
           eventDefinitions: ACME_DEFINITIONS,
+          allowedOrigins: [...ACME_ORIGINS],
         },
-        { id: 'shop', keys: [{ role: 'write', sha256: sha256Hex(KEYS.shopWrite) }] },
+        {
+          id: 'shop',
+          keys: [
+            { role: 'write', sha256: sha256Hex(KEYS.shopWrite) },
+            { role: 'client', sha256: sha256Hex(KEYS.shopClient) },
+          ],
+        },
       ],
     }),
   );

@@ -86,7 +86,8 @@ function build(kind: HostileKind, rand: () => number, limits: GatewayLimits): Ho
     case 'read_key':
       return request(invalidBatch(), [403], { ...json, ...auth(KEYS.acmeRead) });
     case 'wrong_content_type': {
-      const types = ['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'image/png'];
+      // text/plain is accepted (beacons send JSON as text/plain), so it is not among them.
+      const types = ['text/html', 'application/xml', 'multipart/form-data; boundary=x', 'image/png'];
       const type = types[Math.floor(rand() * types.length)] as string;
       return request(invalidBatch(), [415], { 'content-type': type, ...auth(KEYS.acmeWrite) });
     }

@@ -29,7 +29,7 @@ import type { RegistrationState } from './transport/schema-registration.ts';
 
 export type GatewayAppConfig = Pick<
   GatewayConfig,
-  'maxBatchEvents' | 'maxBodyBytes' | 'backfillMs' | 'maxFutureMs' | 'retryAfterSeconds'
+  'maxBatchEvents' | 'maxBodyBytes' | 'backfillMs' | 'maxFutureMs' | 'retryAfterSeconds' | 'defaultRateLimits'
 > &
   ClientLimits;
 
@@ -92,7 +92,9 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
   limitConnections(app.server, config.maxConnections, metrics);
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  // text/plain is JSON too: navigator.sendBeacon and no-cors fetches send strings as text/plain (a
+  // type that needs no CORS preflight).
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJsonText(body as string));
     } catch (err) {
@@ -105,7 +107,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const answer = toGatewayError(error, request);
-    if (answer.code === 'body_too_large' && !request.raw.complete) {
+    if ((answer.code === 'body_too_large' || answer.code === 'invalid_encoding') && !request.raw.complete) {
       // fastify closes the connection on a body over the limit, but the client is usually still
       // sending it, and closing a socket with unread bytes makes the kernel reset the connection:
       // most clients then report a broken pipe instead of the 413 (about half of streamed uploads
@@ -151,7 +153,21 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
         description:
           'Authenticated, validated, durable event ingestion. Every error answer is { "error": { "code", "message" } }.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A write key (lsw_) or client key (lsc_)',
+          },
+          apiKeyQuery: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'api_key',
+            description: 'Client keys (lsc_) only',
+          },
+        },
+      },
     },
   });
 
@@ -163,6 +179,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
       sink: deps.producer,
       encoder: () => deps.schema.encoder(),
       maxBatchEvents: config.maxBatchEvents,
+      maxBodyBytes: config.maxBodyBytes,
+      defaultRateLimits: config.defaultRateLimits,
       backfillMs: config.backfillMs,
       maxFutureMs: config.maxFutureMs,
       retryAfterSeconds: config.retryAfterSeconds,
@@ -195,7 +213,7 @@ function toGatewayError(error: FastifyError, request: FastifyRequest): GatewayHt
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayHttpError(
         'unsupported_media_type',
-        `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')} is not supported; use application/json or application/x-ndjson`,
+        `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')} is not supported; use application/json, application/x-ndjson or text/plain (holding JSON)`,
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new GatewayHttpError('invalid_json', 'the request body is empty; expected JSON');

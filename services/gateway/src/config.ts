@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
 import type { CommonConfig } from '../../../shared/config/common-config.ts';
 import { boolFlag, loadEnv, nonNegativeInt, port, positiveInt } from '../../../shared/config/load-env.ts';
+import type { RateLimitSetting } from '../../../shared/projects/project-catalog.ts';
 import {
   clientLimitsEnvFields,
   toClientLimits,
@@ -69,6 +70,17 @@ const gatewayEnvFields = commonEnvSchema.extend({
   RETRY_AFTER_SECONDS: positiveInt.default(2),
   /** How long shutdown waits for in-flight requests and the final flush, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /**
+   * Default rate limit of each client key, requests per second (a token bucket; the project's
+   * "rateLimits" in the catalog overrides it). Per key and per gateway instance.
+   */
+  RATE_LIMIT_CLIENT_PER_SECOND: positiveInt.default(100),
+  /** Requests a client key may send at once after being idle (the bucket's size). */
+  RATE_LIMIT_CLIENT_BURST: positiveInt.default(200),
+  /** Default rate limit of each write key, requests per second; 0 = none (write keys are trusted servers). */
+  RATE_LIMIT_WRITE_PER_SECOND: nonNegativeInt.default(0),
+  /** Requests a write key may send at once after being idle, when RATE_LIMIT_WRITE_PER_SECOND > 0. */
+  RATE_LIMIT_WRITE_BURST: positiveInt.default(2_000),
   ...clientLimitsEnvFields(GATEWAY_CLIENT_LIMITS),
 });
 
@@ -99,6 +111,8 @@ export interface GatewayConfig extends CommonConfig, ClientLimits {
   ingestRetentionMs: number;
   retryAfterSeconds: number;
   shutdownGraceMs: number;
+  /** Rate limits of keys whose project sets none; `undefined` = not limited. */
+  defaultRateLimits: { client: RateLimitSetting; write: RateLimitSetting | undefined };
 }
 
 /** Maps a validated env to the config object. */
@@ -122,6 +136,13 @@ export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
     ingestRetentionMs: env.INGEST_RETENTION_MS,
     retryAfterSeconds: env.RETRY_AFTER_SECONDS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    defaultRateLimits: {
+      client: { perSecond: env.RATE_LIMIT_CLIENT_PER_SECOND, burst: env.RATE_LIMIT_CLIENT_BURST },
+      write:
+        env.RATE_LIMIT_WRITE_PER_SECOND > 0
+          ? { perSecond: env.RATE_LIMIT_WRITE_PER_SECOND, burst: env.RATE_LIMIT_WRITE_BURST }
+          : undefined,
+    },
     ...toClientLimits(env),
   };
 }

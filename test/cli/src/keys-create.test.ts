@@ -36,6 +36,23 @@ describe('liftstream keys create', () => {
     expect(result.stdout).toContain(`{ "role": "read", "sha256": "${sha256Hex(key ?? '')}" }`);
   });
 
+  it('makes a client key (lsc_) and says where browsers may use it', () => {
+    const { dir, file } = catalogDir();
+    const result = runCliInProcess(
+      ['keys', 'create', '--project', 'shop', '--role', 'client', '--projects-file', 'projects.json'],
+      dir,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const [key, ...others] = printedKeys(result.stdout);
+    expect(key, 'a client key').toMatch(/^lsc_[A-Za-z0-9_-]{24}$/);
+    expect(others, 'the key is printed once').toEqual([]);
+    expect(result.stdout).toContain('"allowedOrigins"');
+    expect(loadProjectCatalog(file).authenticate(key ?? '')).toMatchObject({
+      role: 'client',
+      project: { id: 'shop' },
+    });
+  });
+
   it('adds the key to the project in --projects-file: the file loads and the key authenticates there', () => {
     const { dir, file } = catalogDir();
     const result = runCliInProcess(
@@ -128,8 +145,8 @@ describe('liftstream keys create', () => {
     const dir = tempDir();
     const cases: Array<[string[], RegExp]> = [
       [['--role', 'read'], /--project is required/],
-      [['--project', 'shop'], /--role is required \(write or read\)/],
-      [['--project', 'shop', '--role', 'admin'], /--role must be write or read, got "admin"/],
+      [['--project', 'shop'], /--role is required \(write, read or client\)/],
+      [['--project', 'shop', '--role', 'admin'], /--role must be write, read or client, got "admin"/],
       [
         ['--project', 'Shop', '--role', 'read'],
         /--project "Shop" is not a valid project id: lowercase letters/,

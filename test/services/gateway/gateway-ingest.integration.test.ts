@@ -414,14 +414,10 @@ describe('operations endpoints', () => {
     });
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     expect(text).toMatch(
-      /liftstream_gateway_events_total\{outcome="rejected",code="missing_identity",project="[^"]+"\} [1-9]/,
+      /liftstream_gateway_events_total\{outcome="rejected",code="missing_identity"\} [1-9]/,
     );
-    expect(text).toMatch(
-      /liftstream_gateway_events_total\{outcome="accepted",code="",project="[^"]+"\} [1-9]/,
-    );
-    expect(text).toMatch(
-      /liftstream_gateway_events_total\{outcome="dropped",code="bot",project="[^"]+"\} [1-9]/,
-    );
+    expect(text).toMatch(/liftstream_gateway_events_total\{outcome="accepted",code=""\} [1-9]/);
+    expect(text).toMatch(/liftstream_gateway_events_total\{outcome="dropped",code="bot"\} [1-9]/);
     expect(text).toMatch(
       /liftstream_gateway_http_requests_total\{route="\/v1\/batch",method="POST",status="200"\} [1-9]/,
     );

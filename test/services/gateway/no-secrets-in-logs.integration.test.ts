@@ -1,6 +1,7 @@
 /**
  * Keys never reach a log: the gateway runs as its own process at the most verbose level, is sent good,
- * wrong and read keys (and a key inside the body), and its whole log is searched for them.
+ * wrong and read keys (and client keys in the URL and the body, a write key in the URL, an unknown
+ * route with a key in its URL), and its whole log is searched for them.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -52,11 +53,38 @@ describe('gateway logs (trace level, separate process)', () => {
       });
       expect([200, 401, 403]).toContain(res.status);
     }
+    const wrongClient = 'lsc_wrong-client-key-not-logged-9c1e';
+    const inUrl = [
+      ['/v1/batch', KEYS.acmeClient],
+      ['/v1/batch', KEYS.acmeWrite],
+      ['/v1/batch', wrongClient],
+      ['/v1/nowhere', KEYS.acmeClient],
+    ] as const;
+    for (const [route, key] of inUrl) {
+      const res = await fetch(`${url}${route}?api_key=${key}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ batch: [event] }),
+      });
+      expect([200, 401, 403, 404]).toContain(res.status);
+    }
+    const inBody = await fetch(`${url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ api_key: KEYS.acmeClient, batch: [event] }),
+    });
+    expect(inBody.status).toBe(200);
     await gateway.stop();
     const log = fs.readFileSync(gateway.logFile, 'utf8');
     expect(log.length, 'the trace-level log is not empty').toBeGreaterThan(1_000);
     expect(log, 'it logged the requests').toContain('/v1/batch');
-    for (const key of [KEYS.acmeWrite, KEYS.acmeRead, wrongKey]) {
+    for (const key of [
+      KEYS.acmeWrite,
+      KEYS.acmeRead,
+      wrongKey,
+      KEYS.acmeClient,
+      'lsc_wrong-client-key-not-logged-9c1e',
+    ]) {
       expect(log.includes(key), `key ${key.slice(0, 6)}… appears in the log`).toBe(false);
     }
   });

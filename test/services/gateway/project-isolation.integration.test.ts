@@ -166,7 +166,7 @@ describe('keys outside the Authorization header or two keys in it', () => {
   it.each([
     ['two keys in one header', { authorization: `Bearer ${KEYS.acmeWrite}, Bearer ${KEYS.shopWrite}` }, ''],
     ['a key joined to another project', { authorization: `Bearer shop:${KEYS.acmeWrite}` }, ''],
-    ['a key in the query string', {}, `?key=${KEYS.shopWrite}&api_key=${KEYS.shopWrite}`],
+    ['a write key as ?key=', {}, `?key=${KEYS.shopWrite}`],
     ['a key in an X-Api-Key header', { 'x-api-key': KEYS.shopWrite }, ''],
   ])('refuses %s with 401 unauthorized', async (_name, headers: Record<string, string>, query) => {
     const res = await fetch(`${gw.url}/v1/track${query}`, {
@@ -176,6 +176,21 @@ describe('keys outside the Authorization header or two keys in it', () => {
     });
     expect(res.status).toBe(401);
     expectErrorBody((await res.json()) as Record<string, unknown>, 'unauthorized');
+  });
+});
+
+describe('a write key in the query string', () => {
+  // ?api_key= carries client keys (beacons); a write key there is refused as a leaked secret.
+  it('is refused with 403 forbidden, writing nothing', async () => {
+    const res = await fetch(`${gw.url}/v1/track?api_key=${KEYS.shopWrite}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'purchase', user_id: `${RUN}-refused` }),
+    });
+    expect(res.status).toBe(403);
+    const body = (await res.json()) as Record<string, unknown>;
+    expectErrorBody(body, 'forbidden');
+    expect((body['error'] as { message: string }).message).toMatch(/write keys are secrets/);
   });
 });
 

@@ -77,12 +77,17 @@ describe('project catalog', () => {
         '"sha256"',
         /64 characters\), got 63 characters/,
       ],
-      ['a missing role', { sha256: 'a'.repeat(64) }, '"role"', /missing; must be "write" .* or "read"/],
+      [
+        'a missing role',
+        { sha256: 'a'.repeat(64) },
+        '"role"',
+        /missing; must be "write" .*, "read" .* or "client"/,
+      ],
       [
         'role "admin"',
         { role: 'admin', sha256: 'a'.repeat(64) },
         '"role"',
-        /must be "write" .* or "read" .*, got "admin"/,
+        /must be "write" .*, "read" .* or "client" .*, got "admin"/,
       ],
     ])('%s', (_, key, field, rule) => {
       const message = messageOf(withKey(key));
@@ -118,5 +123,74 @@ describe('project catalog', () => {
         /project #0, "id" \(projects\.0\.id\): must be lowercase letters/,
       );
     });
+  });
+});
+
+describe('client keys, allowed origins and rate limits', () => {
+  const project = (extra: Record<string, unknown>) => ({
+    projects: [{ id: 'shop', keys: [{ role: 'client', sha256: sha256Hex('shop-client') }], ...extra }],
+  });
+  const messageOf = (json: unknown): string => {
+    try {
+      parseProjectCatalog(json, 'projects.json');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('expected the catalog to be refused');
+  };
+
+  it('authenticates a client key with its role and a key id that is not the key', () => {
+    const principal = parseProjectCatalog(project({})).authenticate('shop-client');
+    expect(principal).toMatchObject({ role: 'client', keyId: sha256Hex('shop-client').slice(0, 16) });
+  });
+
+  it('defaults allowedOrigins to none and rateLimits to the gateway defaults', () => {
+    expect(parseProjectCatalog(project({})).project('shop')).toMatchObject({
+      allowedOrigins: [],
+      rateLimits: {},
+    });
+  });
+
+  it('keeps valid origins and limits', () => {
+    const settings = parseProjectCatalog(
+      project({
+        allowedOrigins: ['https://shop.example', 'http://127.0.0.1:5173', 'https://*.shop.example'],
+        rateLimits: { client: { perSecond: 0.5, burst: 10 }, write: { perSecond: 1000, burst: 2000 } },
+      }),
+    ).project('shop');
+    expect(settings?.allowedOrigins).toHaveLength(3);
+    expect(settings?.rateLimits.client).toEqual({ perSecond: 0.5, burst: 10 });
+  });
+
+  it('names the project, the entry and the canonical form of a misspelt origin', () => {
+    expect(messageOf(project({ allowedOrigins: ['https://shop.example/'] }))).toMatch(
+      /project "shop", "allowedOrigins.0" \(projects.0.allowedOrigins.0\): "https:\/\/shop.example\/" is not an origin .*did you mean "https:\/\/shop.example"\?/,
+    );
+  });
+
+  it('refuses "*"', () => {
+    expect(messageOf(project({ allowedOrigins: ['*'] }))).toMatch(/would let any page send events/);
+  });
+
+  it.each([
+    [
+      { client: { perSecond: 0, burst: 1 } },
+      /"rateLimits.client.perSecond".*must be a number of requests per second > 0, got number 0/,
+    ],
+    [
+      { client: { perSecond: 1, burst: 1.5 } },
+      /"rateLimits.client.burst".*must be a whole number of requests >= 1/,
+    ],
+    [{ client: { perSecond: 1 } }, /"rateLimits.client.burst".*missing/],
+    [{ read: { perSecond: 1, burst: 1 } }, /only "client" and "write" keys are rate-limited .*not "read"/],
+    [{ client: { perSecond: 1, burst: 1, window: 3 } }, /"rateLimits.client"/],
+  ])('refuses rate limits %j naming the field and the rule', (rateLimits, message) => {
+    expect(messageOf(project({ rateLimits }))).toMatch(message);
+  });
+
+  it('lists the client role in the role rule', () => {
+    expect(
+      messageOf({ projects: [{ id: 'shop', keys: [{ role: 'admin', sha256: 'a'.repeat(64) }] }] }),
+    ).toMatch(/"client" \(may ingest from web pages; publishable\), got "admin".*--role write\|read\|client/);
   });
 });

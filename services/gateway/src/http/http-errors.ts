@@ -12,9 +12,28 @@ export const HTTP_ERRORS = {
     status: 400,
     meaning: "The JSON is not the expected shape (e.g. no 'batch' array on /v1/batch).",
   },
-  invalid_request: { status: 400, meaning: 'A header or parameter of the request is malformed.' },
-  unauthorized: { status: 401, meaning: 'No Authorization: Bearer <key> header, or an unknown key.' },
-  forbidden: { status: 403, meaning: 'The key is valid but may not do this (a read key on ingest).' },
+  invalid_request: {
+    status: 400,
+    meaning: 'A header or parameter of the request is malformed (or the key is given in two places).',
+  },
+  invalid_encoding: {
+    status: 400,
+    meaning: 'The body does not decompress with its Content-Encoding (corrupt or truncated gzip/deflate).',
+  },
+  unauthorized: {
+    status: 401,
+    meaning:
+      'No key (Authorization: Bearer <key>; client keys also ?api_key= or "api_key"), or an unknown key.',
+  },
+  forbidden: {
+    status: 403,
+    meaning:
+      'The key is valid but may not do this: a read key on ingest, or a write key outside the Authorization header.',
+  },
+  origin_not_allowed: {
+    status: 403,
+    meaning: "A client key used from a page whose Origin is not in its project's allowedOrigins.",
+  },
   not_found: { status: 404, meaning: 'No such route.' },
   request_timeout: {
     status: 408,
@@ -25,7 +44,15 @@ export const HTTP_ERRORS = {
   too_many_events: { status: 413, meaning: 'The batch holds more events than MAX_BATCH_EVENTS.' },
   unsupported_media_type: {
     status: 415,
-    meaning: 'Content-Type is not application/json or application/x-ndjson.',
+    meaning: 'Content-Type is not application/json, application/x-ndjson or text/plain (JSON).',
+  },
+  unsupported_encoding: {
+    status: 415,
+    meaning: 'Content-Encoding is not gzip, deflate or identity.',
+  },
+  rate_limited: {
+    status: 429,
+    meaning: "The key sent more requests than its project's rate limit; retry after Retry-After seconds.",
   },
   headers_too_large: { status: 431, meaning: "The request headers exceed node's 16 KiB limit." },
   internal_error: { status: 500, meaning: 'A defect in the gateway; the request id is in the message.' },

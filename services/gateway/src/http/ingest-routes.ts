@@ -1,10 +1,12 @@
 /**
  * POST /v1/batch, /v1/track, /v1/exposure, /v1/alias: authenticate, validate, encode, hand the
- * records to Kafka and answer only once they are acknowledged (acks=all).
+ * records to Kafka and answer only once they are acknowledged (acks=all). CORS, keys, rate limits and
+ * compressed bodies are the access hooks' (ingest-access.ts), run before each handler.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal, ProjectCatalog } from '../../../../shared/projects/project-catalog.ts';
+import type { GatewayConfig } from '../config.ts';
 import type { DiscoveredEvents } from '../ingest/discovered-events.ts';
 import { prepareIngest } from '../ingest/prepare-ingest.ts';
 import type { IngestResponse } from '../ingest/prepare-ingest.ts';
@@ -14,15 +16,26 @@ import { ProduceFailure } from '../transport/batch-coalescer.ts';
 import type { IngestSink } from '../transport/ingest-producer.ts';
 import { createValidationContext } from '../validation/index.ts';
 import type { EventDefinitions, EventKind } from '../validation/index.ts';
-import { authorizeIngest } from './auth.ts';
 import { GatewayHttpError } from './http-errors.ts';
+import { ingestAccessHooks } from './ingest-access.ts';
+import { registerIngestCors } from './ingest-cors.ts';
+import { registerKeyRateLimit } from './key-rate-limit.ts';
+import { createOriginPolicy } from './origin-policy.ts';
+import { fromSegmentEvent } from '../ingest/segment-events.ts';
 import { batchInput, singleEventInput } from './request-body.ts';
 import type { BatchInput } from './request-body.ts';
-import { BatchBody, IngestResponseSchema, SingleEventBody, errorResponses } from './route-schemas.ts';
+import {
+  BatchBody,
+  IngestQuery,
+  IngestResponseSchema,
+  SingleEventBody,
+  errorResponses,
+  ingestSecurity,
+} from './route-schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the ingest routes' auth hook; null elsewhere. */
+    /** Set by the ingest routes' access hooks once the key is known; null before and elsewhere. */
     principal: Principal | null;
   }
 }
@@ -34,6 +47,9 @@ export interface IngestRouteDeps {
   /** The registered ingest schema's encoder, undefined until the registry has answered. */
   encoder: () => BatchEncoder | undefined;
   maxBatchEvents: number;
+  /** MAX_BODY_BYTES, which also bounds a decompressed body. */
+  maxBodyBytes: number;
+  defaultRateLimits: GatewayConfig['defaultRateLimits'];
   backfillMs: number;
   maxFutureMs: number;
   retryAfterSeconds: number;
@@ -43,7 +59,19 @@ export interface IngestRouteDeps {
   newEventId: () => string;
 }
 
-const security = [{ bearerAuth: [] }];
+const SEGMENT_TYPES = ['track', 'identify', 'alias'] as const;
+/** The Segment compatibility routes' prefix: Segment senders take it as their host. */
+export const SEGMENT_PREFIX = '/compat/segment';
+
+/** The ingest paths, which CORS serves. */
+export const INGEST_PATHS = [
+  '/v1/batch',
+  '/v1/track',
+  '/v1/exposure',
+  '/v1/alias',
+  `${SEGMENT_PREFIX}/v1/batch`,
+  ...SEGMENT_TYPES.map((t) => `${SEGMENT_PREFIX}/v1/${t}`),
+] as const;
 /**
  * Body schemas document the routes but are not enforced by fastify: each event is validated on its
  * own (validation/), and an ndjson body is not the JSON shape the schema describes.
@@ -80,16 +108,16 @@ export function ingestRoutes(deps: IngestRouteDeps) {
     // Rejections and drops are final whatever Kafka does; acceptance only once acknowledged.
     // Counted per code, not per event: a label lookup per event costs more than the count is worth.
     for (const [code, n] of countBy(prepared.response.rejected, (r) => r.code))
-      events.inc({ outcome: 'rejected', code, project }, n);
+      events.inc({ outcome: 'rejected', code }, n);
     for (const [code, n] of countBy(prepared.verdict.dropped, (d) => d.reason))
-      events.inc({ outcome: 'dropped', code, project }, n);
+      events.inc({ outcome: 'dropped', code }, n);
     if (prepared.records.length > 0) {
       try {
         await deps.sink.submit(prepared.records, prepared.bytes);
       } catch (err) {
         throw toHttpError(err, deps.retryAfterSeconds);
       }
-      events.inc({ outcome: 'accepted', code: '', project }, prepared.records.length);
+      events.inc({ outcome: 'accepted', code: '' }, prepared.records.length);
     }
     for (const [code, n] of countBy(prepared.response.warnings, (w) => w.code)) warnings.inc({ code }, n);
     for (const name of new Set(prepared.verdict.undefinedEvents.map((u) => u.name))) {
@@ -103,9 +131,21 @@ export function ingestRoutes(deps: IngestRouteDeps) {
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.decorateRequest('principal', null);
-    app.addHook('onRequest', async (request) => {
-      request.principal = authorizeIngest(request.headers.authorization, deps.catalog);
+    const origins = createOriginPolicy(deps.catalog);
+    // CORS first: its hook answers preflights before any other hook of these routes runs.
+    await registerIngestCors(app, INGEST_PATHS, origins);
+    const rateLimit = await registerKeyRateLimit(app, {
+      catalog: deps.catalog,
+      defaults: deps.defaultRateLimits,
+      metrics: deps.metrics,
     });
+    const access = ingestAccessHooks({
+      catalog: deps.catalog,
+      origins,
+      rateLimit,
+      maxBodyBytes: deps.maxBodyBytes,
+    });
+    const security = ingestSecurity;
 
     app.post(
       '/v1/batch',
@@ -117,10 +157,12 @@ export function ingestRoutes(deps: IngestRouteDeps) {
             'The answer comes once Kafka acknowledged the accepted events (acks=all); on 503 nothing was accepted ' +
             'and a retry with the same message_ids is safe.',
           security,
+          querystring: IngestQuery,
           body: BatchBody,
           response: { 200: IngestResponseSchema, ...errorResponses },
         },
         validatorCompiler: describedOnly,
+        ...access,
       },
       async (request) => ingest(request, batchInput(request.body, deps.maxBatchEvents)),
     );
@@ -131,14 +173,60 @@ export function ingestRoutes(deps: IngestRouteDeps) {
         {
           schema: {
             summary: `Ingest one ${kind} event`,
-            description: `The body is one event; "type" may be omitted and must be "${kind}" if present.`,
+            description:
+              `The body is one event; "type" may be omitted and must be "${kind}" if present. ` +
+              'A client key may come as its "api_key" field (taken out before validation).',
             security,
+            querystring: IngestQuery,
             body: SingleEventBody(kind),
             response: { 200: IngestResponseSchema, ...errorResponses },
           },
           validatorCompiler: describedOnly,
+          ...access,
         },
         async (request) => ingest(request, singleEventInput(request.body), kind),
+      );
+    }
+
+    // Segment compatibility: the same access rules, Segment's camelCase events (ingest/segment-events.ts).
+    const segment = (input: BatchInput, type?: (typeof SEGMENT_TYPES)[number]): BatchInput => ({
+      events: input.events.map((e) => fromSegmentEvent(e, type)),
+      malformed: input.malformed,
+    });
+    const segmentDescription =
+      'Segment HTTP Tracking API shape (messageId, anonymousId, userId, ...): track, "Experiment Viewed" (an ' +
+      'exposure), alias, and identify with both ids (an alias); mapped field by field, then validated as usual. ' +
+      'Authorization may also be Basic with the key as user name, as Segment libraries send it.';
+    app.post(
+      `${SEGMENT_PREFIX}/v1/batch`,
+      {
+        schema: {
+          summary: 'Ingest a batch of Segment-shaped events',
+          description: segmentDescription,
+          security,
+          querystring: IngestQuery,
+          response: { 200: IngestResponseSchema, ...errorResponses },
+        },
+        validatorCompiler: describedOnly,
+        ...access,
+      },
+      async (request) => ingest(request, segment(batchInput(request.body, deps.maxBatchEvents))),
+    );
+    for (const type of SEGMENT_TYPES) {
+      app.post(
+        `${SEGMENT_PREFIX}/v1/${type}`,
+        {
+          schema: {
+            summary: `Ingest one Segment-shaped ${type} event`,
+            description: segmentDescription,
+            security,
+            querystring: IngestQuery,
+            response: { 200: IngestResponseSchema, ...errorResponses },
+          },
+          validatorCompiler: describedOnly,
+          ...access,
+        },
+        async (request) => ingest(request, segment(singleEventInput(request.body), type)),
       );
     }
   };

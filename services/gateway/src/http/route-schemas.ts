@@ -66,11 +66,21 @@ const AliasEvent = Type.Object(
 
 export const EventSchema = Type.Union([ExposureEvent, TrackEvent, AliasEvent]);
 
+/** A client key in a JSON body (beacons); taken out before the events are validated. */
+const BodyApiKey = Type.Optional(
+  Type.String({
+    description:
+      'A client key (lsc_), when it is not in the header or URL. Write keys are refused here (403).',
+  }),
+);
+
 export const BatchBody = Type.Object(
-  { batch: Type.Array(EventSchema, { description: 'Up to MAX_BATCH_EVENTS events' }) },
+  { batch: Type.Array(EventSchema, { description: 'Up to MAX_BATCH_EVENTS events' }), api_key: BodyApiKey },
   {
     description:
-      'JSON { "batch": [...] }, or Content-Type application/x-ndjson with one event per line (a line that is not JSON is rejected alone, code malformed_json)',
+      'JSON { "batch": [...] } (Content-Type application/json, or text/plain holding JSON as beacons send it), or ' +
+      'application/x-ndjson with one event per line (a line that is not JSON is rejected alone, code malformed_json). ' +
+      'Content-Encoding gzip or deflate is accepted; MAX_BODY_BYTES applies to the decompressed body.',
   },
 );
 
@@ -120,6 +130,21 @@ export const ReadyResponseSchema = Type.Object({
 });
 
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok') });
+
+/**
+ * Who may call the ingest routes (OpenAPI security requirements: any one of them). A client key in the
+ * body has no OpenAPI scheme; the body schemas describe its "api_key" field.
+ */
+export const ingestSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyQuery: [] }];
+
+export const IngestQuery = Type.Object({
+  api_key: Type.Optional(
+    Type.String({
+      description:
+        'A client key (lsc_), for senders that cannot set headers (navigator.sendBeacon). Write keys are refused here (403).',
+    }),
+  ),
+});
 
 /** Error answers every route may give. */
 export const errorResponses = { '4xx': ErrorSchema, '5xx': ErrorSchema };

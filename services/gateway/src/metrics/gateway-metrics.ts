@@ -24,15 +24,18 @@ export interface GatewayMetrics extends ClientLimitMetrics {
   readonly httpDuration: Histogram<'route'>;
   /**
    * Per event: outcome accepted | rejected | dropped, code the rejection code or drop reason ('' if
-   * accepted), project the authenticated key's project (bounded by the catalogue).
+   * accepted). No project label: /metrics answers without a key and names no project (per-project
+   * figures are behind read keys).
    */
-  readonly events: Counter<'outcome' | 'code' | 'project'>;
+  readonly events: Counter<'outcome' | 'code'>;
   readonly warnings: Counter<'code'>;
   /** Track event names without a definition seen for the first time by this process. */
   readonly discoveredEventNames: Counter;
   readonly produceDuration: Histogram<'outcome'>;
   readonly produceBatchRecords: Histogram;
   readonly produceBatchBytes: Histogram;
+  /** Requests refused with 429 by their key's rate limit, by the key's role (no project: see events). */
+  readonly rateLimited: Counter<'role'>;
   /** Requests refused or timed out before or while waiting for Kafka, by reason. */
   readonly produceFailures: Counter<'reason'>;
   /** Hooks for the coalescer: send sizes, durations, failures. */
@@ -71,8 +74,8 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
   });
   const events = new Counter({
     name: 'liftstream_gateway_events_total',
-    help: 'Events received, by outcome (accepted, rejected, dropped), rejection code or drop reason, and project',
-    labelNames: ['outcome', 'code', 'project'] as const,
+    help: 'Events received, by outcome (accepted, rejected, dropped) and rejection code or drop reason',
+    labelNames: ['outcome', 'code'] as const,
     registers,
   });
   const warnings = new Counter({
@@ -84,6 +87,12 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
   const discoveredEventNames = new Counter({
     name: 'liftstream_gateway_discovered_event_names_total',
     help: 'Track event names without a definition, first seen by this process',
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: 'liftstream_gateway_rate_limited_total',
+    help: "Requests refused with 429 by their key's rate limit, by the key's role (client, write)",
+    labelNames: ['role'] as const,
     registers,
   });
   const produceDuration = new Histogram({
@@ -170,6 +179,7 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
     events,
     warnings,
     discoveredEventNames,
+    rateLimited,
     produceDuration,
     produceBatchRecords,
     produceBatchBytes,

@@ -1,6 +1,6 @@
 /**
  * Bearer-key authentication of read requests. The key is looked up by its hash in the project catalog
- * (never stored or logged in clear); a missing or unknown key is 401, a write key is 403. The principal's
+ * (never stored or logged in clear); a missing or unknown key is 401, a write or client key is 403. The principal's
  * project scopes every query of the request: a key never sees another project's data.
  */
 import type { Principal, ProjectCatalog } from '../../../../shared/projects/project-catalog.ts';
@@ -25,7 +25,7 @@ export function authorizeRead(header: string | undefined, catalog: ProjectCatalo
   if (principal.role !== 'read') {
     throw new StatsHttpError(
       'forbidden',
-      `this is a write key of project "${principal.project.id}"; reading results needs a read key`,
+      `this is a ${principal.role} key of project "${principal.project.id}"; reading results needs a read key`,
     );
   }
   return principal;

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   SRM_ACTIVE_WINDOW_MS,
   srmAlarms,
-  type SrmAlarm,
 } from '../../../../services/stats/src/metrics/srm-alarms.ts';
 import type { ExperimentSummary } from '../../../../services/stats/src/storage/experiments-query.ts';
 
