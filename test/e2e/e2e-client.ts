@@ -3,6 +3,7 @@
  * does (retrying refused batches with the same message_ids), compare the gateway's verdicts with the
  * scenario's expectations, and wait until the stats service's answers equal the reference.
  */
+import { awaitConverged } from '../helpers/await-converged.ts';
 import type { ExperimentResults } from '../../services/stats/src/math/types.ts';
 import type { Pipeline, PipelineProject } from '../helpers/pipeline.ts';
 import { resultsDifferences } from './reference/results-difference.ts';
@@ -112,12 +113,9 @@ export async function getResults(
   return (await res.json()) as ExperimentResults;
 }
 
-/** How long results must stay equal to the reference to count as converged. */
-export const CONVERGENCE_HOLD_MS = 3_000;
-
 /**
  * Polls the stats service until every experiment × metric of the scenario equals the reference over the
- * accepted events and stays equal for CONVERGENCE_HOLD_MS, or the time is up; returns what still
+ * accepted events and stays equal (awaitConverged), or the time is up; returns what still
  * differs, keyed by `project/experiment/metric`.
  */
 export async function awaitReferenceResults(
@@ -140,19 +138,7 @@ export async function awaitReferenceResults(
           if (typeof actual === 'string') return [actual];
           return actual ? resultsDifferences(actual, expected.value) : ['no results yet'];
         };
-        let differences: string[] = ['not queried yet'];
-        // Converged means equal and staying equal: after a match the results are read again for
-        // CONVERGENCE_HOLD_MS; a late correction (a retraction, a double count) restarts the wait.
-        let equalSince: number | null = null;
-        do {
-          differences = await differencesNow();
-          if (differences.length > 0) equalSince = null;
-          else equalSince ??= Date.now();
-          if (equalSince !== null && Date.now() - equalSince >= CONVERGENCE_HOLD_MS) break;
-          await sleep(differences.length === 0 ? 500 : 1_000);
-        } while (Date.now() < deadline);
-        if (differences.length === 0 && equalSince !== null && Date.now() - equalSince < CONVERGENCE_HOLD_MS)
-          differences = [`equal for only ${Date.now() - equalSince} ms before the deadline`];
+        const differences = await awaitConverged(differencesNow, deadline);
         if (differences.length > 0) {
           remaining[`${project.id}/${experiment.name}/${metric} (${project.attribution})`] = differences;
         }

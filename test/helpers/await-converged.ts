@@ -1,0 +1,28 @@
+/**
+ * Convergence of an eventually consistent pipeline, as the end-to-end tests judge it: equal to the
+ * reference and staying equal. After the first match the figures are read again for
+ * CONVERGENCE_HOLD_MS; a late correction (a retraction, a double count) restarts the wait.
+ */
+export const CONVERGENCE_HOLD_MS = 3_000;
+
+/**
+ * Polls `differencesNow` (empty when actual equals expected) until it has stayed empty for
+ * CONVERGENCE_HOLD_MS or `deadline` (unix ms) passes; returns what differed last (empty: converged).
+ */
+export async function awaitConverged(
+  differencesNow: () => Promise<string[]>,
+  deadline: number,
+): Promise<string[]> {
+  let equalSince: number | null = null;
+  let differences: string[] = ['not queried yet'];
+  do {
+    differences = await differencesNow();
+    if (differences.length > 0) equalSince = null;
+    else equalSince ??= Date.now();
+    if (equalSince !== null && Date.now() - equalSince >= CONVERGENCE_HOLD_MS) return [];
+    await new Promise((r) => setTimeout(r, differences.length === 0 ? 500 : 1_000));
+  } while (Date.now() < deadline);
+  return differences.length > 0 || equalSince === null
+    ? differences
+    : [`equal for only ${Date.now() - equalSince} ms before the deadline`];
+}
