@@ -6,12 +6,14 @@
 export const CONVERGENCE_HOLD_MS = 3_000;
 
 /**
- * Polls `differencesNow` (empty when actual equals expected) until it has stayed empty for
- * CONVERGENCE_HOLD_MS or `deadline` (unix ms) passes; returns what differed last (empty: converged).
+ * Polls `differencesNow` (empty when actual equals expected) until it has stayed empty for `holdMs`
+ * (CONVERGENCE_HOLD_MS) or `deadline` (unix ms) passes; returns what differed last (empty: converged).
  */
 export async function awaitConverged(
   differencesNow: () => Promise<string[]>,
   deadline: number,
+  holdMs = CONVERGENCE_HOLD_MS,
+  pollMs = { equal: 500, differing: 1_000 },
 ): Promise<string[]> {
   let equalSince: number | null = null;
   let differences: string[] = ['not queried yet'];
@@ -19,8 +21,8 @@ export async function awaitConverged(
     differences = await differencesNow();
     if (differences.length > 0) equalSince = null;
     else equalSince ??= Date.now();
-    if (equalSince !== null && Date.now() - equalSince >= CONVERGENCE_HOLD_MS) return [];
-    await new Promise((r) => setTimeout(r, differences.length === 0 ? 500 : 1_000));
+    if (equalSince !== null && Date.now() - equalSince >= holdMs) return [];
+    await new Promise((r) => setTimeout(r, differences.length === 0 ? pollMs.equal : pollMs.differing));
   } while (Date.now() < deadline);
   return differences.length > 0 || equalSince === null
     ? differences
