@@ -36,5 +36,6 @@ export function runCliProcess(argv: string[], cwd: string): Promise<CliResult> {
 
 /** The API keys printed in `stdout`, in order. */
 export function printedKeys(stdout: string): string[] {
-  return stdout.match(/\bls[wrc]_[A-Za-z0-9_-]{24}\b/g) ?? [];
+  // Not \b at the end: a base64url key may end in '-', after which no word boundary comes.
+  return stdout.match(/\bls[wrc]_[A-Za-z0-9_-]{24}(?![A-Za-z0-9_-])/g) ?? [];
 }
