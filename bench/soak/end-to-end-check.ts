@@ -2,9 +2,9 @@
  * The soak's exact end-to-end check: for every experiment of the traffic, the stats service's analysed
  * units and converted units (purchase) per variation and its multiple-exposure units must equal the
  * reference's sums over the chunks sent (scenario-traffic.ts); and the probe experiment must hold one
- * unit per probe the gateway accepted.
+ * unit and one conversion per probe the gateway accepted.
  */
-import { PROBE_EXPERIMENT, probeUnits } from './freshness-probe.ts';
+import { PROBE_EXPERIMENT, probeCounts } from './freshness-probe.ts';
 import { TRUTH_METRIC, type Truth } from './scenario-traffic.ts';
 
 interface ResultsBody {
@@ -61,9 +61,12 @@ export async function endToEndDifferences(opts: {
     const project = key.slice(0, key.indexOf('/'));
     out.push(...(await experimentDifferences(opts.statsUrl, opts.readKeys[project] ?? '', key, expected)));
   }
-  const probes = await probeUnits(opts.statsUrl, opts.probe.readKey);
-  if ((probes ?? 0) !== opts.probe.accepted)
-    out.push(`${PROBE_EXPERIMENT}: ${probes ?? 0} units, expected ${opts.probe.accepted} (probes accepted)`);
+  const probes = await probeCounts(opts.statsUrl, opts.probe.readKey);
+  for (const what of ['units', 'conversions'] as const)
+    if ((probes?.[what] ?? 0) !== opts.probe.accepted)
+      out.push(
+        `${PROBE_EXPERIMENT}: ${probes?.[what] ?? 0} ${what}, expected ${opts.probe.accepted} (probes accepted)`,
+      );
   return out;
 }
 

@@ -42,6 +42,8 @@ import { hasInfraCode } from '../../../shared/errors.ts';
 import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
+import { fetchSettings, flushDecision, tokensAt } from './flush-decision.ts';
+import type { FlushMode, FlushPolicy, RoundBudget } from './flush-decision.ts';
 import { chunks, OffsetWatermarks, recordsAfter, seekPlan } from './offset-watermarks.ts';
 import type { StoredTable } from './offset-watermarks.ts';
 import { backoffDelayMs, waitWithHeartbeat } from './retry-backoff.ts';
@@ -63,11 +65,21 @@ export interface SinkConfig {
   /** Most rows per INSERT; a larger fetched batch is split. Keep far below max_insert_block_size (~1M). */
   batchRows: number;
   /**
-   * How long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs maxWaitTimeInMs), ms: the flush
-   * interval under light traffic. Under heavy traffic fetches fill up sooner and batches reach `batchRows`.
+   * When fetched records are inserted (flush-decision.ts): `adaptive` at once after a quiet spell and about
+   * once per `flushIntervalMs` per partition under steady traffic; `interval` (before issue 19) every fetch,
+   * which the broker holds up to `flushIntervalMs` for `fetchMinBytes`. Absent: `interval`.
+   */
+  flushMode?: FlushMode;
+  /**
+   * The flush interval, ms. `adaptive`: least time between two inserts of one partition under steady
+   * traffic. `interval`: how long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs
+   * maxWaitTimeInMs). Under heavy traffic batches fill up sooner and reach `batchRows`.
    */
   flushIntervalMs: number;
-  /** Bytes a fetch waits for (up to flushIntervalMs) before returning, so inserts are not tiny. */
+  /**
+   * `interval`: bytes a fetch waits for (up to flushIntervalMs) before returning, so inserts are not tiny.
+   * `adaptive`: a partition's batch of at least this many bytes is inserted at once (a backlog).
+   */
   fetchMinBytes: number;
   /** Group session timeout, ms: how long a silent member keeps its partitions. */
   sessionTimeoutMs: number;
@@ -216,9 +228,22 @@ class ClickHouseSink {
   /** Schema ids the registry does not know (404): their records are invalid, not retried. */
   private readonly unknownSchemaIds = new Set<number>();
   private readonly knownSchemaIds = new Set<number>();
+  private readonly flushPolicy: FlushPolicy;
+  /** Per partition number, the current flush round of the two co-partitioned topics (adaptive flush). */
+  private readonly rounds = new Map<number, { startedAt: number; joined: Set<SinkTable> }>();
+  /** Per partition number, the token bucket pacing its rounds (adaptive flush). */
+  private readonly roundBudgets = new Map<number, RoundBudget>();
+  /** Partitions paused until their deferred batch is due (adaptive flush), with the timer resuming them. */
+  private readonly deferred = new Map<string, { topic: string; partition: number; timer: NodeJS.Timeout }>();
 
   constructor(private readonly deps: SinkDeps) {
     this.config = deps.config;
+    this.flushPolicy = {
+      mode: deps.config.flushMode ?? 'interval',
+      intervalMs: deps.config.flushIntervalMs,
+      insertAtOnceBytes: deps.config.fetchMinBytes,
+      insertAtOnceRows: deps.config.batchRows,
+    };
     this.logger = deps.logger.child({ component: 'clickhouse-sink' });
     this.metrics = createSinkMetrics(deps.metrics);
     const names = topicNames(deps.config.topicPrefix);
@@ -246,6 +271,7 @@ class ClickHouseSink {
     const failed = this.state === 'failed';
     this.stopping = true;
     this.state = 'stopping';
+    this.clearDeferred(false);
     await this.startup.catch(() => undefined);
     await this.consumer
       ?.disconnect()
@@ -338,8 +364,7 @@ class ClickHouseSink {
       readUncommitted: false,
       sessionTimeout: this.config.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(this.config.sessionTimeoutMs / 10)),
-      maxWaitTimeInMs: this.config.flushIntervalMs,
-      minBytes: this.config.fetchMinBytes,
+      ...fetchSettings(this.flushPolicy, this.config.fetchMinBytes),
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
@@ -411,6 +436,11 @@ class ClickHouseSink {
       prepared: false,
     };
     this.watermarks.clear();
+    // A partition that came back may have been written by another instance meanwhile: its first batch goes
+    // in at once, and nothing stays paused on the strength of the previous assignment.
+    this.rounds.clear();
+    this.roundBudgets.clear();
+    this.clearDeferred(true);
     try {
       this.totals.clear();
     } catch (err) {
@@ -549,6 +579,30 @@ class ClickHouseSink {
 
     const records = batch.messages.map(toFetched);
     const { fresh, skipped } = recordsAfter(records, watermark);
+    const key = `${batch.topic}:${batch.partition}`;
+    if (fresh.length > 0) {
+      const now = Date.now();
+      const round = this.rounds.get(batch.partition);
+      const tokens = tokensAt(this.roundBudgets.get(batch.partition), now, this.flushPolicy.intervalMs);
+      const decision = flushDecision(this.flushPolicy, {
+        rows: fresh.length,
+        bytes: fresh.reduce((n, r) => n + (r.value?.length ?? 0), 0),
+        round: round === undefined ? null : { msAgo: now - round.startedAt, joined: round.joined.has(table) },
+        tokens,
+      });
+      this.metrics.flushDecisions.inc({ decision: decision.flush ? decision.reason : 'deferred' });
+      if (!decision.flush) {
+        // Nothing resolved: the records are fetched again, with what arrives meanwhile, when this is due.
+        this.defer(batch.topic, batch.partition, decision.waitMs);
+        return;
+      }
+      if (decision.reason === 'round') {
+        this.rounds.set(batch.partition, { startedAt: now, joined: new Set([table]) });
+        this.roundBudgets.set(batch.partition, { tokens: tokens - 1, at: now });
+        // The other topic's batch of this partition, if it waits, joins the round now.
+        this.resumeDeferred(this.topics[table === 'exposures' ? 'attributed' : 'exposures'], batch.partition);
+      } else if (decision.reason === 'companion') round?.joined.add(table);
+    }
     if (skipped > 0) {
       this.skipped.alreadyStored += skipped;
       this.metrics.recordsSkipped.inc({ table, reason: 'already_stored' }, skipped);
@@ -580,13 +634,48 @@ class ClickHouseSink {
     }
     if (fresh.length === 0 && !batch.isEmpty()) resolveOffset(batch.lastOffset());
     // The whole batch is handled: its last offset (a trailing transaction marker included) is consumed.
-    const key = `${batch.topic}:${batch.partition}`;
     this.consumed.set(key, Math.max(this.consumed.get(key) ?? -1, Number(batch.lastOffset())));
     this.metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },
       lagOf(Number(batch.highWatermark), this.consumed.get(key) as number),
     );
     if (running()) await commitOffsetsIfNecessary();
+  }
+
+  /**
+   * Adaptive flush: pause the partition (so it is not fetched again and again meanwhile) and resume it when
+   * its batch is due; the next fetch then brings the deferred records and what arrived since. Only the
+   * resume runs outside eachBatch: inserts stay inside it, under the group's ownership of the partition.
+   */
+  private defer(topic: string, partition: number, waitMs: number): void {
+    const key = `${topic}:${partition}`;
+    const consumer = this.consumer;
+    if (consumer === null || this.deferred.has(key)) return;
+    consumer.pause([{ topic, partitions: [partition] }]);
+    const timer = setTimeout(() => {
+      this.deferred.delete(key);
+      if (!this.stopping) this.consumer?.resume([{ topic, partitions: [partition] }]);
+    }, waitMs);
+    this.deferred.set(key, { topic, partition, timer });
+  }
+
+  /** Ends one partition's deferral early: it joins the next fetch. */
+  private resumeDeferred(topic: string, partition: number): void {
+    const key = `${topic}:${partition}`;
+    const deferred = this.deferred.get(key);
+    if (deferred === undefined) return;
+    clearTimeout(deferred.timer);
+    this.deferred.delete(key);
+    this.consumer?.resume([{ topic, partitions: [partition] }]);
+  }
+
+  /** Cancels every deferral; `resume`: and resumes the partitions (an assignment), else leaves them (a stop). */
+  private clearDeferred(resume: boolean): void {
+    for (const { topic, partition, timer } of this.deferred.values()) {
+      clearTimeout(timer);
+      if (resume) this.consumer?.resume([{ topic, partitions: [partition] }]);
+    }
+    this.deferred.clear();
   }
 
   private async waitPrepared(heartbeat: () => Promise<void>, running: () => boolean): Promise<boolean> {

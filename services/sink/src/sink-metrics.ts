@@ -26,6 +26,11 @@ export interface SinkMetrics {
   readonly recordAgeSeconds: Histogram<'table'>;
   /** Unix seconds of the last error (insert, decode, start-up); 0 if none. */
   readonly lastErrorTime: Gauge;
+  /**
+   * Flush decisions on fetched batches (flush-decision.ts): `deferred`, or why a batch was inserted
+   * (`fetched`, `round`, `companion`, `large`).
+   */
+  readonly flushDecisions: Counter<'decision'>;
 }
 
 /** Every table the sink inserts into: their failure and backoff series exist (at 0) from the start. */
@@ -109,6 +114,16 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
           help: "Age of records when their rows are stored in ClickHouse, per table: insert time − the record's Kafka timestamp (the processor's produce time)",
           labelNames: ['table'] as const,
           buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+          registers,
+        }),
+    ),
+    flushDecisions: reuse(
+      'liftstream_sink_flush_decisions_total',
+      () =>
+        new Counter({
+          name: 'liftstream_sink_flush_decisions_total',
+          help: 'Flush decisions on fetched batches: deferred, or why inserted (fetched, round, companion, large)',
+          labelNames: ['decision'] as const,
           registers,
         }),
     ),

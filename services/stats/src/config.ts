@@ -38,9 +38,22 @@ const statsEnvFields = commonEnvSchema.extend({
   SINK_GROUP_ID: z.string().min(1).optional(),
   /** Most rows per ClickHouse insert (one insert is one atomic part: keep far below ~1M rows). */
   SINK_BATCH_ROWS: positiveInt.max(500_000).default(50_000),
-  /** How long a fetch may wait to gather SINK_FETCH_MIN_BYTES, ms: the flush interval under light traffic. */
-  SINK_FLUSH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
-  /** Bytes a fetch waits for before returning (bigger, fewer inserts under steady traffic). */
+  /**
+   * When fetched records are inserted (services/sink/src/flush-decision.ts): `adaptive` at once after a
+   * quiet spell, about once per SINK_FLUSH_INTERVAL_MS per partition under steady traffic; `interval` (the
+   * behaviour before issue 19) every fetch, held up to SINK_FLUSH_INTERVAL_MS for SINK_FETCH_MIN_BYTES.
+   */
+  SINK_FLUSH_MODE: z.enum(['adaptive', 'interval']).default('adaptive'),
+  /**
+   * The flush interval, ms. adaptive: least time between two inserts of one partition under steady
+   * traffic; interval: how long a fetch may wait to gather SINK_FETCH_MIN_BYTES (use 1000 for the old
+   * behaviour).
+   */
+  SINK_FLUSH_INTERVAL_MS: positiveInt.max(60_000).default(500),
+  /**
+   * Bytes worth an insert at once: interval, bytes a fetch waits for before returning; adaptive, a
+   * partition's batch at least this large is inserted without waiting (a backlog).
+   */
   SINK_FETCH_MIN_BYTES: positiveInt.default(256 * 1024),
   /** Group session timeout of the sink's consumer, ms. */
   SINK_SESSION_TIMEOUT_MS: positiveInt.min(6_000).default(30_000),
@@ -92,6 +105,7 @@ export function toStatsConfig(env: StatsEnv): StatsConfig {
       topicPrefix: env.TOPIC_PREFIX,
       groupId: env.SINK_GROUP_ID ?? `${env.TOPIC_PREFIX}clickhouse-sink`,
       batchRows: env.SINK_BATCH_ROWS,
+      flushMode: env.SINK_FLUSH_MODE,
       flushIntervalMs: env.SINK_FLUSH_INTERVAL_MS,
       fetchMinBytes: env.SINK_FETCH_MIN_BYTES,
       sessionTimeoutMs: env.SINK_SESSION_TIMEOUT_MS,

@@ -20,6 +20,7 @@ import { registerSrmAlarmGauge } from './metrics/srm-alarm-gauge.ts';
 import { createStatsMetrics } from './stats-metrics.ts';
 import { listExperiments } from './storage/experiments-query.ts';
 import { registerClickHouseMemoryGauge } from './storage/clickhouse-memory-gauge.ts';
+import { registerClickHousePartsGauge } from './storage/clickhouse-parts-gauge.ts';
 
 export interface StatsService {
   app: FastifyInstance;
@@ -45,6 +46,7 @@ export async function createStatsService(
   }
   const metrics = createStatsMetrics();
   registerClickHouseMemoryGauge(metrics.registry, clickhouse);
+  registerClickHousePartsGauge(metrics.registry, clickhouse);
   registerSrmAlarmGauge({
     registry: metrics.registry,
     catalog,

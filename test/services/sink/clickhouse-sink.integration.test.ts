@@ -21,6 +21,7 @@ import { readAvsc } from '../../../shared/registry/avro-schemas.ts';
 import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import type { RegisteredAvro } from '../../../shared/registry/schema-registry.ts';
 import { startSink } from '../../../services/sink/src/clickhouse-sink.ts';
+import { ROUND_BURST } from '../../../services/sink/src/flush-decision.ts';
 import {
   backfillVariationMetricsIfMissing,
   rebuildVariationMetrics,
@@ -61,8 +62,11 @@ const config: SinkConfig = {
   topicPrefix: prefix,
   groupId,
   batchRows: 40,
+  // The default flush (adaptive): batches under 40 rows or 16 KiB that follow their partition's last insert
+  // within 200 ms are deferred and fetched again, so every step below also runs through deferrals.
+  flushMode: 'adaptive',
   flushIntervalMs: 200,
-  fetchMinBytes: 1,
+  fetchMinBytes: 16 * 1024,
   sessionTimeoutMs: 6_000,
   retry: { initialMs: 100, maxMs: 1_000 },
   embeddedClickHouse: true,
@@ -507,6 +511,69 @@ describe('ClickHouse sink (real broker, registry and ClickHouse)', () => {
     expect(status.assignments, 'no rebalance: the consumer kept heartbeating while it retried').toBe(
       assignments,
     );
+    await expectExactlyTheTruth();
+    await stop(sink);
+  });
+
+  it('adaptive flush: a burst of small transactions goes in as few inserts, each record once; after a quiet spell at once', async () => {
+    const inserts: InsertInfo[] = [];
+    const sink = start(
+      { hooks: { afterInsert: (info) => void inserts.push(info) } },
+      { flushMode: 'adaptive', flushIntervalMs: 1_000, fetchMinBytes: 1 << 20, batchRows: 50_000 },
+    );
+    await eventually(
+      'joined',
+      async () => sink.status(),
+      (s) => s.ready,
+    );
+    const arms = ['control', 'a', 'b'];
+    const units = generateUnits({
+      project: 'shop',
+      experiment: 'burst',
+      arms,
+      units: 120,
+      events: ['purchase', 'view'],
+      start: START,
+      seed: 5,
+    });
+    const burstStarted = Date.now();
+    const transactions = 40;
+    for (let i = 0; i < transactions; i++) {
+      const slice = units.slice(i * 3, i * 3 + 3);
+      await produceCommitted(changelogOf(slice, 2_000 + i, arms), slice);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const burstSeconds = (Date.now() - burstStarted) / 1000;
+    await eventually('all records stored', stored, allStored);
+    await expectExactlyTheTruth();
+    const exposureInserts = inserts.filter((i) => i.table === 'exposures').length;
+    // Each partition: its burst of rounds at once, then one per second of the burst (+1 for the tail).
+    expect(
+      exposureInserts,
+      `${transactions} transactions over ${burstSeconds.toFixed(1)} s into ${PARTITIONS} partitions`,
+    ).toBeLessThanOrEqual(PARTITIONS * (ROUND_BURST + Math.ceil(burstSeconds) + 1));
+    expect(exposureInserts, 'fewer inserts than transactions').toBeLessThan(transactions);
+
+    // A quiet spell longer than the interval: the next record is stored at once, not an interval later.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const before = sink.status().rowsInserted.exposures;
+    const late = generateUnits({
+      project: 'shop',
+      experiment: 'quiet',
+      arms,
+      units: 1,
+      events: ['purchase'],
+      start: START,
+      seed: 6,
+    });
+    const lateChangelog = changelogOf(late, 3_000, arms);
+    await produceCommitted(lateChangelog, late);
+    const committedAt = Date.now();
+    while (sink.status().rowsInserted.exposures < before + lateChangelog.exposures.length) {
+      if (Date.now() - committedAt > 10_000) throw new Error('the quiet record was not stored');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(Date.now() - committedAt, 'stored well within the 1 s interval, ms').toBeLessThan(500);
     await expectExactlyTheTruth();
     await stop(sink);
   });

@@ -13,7 +13,8 @@ describe('loadStatsConfig', () => {
       topicPrefix: 'test-1.',
       groupId: 'test-1.clickhouse-sink',
       batchRows: 50_000,
-      flushIntervalMs: 1_000,
+      flushMode: 'adaptive',
+      flushIntervalMs: 500,
       fetchMinBytes: 262_144,
       sessionTimeoutMs: 30_000,
       retry: { initialMs: 200, maxMs: 30_000 },
@@ -21,6 +22,12 @@ describe('loadStatsConfig', () => {
       concurrency: 4,
       state: { store: 'disk', dir: path.join(os.tmpdir(), 'liftstream-sink-state') },
     });
+  });
+
+  it('refuses an unknown SINK_FLUSH_MODE, naming it', () => {
+    expect(() => loadStatsConfig({ PROJECTS_FILE: 'p.json', SINK_FLUSH_MODE: 'eager' })).toThrow(
+      /SINK_FLUSH_MODE/,
+    );
   });
 
   it('keeps the sink totals in the heap with SINK_STATE_STORE=memory, and refuses other stores', () => {
@@ -35,9 +42,11 @@ describe('loadStatsConfig', () => {
       SINK_ENABLED: 'false',
       SINK_GROUP_ID: 'my-sink',
       SINK_BATCH_ROWS: '1000',
+      SINK_FLUSH_MODE: 'interval',
       SINK_FLUSH_INTERVAL_MS: '250',
       CLICKHOUSE_URL: 'http://clickhouse:8123',
     });
+    expect(config.sink.flushMode, 'the behaviour before issue 19 stays selectable').toBe('interval');
     expect(config.sinkEnabled).toBe(false);
     expect(config.sink.groupId).toBe('my-sink');
     expect(config.sink.batchRows).toBe(1_000);

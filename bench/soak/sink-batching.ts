@@ -1,0 +1,68 @@
+/**
+ * What the sink's batching buys, between two scrapes of the stats process's /metrics (issue 19): inserts
+ * (each one ClickHouse part) and rows per table, rows per insert, inserts per second, and ClickHouse's
+ * active parts at the end (liftstream_stats_clickhouse_parts, what merges have left).
+ */
+export const SINK_TABLES = ['exposures', 'attributed', 'variation_metrics'] as const;
+
+export interface SinkBatching {
+  seconds: number;
+  /** Per table, then `all`. */
+  inserts: Record<string, number>;
+  rows: Record<string, number>;
+  /** Active parts per table at the end (NaN when not reported). */
+  parts: Record<string, number>;
+  /** Flush decisions on fetched batches (deferred, fetched, round, companion, large). */
+  decisions: Record<string, number>;
+}
+
+export function sinkBatching(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  seconds: number,
+): SinkBatching {
+  const delta = (series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+  const out: SinkBatching = {
+    seconds,
+    inserts: { all: 0 },
+    rows: { all: 0 },
+    parts: { all: 0 },
+    decisions: {},
+  };
+  for (const decision of ['deferred', 'fetched', 'round', 'companion', 'large'])
+    out.decisions[decision] = delta(`liftstream_sink_flush_decisions_total{decision="${decision}"}`);
+  for (const table of SINK_TABLES) {
+    const inserts = delta(`liftstream_sink_insert_duration_seconds_count{table="${table}"}`);
+    const rows = delta(`liftstream_sink_rows_inserted_total{table="${table}"}`);
+    const parts = after.get(`liftstream_stats_clickhouse_parts{table="${table}"}`) ?? Number.NaN;
+    out.inserts[table] = inserts;
+    out.rows[table] = rows;
+    out.parts[table] = parts;
+    out.inserts['all'] = (out.inserts['all'] as number) + inserts;
+    out.rows['all'] = (out.rows['all'] as number) + rows;
+    out.parts['all'] = (out.parts['all'] as number) + parts;
+  }
+  return out;
+}
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+
+/** One line per table and one for all: inserts, inserts/s, rows per insert, active parts at the end. */
+export function sinkBatchingLines(b: SinkBatching): string[] {
+  const decisions = Object.entries(b.decisions)
+    .filter(([, n]) => n > 0)
+    .map(([d, n]) => `${d} ${int(n)}`)
+    .join(', ');
+  return [
+    ...['all', ...SINK_TABLES].map((table) => {
+      const inserts = b.inserts[table] ?? 0;
+      const rows = b.rows[table] ?? 0;
+      return (
+        `  ${table.padEnd(17)} ${int(inserts).padStart(7)} inserts (${(inserts / b.seconds).toFixed(1)}/s), ` +
+        `${int(rows).padStart(9)} rows, ${(rows / Math.max(1, inserts)).toFixed(1)} rows/insert, ` +
+        `${int(b.parts[table] ?? Number.NaN)} active parts at the end`
+      );
+    }),
+    `  flush decisions on fetched batches: ${decisions === '' ? 'none' : decisions}`,
+  ];
+}
