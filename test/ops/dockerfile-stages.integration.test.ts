@@ -6,7 +6,7 @@
  * commands run there (`npm ci`, the build, the prune), ENV and WORKDIR apply. Then the compose file, as
  * `docker-compose config` resolves it, gives each liftstream service its command and environment; each is
  * started from the runtime stage's root with compose's host names mapped to this test's broker and
- * registry, and an exposure and a purchase must flow gateway → processor → stats.
+ * registry, and the README's first batch (deploy/first-batch.json) must give the README's answer.
  *
  * Where this differs from a container, on purpose:
  * - ClickHouse: no server can run here, so stats uses embedded ClickHouse (chDB, linked into the runtime
@@ -162,45 +162,49 @@ describe('the Dockerfile, replayed stage by stage, then the compose services sta
       );
   }, 240_000);
 
-  it('counts an exposure in each arm and a purchase, gateway → processor → stats', async () => {
+  it('answers the README’s first batch (deploy/first-batch.json) as the README shows, gateway → processor → stats', async () => {
     const gateway = urlOf('gateway');
     const stats = urlOf('stats');
-    const experiment = `replay-${randomUUID().slice(0, 8)}`;
     const response = await fetch(`${gateway}/v1/batch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${keys.write}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        batch: [
-          { type: 'exposure', user_id: 'u-1', experiment, variation: 'control' },
-          { type: 'exposure', user_id: 'u-2', experiment, variation: 'treatment' },
-          { type: 'track', user_id: 'u-2', event: 'purchase', value: 30 },
-        ],
-      }),
+      body: fs.readFileSync(path.join(repoRoot, 'deploy', 'first-batch.json')),
     });
-    expect(response.status, await response.clone().text()).toBe(200);
-    expect(((await response.json()) as { accepted: number }).accepted).toBe(3);
+    const answer = (await response.json()) as {
+      accepted: number;
+      rejected: Array<{ index: number; code: string }>;
+    };
+    expect(response.status, JSON.stringify(answer)).toBe(200);
+    expect(answer.accepted).toBe(8);
+    expect(answer.rejected.map((r) => [r.index, r.code])).toEqual([[8, 'reserved_event_name']]);
 
     let last = '';
     await waitUntil(
-      'the purchase in stats',
+      'the batch in stats',
       async () => {
-        const res = await fetch(
-          `${stats}/v1/experiments/${experiment}/results?metric=purchase&control=control`,
-          {
-            headers: { authorization: `Bearer ${keys.read}` },
-          },
-        );
+        const res = await fetch(`${stats}/v1/experiments/checkout/results?metric=purchase`, {
+          headers: { authorization: `Bearer ${keys.read}` },
+        });
         last = `${res.status} ${await res.text()}`;
         if (!res.ok) return false;
         const body = JSON.parse(last.slice(4)) as {
-          variations: Array<{ variation: string; units: number; conversions: number }>;
+          variations: Array<{
+            variation: string;
+            units: number;
+            conversions: number;
+            value_per_unit: number;
+          }>;
         };
         const arm = (v: string) => body.variations.find((x) => x.variation === v);
+        // As the README's answer: a-3's purchase and u-3's (after the alias) count for one treatment unit.
         return (
-          arm('control')?.units === 1 &&
-          arm('control')?.conversions === 0 &&
-          arm('treatment')?.units === 1 &&
-          arm('treatment')?.conversions === 1
+          JSON.stringify(
+            [arm('control'), arm('treatment')].map((a) => [a?.units, a?.conversions, a?.value_per_unit]),
+          ) ===
+          JSON.stringify([
+            [2, 1, 10],
+            [2, 1, 25],
+          ])
         );
       },
       { timeoutMs: 60_000, intervalMs: 250 },
