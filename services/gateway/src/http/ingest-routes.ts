@@ -197,27 +197,13 @@ export function ingestRoutes(deps: IngestRouteDeps) {
       'Segment HTTP Tracking API shape (messageId, anonymousId, userId, ...): track, "Experiment Viewed" (an ' +
       'exposure), alias, and identify with both ids (an alias); mapped field by field, then validated as usual. ' +
       'Authorization may also be Basic with the key as user name, as Segment libraries send it.';
-    app.post(
-      `${SEGMENT_PREFIX}/v1/batch`,
-      {
-        schema: {
-          summary: 'Ingest a batch of Segment-shaped events',
-          description: segmentDescription,
-          security,
-          querystring: IngestQuery,
-          response: { 200: IngestResponseSchema, ...errorResponses },
-        },
-        validatorCompiler: describedOnly,
-        ...access,
-      },
-      async (request) => ingest(request, segment(batchInput(request.body, deps.maxBatchEvents))),
-    );
-    for (const type of SEGMENT_TYPES) {
+    /** One Segment-shaped route: the same schema, access hooks and validation as its siblings. */
+    const segmentRoute = (path: string, summary: string, toInput: (body: unknown) => BatchInput): void => {
       app.post(
-        `${SEGMENT_PREFIX}/v1/${type}`,
+        `${SEGMENT_PREFIX}/v1/${path}`,
         {
           schema: {
-            summary: `Ingest one Segment-shaped ${type} event`,
+            summary,
             description: segmentDescription,
             security,
             querystring: IngestQuery,
@@ -226,7 +212,15 @@ export function ingestRoutes(deps: IngestRouteDeps) {
           validatorCompiler: describedOnly,
           ...access,
         },
-        async (request) => ingest(request, segment(singleEventInput(request.body), type)),
+        async (request) => ingest(request, toInput(request.body)),
+      );
+    };
+    segmentRoute('batch', 'Ingest a batch of Segment-shaped events', (body) =>
+      segment(batchInput(body, deps.maxBatchEvents)),
+    );
+    for (const type of SEGMENT_TYPES) {
+      segmentRoute(type, `Ingest one Segment-shaped ${type} event`, (body) =>
+        segment(singleEventInput(body), type),
       );
     }
   };
