@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { LiftstreamError } from '../errors.ts';
 import { originEntryProblem, ORIGIN_RULE } from './origin-patterns.ts';
+import { analysisSettingsSchema, checkAnalysisReferences } from './metric-catalog.ts';
+import { rule } from './zod-rules.ts';
 
 /**
  * Projects, their API keys and per-project settings, from one JSON file (PROJECTS_FILE) that every
@@ -17,7 +19,8 @@ import { originEntryProblem, ORIGIN_RULE } from './origin-patterns.ts';
  *     "expectedSplit": { "<experiment>": { "control": 1, "treatment": 1 } },   // SRM weights; default equal
  *     "eventDefinitions": { ... },                       // gateway's config-as-code definitions (optional)
  *     "allowedOrigins": ["https://shop.example"],        // pages that may use the client keys (gateway)
- *     "rateLimits": { "client": { "perSecond": 50, "burst": 100 }, "write": { ... } }   // gateway, per key
+ *     "rateLimits": { "client": { "perSecond": 50, "burst": 100 }, "write": { ... } },  // gateway, per key
+ *     "dimensions": [...], "metrics": [...], "experiments": { ... }   // analysis: see metric-catalog.ts
  *   }]
  * }
  */
@@ -28,26 +31,6 @@ export const PROJECT_ID_RULE = 'lowercase letters, digits, _ and -, at most 64, 
 
 export function isValidProjectId(id: string): boolean {
   return projectIdPattern.test(id);
-}
-
-/**
- * A zod error callback stating `rule` and what was found instead. `echo: false` for fields where a
- * mistake may be a secret (a key pasted in clear where its digest belongs): only its length is shown.
- */
-function rule(text: string, opts: { echo?: boolean } = {}): (issue: { input?: unknown }) => string {
-  return ({ input }) => {
-    if (input === undefined) return `missing; must be ${text}`;
-    if (typeof input === 'string' && opts.echo === false)
-      return `must be ${text}, got ${input.length} characters`;
-    return `must be ${text}, got ${describeValue(input)}`;
-  };
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (Array.isArray(value)) return 'a list';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
 /** The roles in words: error messages and the CLI quote them. */
@@ -85,40 +68,49 @@ const rateLimitSchema = z.strictObject(
   { error: rule('an object { "perSecond": <number>, "burst": <whole number> }') },
 );
 
-const projectSchema = z.object(
-  {
-    id: z.string({ error: rule(PROJECT_ID_RULE) }).regex(projectIdPattern, { error: rule(PROJECT_ID_RULE) }),
-    attribution: z
-      .enum(['cumulative', 'decision'], { error: rule('"cumulative" or "decision"') })
-      .default('cumulative'),
-    keys: z
-      .array(keySchema, { error: rule('a list of { "role": ..., "sha256": ... } entries') })
-      .min(1, 'a project needs at least one key'),
-    expectedSplit: z.record(z.string(), z.record(z.string(), z.number().positive())).default({}),
-    eventDefinitions: z.unknown().optional(),
-    allowedOrigins: z
-      .array(
-        z.string({ error: rule(ORIGIN_RULE) }).superRefine((entry, ctx) => {
-          const problem = originEntryProblem(entry);
-          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-        }),
-        { error: rule(`a list of origins, each ${ORIGIN_RULE}`) },
-      )
-      .default([]),
-    rateLimits: z
-      .strictObject(
-        { client: rateLimitSchema.optional(), write: rateLimitSchema.optional() },
-        {
-          error: (issue) =>
-            issue.code === 'unrecognized_keys'
-              ? `only "client" and "write" keys are rate-limited (the gateway's roles), not ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-              : rule('an object { "client"?: {...}, "write"?: {...} }')(issue),
-        },
-      )
-      .default({}),
-  },
-  { error: rule('an object { "id": ..., "keys": [...] }') },
-);
+const projectSchema = z
+  .object(
+    {
+      id: z
+        .string({ error: rule(PROJECT_ID_RULE) })
+        .regex(projectIdPattern, { error: rule(PROJECT_ID_RULE) }),
+      attribution: z
+        .enum(['cumulative', 'decision'], { error: rule('"cumulative" or "decision"') })
+        .default('cumulative'),
+      keys: z
+        .array(keySchema, { error: rule('a list of { "role": ..., "sha256": ... } entries') })
+        .min(1, 'a project needs at least one key'),
+      expectedSplit: z.record(z.string(), z.record(z.string(), z.number().positive())).default({}),
+      eventDefinitions: z.unknown().optional(),
+      allowedOrigins: z
+        .array(
+          z.string({ error: rule(ORIGIN_RULE) }).superRefine((entry, ctx) => {
+            const problem = originEntryProblem(entry);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+          { error: rule(`a list of origins, each ${ORIGIN_RULE}`) },
+        )
+        .default([]),
+      rateLimits: z
+        .strictObject(
+          { client: rateLimitSchema.optional(), write: rateLimitSchema.optional() },
+          {
+            error: (issue) =>
+              issue.code === 'unrecognized_keys'
+                ? `only "client" and "write" keys are rate-limited (the gateway's roles), not ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+                : rule('an object { "client"?: {...}, "write"?: {...} }')(issue),
+          },
+        )
+        .default({}),
+      ...analysisSettingsSchema,
+    },
+    { error: rule('an object { "id": ..., "keys": [...] }') },
+  )
+  .superRefine((project, ctx) => {
+    for (const issue of checkAnalysisReferences(project)) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }
+  });
 
 const catalogSchema = z.object(
   {
@@ -271,6 +263,15 @@ function subject(path: readonly PropertyKey[], json: unknown): string {
   let rest = path.slice(2);
   if (rest[0] === 'keys' && typeof rest[1] === 'number') {
     parts.push(`key ${rest[1]}`);
+    rest = rest.slice(2);
+  } else if (rest[0] === 'metrics' && typeof rest[1] === 'number') {
+    const id = at(json, ['projects', path[1], 'metrics', rest[1], 'id']);
+    parts.push(
+      typeof id === 'string' && id.length <= 128 ? `metric ${JSON.stringify(id)}` : `metric #${rest[1]}`,
+    );
+    rest = rest.slice(2);
+  } else if (rest[0] === 'experiments' && typeof rest[1] === 'string') {
+    parts.push(`experiment ${JSON.stringify(rest[1])}`);
     rest = rest.slice(2);
   }
   if (rest.length > 0) parts.push(`"${rest.map(String).join('.')}"`);
