@@ -5,6 +5,7 @@
  */
 import { awaitConverged } from '../helpers/await-converged.ts';
 import type { ExperimentResults } from '../../services/stats/src/math/types.ts';
+import type { MetricConfig, MetricSetConfig } from '../../shared/projects/metric-catalog.ts';
 import type { Pipeline, PipelineProject } from '../helpers/pipeline.ts';
 import { resultsDifferences } from './reference/results-difference.ts';
 import { referenceResults } from './reference/semantics-reference.ts';
@@ -23,12 +24,26 @@ export interface PostOptions {
   onRefused?: (status: number) => void;
 }
 
-/** The scenario's projects as the pipeline configures them (attribution mode, expected splits). */
-export function pipelineProjects(scenario: Scenario): PipelineProject[] {
+/** A project as the projects file states it: PipelineProject plus the analysis settings (metric-catalog.ts). */
+export interface ScenarioPipelineProject extends PipelineProject {
+  dimensions: string[];
+  metrics: MetricConfig[];
+  /** Experiment → metric set (the projects file's `experiments`). */
+  experiments: Record<string, MetricSetConfig>;
+}
+
+/**
+ * The scenario's projects as the pipeline configures them: attribution mode, expected splits, and the
+ * analysis settings (dimensions, metric catalogue, metric sets) for the projects file.
+ */
+export function pipelineProjects(scenario: Scenario): ScenarioPipelineProject[] {
   return scenario.projects.map((p) => ({
     id: p.id,
     attribution: p.attribution,
     expectedSplit: scenario.settings[p.id]?.expectedSplit ?? {},
+    dimensions: [...p.dimensions],
+    metrics: structuredClone(p.metrics),
+    experiments: structuredClone(p.metricSets),
   }));
 }
 

@@ -15,6 +15,10 @@ export interface PipelineProject {
   id: string;
   attribution: 'cumulative' | 'decision';
   expectedSplit?: Record<string, Record<string, number>>;
+  /** Analysis settings written as given (shared/projects/metric-catalog.ts). */
+  dimensions?: string[];
+  metrics?: unknown[];
+  experiments?: Record<string, unknown>;
 }
 
 export interface Pipeline {
@@ -62,6 +66,9 @@ export async function startPipeline(opts: {
         id: p.id,
         attribution: p.attribution,
         expectedSplit: p.expectedSplit ?? {},
+        ...(p.dimensions === undefined ? {} : { dimensions: p.dimensions }),
+        ...(p.metrics === undefined ? {} : { metrics: p.metrics }),
+        ...(p.experiments === undefined ? {} : { experiments: p.experiments }),
         keys: [
           { role: 'write', sha256: sha256Hex(write) },
           { role: 'read', sha256: sha256Hex(read) },

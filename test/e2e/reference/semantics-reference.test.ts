@@ -80,9 +80,30 @@ describe('identity', () => {
     expect(aliasMap([alias('a1', 'u1'), alias('a1', 'u2')]).get('a1'), 'first wins').toBe('u1');
   });
 
-  it('is one step: an alias of an aliased id is not followed', () => {
+  it('follows a chain of aliases to the id that is not aliased', () => {
     const aliases = aliasMap([alias('a1', 'old'), alias('old', 'new')]);
-    expect(canonical(aliases, 'a1'), 'a1 is old, not new').toBe('old');
+    expect(canonical(aliases, 'a1'), 'a1 → old → new').toBe('new');
+    expect(canonical(aliases, 'old'), 'old → new').toBe('new');
+    expect(canonical(aliases, 'new'), 'the end of the chain').toBe('new');
+  });
+
+  it('follows a chain whatever order its aliases were accepted in', () => {
+    const aliases = aliasMap([alias('dev', 'account'), alias('anon', 'dev')]);
+    expect(canonical(aliases, 'anon'), 'anon → dev → account').toBe('account');
+  });
+
+  it('keeps the first alias of an id as its only link in a chain', () => {
+    const aliases = aliasMap([alias('a1', 'u1'), alias('u1', 'v1'), alias('a1', 'u2'), alias('u2', 'v2')]);
+    expect(canonical(aliases, 'a1'), 'through u1, not u2').toBe('v1');
+  });
+
+  it('terminates on a cycle and puts every id of it, and every id leading into it, in one unit', () => {
+    // Which unit is unspecified by the semantics; only "one unit, and the walk ends" is asserted.
+    const aliases = aliasMap([alias('x', 'u'), alias('u', 'v'), alias('v', 'x'), alias('a', 'x')]);
+    const units = new Set(['x', 'u', 'v', 'a'].map((id) => canonical(aliases, id)));
+    expect(units.size, 'one unit for the cycle').toBe(1);
+    expect(['x', 'u', 'v'], 'a unit of the cycle').toContain([...units][0]);
+    expect(canonical(aliasMap([alias('s', 's')]), 's'), 'an id aliased to itself').toBe('s');
   });
 });
 
@@ -145,6 +166,32 @@ describe('aliases in attribution', () => {
       expected('A', [], 0, 0),
       expected('B', [[0, 0, 0]], 0, 0),
     ]);
+  });
+
+  it('counts a chain anon → device user → account as one unit', () => {
+    const events = [
+      exposure({ anonymous_id: 'anon' }, 'A', 10),
+      track({ user_id: 'dev', anonymous_id: 'anon' }, 11, { value: 2 }),
+      exposure({ user_id: 'account' }, 'A', 12),
+      track({ user_id: 'account' }, 13, { value: 3 }),
+      alias('dev', 'account'),
+      alias('anon', 'dev'),
+    ];
+    const result = referenceSufficientStats(events, cumulative, P, E, M);
+    expect(result.variations, 'one unit with both tracks').toEqual([expected('A', [[1, 2, 5]], 2, 5)]);
+  });
+
+  it('counts each event of an alias cycle once, in one unit', () => {
+    const events = [
+      exposure({ user_id: 'x' }, 'A', 10),
+      exposure({ user_id: 'u' }, 'A', 11),
+      track({ user_id: 'x' }, 12, { value: 2 }),
+      track({ user_id: 'u' }, 13, { value: 3 }),
+      alias('x', 'u'),
+      alias('u', 'x'),
+    ];
+    const result = referenceSufficientStats(events, cumulative, P, E, M);
+    expect(result.variations, 'one unit, both tracks once').toEqual([expected('A', [[1, 2, 5]], 2, 5)]);
   });
 
   it('applies canonical to a user_id that was itself aliased as an anonymous id', () => {

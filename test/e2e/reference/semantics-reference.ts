@@ -9,8 +9,13 @@
  * about 50k events take tens of milliseconds; clarity was preferred to caching.
  *
  * Choices where the page leaves room (stated so a disagreement is easy to find):
- * - `canonical` is one step: an anonymous id aliased to a user id is that user id, even when that
- *   user id was itself aliased as an anonymous id (no chains). It applies to user ids too.
+ * - `canonical` follows aliases until an id that is not aliased (x → u, u → v: x, u and v are v), as
+ *   the second edition's "Identity: chains and cycles" says; the first alias accepted for an anonymous id
+ *   is its only link. It applies to user ids too (a user id aliased as an anonymous id is followed).
+ * - An alias cycle (x → u, u → x) has no canonical end and the page leaves the unit unspecified: the
+ *   reference ends the walk when it meets an id again and names the whole cycle (and every id leading into
+ *   it) after the smallest id of the cycle, so each event still lands in exactly one unit. Tests must not
+ *   depend on that name; the scenario generator never makes cycles.
  * - An exposure or track carrying both ids belongs to canonical(user_id); it does NOT create an alias.
  * - The variations of an experiment are all variations named by its (deduplicated) exposures,
  *   including those whose only units were multiple-exposure units (reported with 0 units).
@@ -36,6 +41,10 @@ export interface AcceptedEvent {
   value?: number | null;
   /** Producer's sampling rate in [0.01, 1]; absent means 1. */
   sample?: number | null;
+  /** Flat properties (track events; exposures too since the second edition, for dimensions). */
+  properties?: Record<string, string | number | boolean> | null;
+  /** The flat string context every kind may carry (user_agent, locale, platform, ...). */
+  context?: Record<string, string> | null;
 }
 
 /** Per-project settings that change the numbers (the analysis part of the project catalog). */
@@ -97,9 +106,31 @@ export function aliasMap(events: readonly AcceptedEvent[]): Map<string, string> 
   return map;
 }
 
-/** canonical(x): the user an aliased anonymous id belongs to; anything else is itself. */
+/**
+ * canonical(x): follow the aliases from x until an id that is not aliased. In a cycle (no such id) the
+ * walk stops at the first repeated id and answers the smallest id of the cycle, whichever id of the
+ * cycle (or leading into it) it started from: a stated choice, see the module comment.
+ */
 export function canonical(aliases: ReadonlyMap<string, string>, id: string): string {
-  return aliases.get(id) ?? id;
+  if (!aliases.has(id)) return id;
+  const visited = new Set<string>();
+  let current = id;
+  for (;;) {
+    const next = aliases.get(current);
+    if (next === undefined) return current;
+    visited.add(current);
+    if (visited.has(next)) return smallestOfCycle(aliases, next);
+    current = next;
+  }
+}
+
+/** The smallest id (code-unit order) of the alias cycle through `start`. */
+function smallestOfCycle(aliases: ReadonlyMap<string, string>, start: string): string {
+  let smallest = start;
+  for (let id = aliases.get(start) as string; id !== start; id = aliases.get(id) as string) {
+    if (id < smallest) smallest = id;
+  }
+  return smallest;
 }
 
 /**
@@ -334,6 +365,7 @@ export function referenceExperiments(
   return out;
 }
 
-function present(value: string | null | undefined): value is string {
+/** Whether an optional id or name was sent: null and absent mean the same. */
+export function present(value: string | null | undefined): value is string {
   return value !== undefined && value !== null;
 }

@@ -1,6 +1,21 @@
 import { isbot } from 'isbot';
 import { describe, expect, it } from 'vitest';
-import { referenceExperiments, referenceResults } from '../reference/semantics-reference.ts';
+import { z } from 'zod';
+import { analysisSettingsSchema, checkAnalysisReferences } from '../../../shared/projects/metric-catalog.ts';
+import {
+  OTHER_VALUE,
+  exposureDimensionValue,
+  exposuresByUnit,
+  referenceDimensionBreakdown,
+  referenceMetricStats,
+} from '../reference/metric-reference.ts';
+import {
+  aliasMap,
+  canonical,
+  dedupByMessageId,
+  referenceExperiments,
+  referenceResults,
+} from '../reference/semantics-reference.ts';
 import type { AcceptedEvent } from '../reference/semantics-reference.ts';
 import { resultsDifferences } from '../reference/results-difference.ts';
 import {
@@ -64,6 +79,24 @@ describe('shape', () => {
         exp_2: { control: 2, treatment_a: 1, treatment_b: 1 },
       },
     });
+  });
+
+  it('gives every project the catalogue, the dimensions and one metric set, valid for the project catalog', () => {
+    for (const p of s.projects) {
+      const parsed = z.object(analysisSettingsSchema).parse({
+        dimensions: p.dimensions,
+        metrics: p.metrics,
+        experiments: p.metricSets,
+      });
+      expect(parsed.metrics, `${p.id}: parsing changes nothing`).toEqual(p.metrics);
+      expect(checkAnalysisReferences(parsed), `${p.id}: references`).toEqual([]);
+      expect(p.dimensions, `${p.id} dimensions`).toEqual(['country', 'platform']);
+      expect(Object.keys(p.metricSets), `${p.id} metric sets`).toEqual(['exp_1']);
+      const types = p.metrics.map((m) => `${m.type}${m.cap ? ' capped' : ''}${m.window ? ' windowed' : ''}`);
+      expect(types, `${p.id} metric kinds`).toEqual(
+        expect.arrayContaining(['conversion windowed', 'mean capped', 'count', 'ratio']),
+      );
+    }
   });
 
   it('interleaves the projects rather than sending one after the other', () => {
@@ -259,6 +292,83 @@ describe('truth is independent of acceptance order', () => {
   });
 });
 
+describe('second edition: identity and dimensions', () => {
+  const s = small(5);
+  const accepted = expectedAccepted(s);
+
+  it('chains some aliases (anon → device user → account) and never makes a cycle', () => {
+    for (const project of s.projects) {
+      const aliases = aliasMap(dedupByMessageId(accepted, project.id));
+      const chains = [...aliases.keys()].filter((id) => aliases.has(aliases.get(id) as string));
+      expect(chains.length, `${project.id}: ids two links from their unit`).toBeGreaterThan(0);
+      for (const id of aliases.keys()) {
+        const seen = new Set<string>();
+        for (let at: string | undefined = id; at !== undefined; at = aliases.get(at)) {
+          expect(seen.has(at), `${project.id}: cycle through ${at}`).toBe(false);
+          seen.add(at);
+        }
+      }
+    }
+  });
+
+  it('never gives a unit same-timestamp first exposures with different dimension values', () => {
+    for (const project of s.projects) {
+      const counted = dedupByMessageId(accepted, project.id);
+      const aliases = aliasMap(counted);
+      for (const experiment of project.experiments) {
+        for (const [unit, exposures] of exposuresByUnit(counted, aliases, experiment.name)) {
+          const first = Math.min(...exposures.map((e) => e.timestamp));
+          const tied = exposures.filter((e) => e.timestamp === first);
+          const values = new Set(
+            tied.map((e) => project.dimensions.map((d) => exposureDimensionValue(e, d)).join('|')),
+          );
+          expect(values.size, `${project.id}/${experiment.name}/${unit}`).toBe(1);
+        }
+      }
+    }
+  });
+
+  it('moves units across country values when aliases merge two devices', () => {
+    let moved = 0;
+    for (const project of s.projects) {
+      const counted = dedupByMessageId(accepted, project.id);
+      const aliases = aliasMap(counted);
+      for (const experiment of project.experiments) {
+        const merged = exposuresByUnit(counted, aliases, experiment.name);
+        const unmerged = exposuresByUnit(counted, new Map(), experiment.name);
+        const countryOf = (exposures: AcceptedEvent[]): string =>
+          exposureDimensionValue(
+            exposures.reduce((a, b) => (b.timestamp < a.timestamp ? b : a)),
+            'country',
+          );
+        for (const [id, exposures] of unmerged) {
+          const unit = merged.get(canonical(aliases, id)) as AcceptedEvent[];
+          if (countryOf(exposures) !== countryOf(unit)) moved++;
+        }
+      }
+    }
+    expect(moved, 'ids whose own first exposure is in another country than their unit').toBeGreaterThan(0);
+  });
+
+  it('reads dimension values from properties and from context', () => {
+    const exposures = accepted.filter((e) => e.kind === 'exposure');
+    expect(
+      exposures.filter((e) => e.properties?.['country'] !== undefined).length / exposures.length,
+      'share with a country property',
+    ).toBeGreaterThan(0.7);
+    expect(
+      exposures.some(
+        (e) => e.properties?.['platform'] === undefined && e.context?.['platform'] !== undefined,
+      ),
+      'platform from context',
+    ).toBe(true);
+    expect(
+      exposures.some((e) => e.properties?.['platform'] !== undefined),
+      'platform in properties',
+    ).toBe(true);
+  });
+});
+
 describe('realism at scale', () => {
   const s = generateScenario({ seed: 2024, now: NOW, users: 1500 });
   const accepted = expectedAccepted(s);
@@ -271,6 +381,62 @@ describe('realism at scale', () => {
     for (const e of referenceExperiments(accepted, s.settings)) {
       expect(e.multipleExposureUnits, `${e.project}/${e.experiment}`).toBeGreaterThan(0);
     }
+  });
+
+  it('makes windows, caps and pooling decide figures of the catalogue metrics', () => {
+    for (const project of s.projects) {
+      const experiment = project.experiments[0]?.name as string;
+      const byId = (id: string) =>
+        project.metrics.find((m) => m.id === id) as (typeof project.metrics)[number];
+      const total = (id: string, field: 'conversions' | 'sum') =>
+        referenceMetricStats(
+          accepted,
+          s.settings,
+          project.id,
+          experiment,
+          byId(id),
+          project.metrics,
+        ).variations.reduce((sum, v) => sum + v[field], 0);
+      const what = `${project.id}/${experiment}`;
+      // purchased_late: the first hour after exposure is not counted, nor are returns after 37 h.
+      const unwindowed = { ...byId('purchased_late'), window: undefined };
+      const allPurchasers = referenceMetricStats(
+        accepted,
+        s.settings,
+        project.id,
+        experiment,
+        unwindowed,
+        project.metrics,
+      );
+      expect(total('purchased_late', 'conversions'), `${what}: the window removes converters`).toBeLessThan(
+        allPurchasers.variations.reduce((sum, v) => sum + v.conversions, 0),
+      );
+      expect(total('revenue_capped', 'sum'), `${what}: the absolute cap bites`).toBeLessThan(
+        total('revenue', 'sum'),
+      );
+      expect(total('revenue_p90', 'sum'), `${what}: the p90 cap bites`).toBeLessThan(total('revenue', 'sum'));
+      expect(total('app_errors', 'sum'), `${what}: errors`).toBeGreaterThan(0);
+      expect(total('revenue_per_view', 'conversions'), `${what}: ratio numerator`).toBeGreaterThan(0);
+      const countries = referenceDimensionBreakdown(accepted, s.settings, project.id, experiment, 'country');
+      expect(
+        countries.values.map((v) => v.value),
+        `${what}: more than 20 countries, pooled`,
+      ).toContain(OTHER_VALUE);
+    }
+  });
+
+  it('has track events more than two days after a unit’s first exposure', () => {
+    const firstExposure = new Map<string, number>();
+    for (const e of accepted) {
+      if (e.kind !== 'exposure') continue;
+      const key = `${e.project}/${e.user_id ?? e.anonymous_id}`;
+      firstExposure.set(key, Math.min(firstExposure.get(key) ?? Infinity, e.timestamp));
+    }
+    const late = accepted.filter((e) => {
+      const first = firstExposure.get(`${e.project}/${e.user_id ?? e.anonymous_id}`);
+      return e.kind === 'track' && first !== undefined && e.timestamp - first > 2 * DAY;
+    });
+    expect(late.length, 'tracks > 48 h after the same id’s first exposure').toBeGreaterThan(0);
   });
 
   it('shows the real effect: the effect arm converts on purchase more than control', () => {

@@ -19,9 +19,22 @@
  * event content (retries are exact copies), and every anonymous id is aliased to one user only.
  * Every valid event carries a timestamp (no receive-time defaults), so the truth is deterministic.
  *
+ * Second edition (docs/semantics.md): every project carries a metric catalogue (SCENARIO_METRIC_CATALOGUE:
+ * a windowed conversion with a delay, an absolute- and a percentile-capped mean, a count guardrail, a ratio
+ * of a mean over a count of another event), the dimensions country and platform, and one experiment with a
+ * metric set. Exposures carry `properties.country` (most) and `context.platform` (some; a few carry a
+ * platform in properties too, which wins); a user's two devices are in two countries, so alias merges move
+ * units across values; some logins chain (anon → device user → account); some users come back one to
+ * two and a half days later (purchases, page views) and some hit errors, so windows and daily as_of points
+ * matter. No alias cycles. No same-timestamp exposures of one person to one experiment, so a unit's first
+ * exposure (its dimension values) is never a tie. These draws come from a second stream of the same seed,
+ * so that they disturb the first edition's draws little (the first project's user plans keep them; the
+ * extra events still shift the later shared draws: retries, delivery order, batching, the next project).
+ *
  * Timing: valid timestamps lie in [now − days, now − 1 minute]; the deliberately bad ones are
  * 40 days old or 1 hour ahead. Post the scenario within (30 − days) days and 55 minutes of `now`.
  */
+import type { MetricConfig, MetricSetConfig } from '../../../shared/projects/metric-catalog.ts';
 import type { AcceptedEvent, ReferenceSettings } from '../reference/semantics-reference.ts';
 import { seededRandom, stableBucket } from './seeded-random.ts';
 import type { SeededRandom } from './seeded-random.ts';
@@ -43,7 +56,7 @@ export interface RawEvent {
   message_id?: string;
   sample?: number;
   decision_id?: string;
-  context?: { user_agent?: string; locale?: string };
+  context?: { user_agent?: string; locale?: string; platform?: string };
 }
 
 /** One request to the gateway: the project (whose write key to use) and the body's `batch`. */
@@ -97,6 +110,13 @@ export const SCENARIO_FEATURES = [
   'email_property',
   'email_id',
   'invalid_field',
+  'chained_alias',
+  'exposure_country',
+  'exposure_context_platform',
+  'countries_differ_across_devices',
+  'platform_in_properties',
+  'return_after_a_day',
+  'error_event',
 ] as const;
 
 export type ScenarioFeature = (typeof SCENARIO_FEATURES)[number];
@@ -118,6 +138,12 @@ export interface ScenarioProject {
   id: string;
   attribution: 'cumulative' | 'decision';
   experiments: ScenarioExperiment[];
+  /** The project's dimension names (SCENARIO_DIMENSIONS). */
+  dimensions: string[];
+  /** The project's metric catalogue (SCENARIO_METRIC_CATALOGUE). */
+  metrics: MetricConfig[];
+  /** Experiment → metric set, as the projects file's `experiments` (the first experiment has one). */
+  metricSets: Record<string, MetricSetConfig>;
 }
 
 /** Inputs of `generateScenario`. */
@@ -162,6 +188,66 @@ const DAY = 24 * HOUR;
 /** Metric events; page_view is the sampled one. */
 export const SCENARIO_METRICS = ['purchase', 'signup', 'page_view'] as const;
 
+/** Dimensions every scenario project declares. */
+export const SCENARIO_DIMENSIONS = ['country', 'platform'] as const;
+
+/**
+ * The metric catalogue of every scenario project, in the parsed form (defaults written out). Sized to the
+ * traffic: purchases are worth 15–173, up to 3 per visit plus a return visit, so the absolute cap of 150
+ * bites; returns come 26–60 h after the first exposure, so the 1 h + 36 h window cuts some; page views
+ * are counted for 48 h.
+ */
+export const SCENARIO_METRIC_CATALOGUE: readonly MetricConfig[] = [
+  metricConfig('purchased_late', 'conversion', { event: 'purchase', window: { delay_hours: 1, hours: 36 } }),
+  metricConfig('revenue', 'mean', { event: 'purchase' }),
+  metricConfig('revenue_capped', 'mean', { event: 'purchase', cap: { absolute: 150 } }),
+  metricConfig('revenue_p90', 'mean', { event: 'purchase', cap: { percentile: 0.9 } }),
+  metricConfig('views', 'count', { event: 'page_view', window: { delay_hours: 0, hours: 48 } }),
+  metricConfig('app_errors', 'count', { event: 'app_error', guardrail: true, direction: 'decrease' }),
+  metricConfig('revenue_per_view', 'ratio', { numerator: 'revenue_capped', denominator: 'views' }),
+];
+
+/** The metric set of each project's first experiment. */
+export const SCENARIO_METRIC_SET: MetricSetConfig = {
+  metrics: ['purchased_late', 'revenue_p90', 'revenue_per_view'],
+  guardrails: ['app_errors'],
+  control: 'control',
+};
+
+function metricConfig(id: string, type: MetricConfig['type'], extra: Partial<MetricConfig>): MetricConfig {
+  return { id, type, guardrail: false, direction: 'increase', ...extra };
+}
+
+/** Countries, most common first (drawn with weight 1/(rank + 1)): more than 20, so '(other)' pools some. */
+const COUNTRIES = [
+  'US',
+  'DE',
+  'FR',
+  'GB',
+  'ES',
+  'IT',
+  'NL',
+  'BR',
+  'IN',
+  'JP',
+  'CA',
+  'AU',
+  'SE',
+  'PL',
+  'MX',
+  'KR',
+  'BE',
+  'CH',
+  'AT',
+  'DK',
+  'NO',
+  'FI',
+  'IE',
+  'PT',
+] as const;
+const PLATFORMS = ['web', 'ios', 'android'] as const;
+const ERROR_CODES = ['E_TIMEOUT', 'E_RENDER', 'E_PAYMENT'] as const;
+
 const HUMAN_USER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
@@ -188,8 +274,8 @@ type Profile = 'anonymous' | 'known' | 'login' | 'two_devices' | 'renamed';
 
 /** What the generator remembers about a user while planning its events. */
 interface UserPlan {
-  /** The identity the user's SDK sends at time t (on device 0 or 1). */
-  identityAt(t: number, device: number): Pick<RawEvent, 'user_id' | 'anonymous_id'>;
+  /** The identity the user's SDK sends at time t (on device 0 or 1); `r` draws whether both ids are sent. */
+  identityAt(t: number, device: number, r?: SeededRandom): Pick<RawEvent, 'user_id' | 'anonymous_id'>;
   devices: number;
   start: number;
   userAgent: string | null;
@@ -209,7 +295,9 @@ export function generateScenario(options: ScenarioOptions): Scenario {
   const count = (f: ScenarioFeature, n = 1): void => {
     features[f] += n;
   };
-  const gen: Generator = { rng, now: options.now, days, count };
+  // The second edition's draws come from their own stream, so the first edition's draws stay the same.
+  const aux = seededRandom((options.seed ^ 0x9e3779b9) >>> 0);
+  const gen: Generator = { rng, aux, now: options.now, days, count };
 
   const projects: ScenarioProject[] = [];
   const perProject: ProducerRequest[][] = [];
@@ -220,7 +308,12 @@ export function generateScenario(options: ScenarioOptions): Scenario {
       id: options.projectIds?.[p] ?? `e2e-p${p + 1}`,
       attribution: p % 2 === 0 ? 'cumulative' : 'decision',
       experiments: Array.from({ length: experimentCount }, (_, j) => makeExperiment(j, gen)),
+      dimensions: [...SCENARIO_DIMENSIONS],
+      metrics: SCENARIO_METRIC_CATALOGUE.map((m) => structuredClone(m)),
+      metricSets: {},
     };
+    project.metricSets[(project.experiments[0] as ScenarioExperiment).name] =
+      structuredClone(SCENARIO_METRIC_SET);
     projects.push(project);
     const planned: Planned[] = [];
     for (let i = 0; i < options.users; i++) planUser(gen, project, i, planned);
@@ -320,6 +413,7 @@ function toAccepted(project: string, raw: RawEvent): AcceptedEvent {
     throw new Error(`an accepted event has type ${String(raw.type)}`);
   }
   if (typeof raw.value === 'string') throw new Error('an accepted event has a string value');
+  const properties = raw.properties === undefined ? null : flatProperties(raw.properties);
   return {
     project,
     kind: raw.type,
@@ -333,7 +427,21 @@ function toAccepted(project: string, raw: RawEvent): AcceptedEvent {
     event: raw.event ?? null,
     value: raw.value ?? null,
     sample: raw.sample ?? null,
+    properties,
+    context: raw.context === undefined ? null : { ...raw.context },
   };
+}
+
+/** An accepted event's properties: flat string, number or boolean values (anything else is a bug here). */
+function flatProperties(properties: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new Error(`an accepted event has property ${key} = ${JSON.stringify(value)}`);
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,6 +450,8 @@ function toAccepted(project: string, raw: RawEvent): AcceptedEvent {
 
 interface Generator {
   rng: SeededRandom;
+  /** The second edition's stream (dimensions, chained aliases, returns, errors). */
+  aux: SeededRandom;
   now: number;
   days: number;
   count: (feature: ScenarioFeature, n?: number) => void;
@@ -403,8 +513,8 @@ function pickProfile(rng: SeededRandom, i: number): Profile {
 }
 
 /** A valid timestamp in one of the three accepted forms, counting the form used. */
-function stamp(gen: Generator, at: number): number | string {
-  const r = gen.rng.next();
+function stamp(gen: Generator, at: number, rng: SeededRandom = gen.rng): number | string {
+  const r = rng.next();
   if (r < 0.55) {
     gen.count('ms_timestamp');
     return at;
@@ -414,7 +524,7 @@ function stamp(gen: Generator, at: number): number | string {
     return new Date(at).toISOString();
   }
   gen.count('iso_offset_timestamp');
-  const offsetMinutes = gen.rng.pick([120, 330, -300, -420, 60]);
+  const offsetMinutes = rng.pick([120, 330, -300, -420, 60]);
   const local = new Date(at + offsetMinutes * MINUTE).toISOString().slice(0, 23);
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);
@@ -425,14 +535,14 @@ function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-function messageId(gen: Generator, i: number): string | undefined {
+function messageId(gen: Generator, i: number, rng: SeededRandom = gen.rng): string | undefined {
   // Some producers send no message_id (user 4's old SDK, and a few stray events); those events are
   // never retried one by one, but a retried batch counts them twice, as the semantics say.
-  if (i === 4 || (i >= 8 && gen.rng.chance(0.04))) {
+  if (i === 4 || (i >= 8 && rng.chance(0.04))) {
     gen.count('no_message_id');
     return undefined;
   }
-  return `msg_${gen.rng.hex(20)}`;
+  return `msg_${rng.hex(20)}`;
 }
 
 /** Clamps a planned time to the valid window (history start .. one minute ago). */
@@ -449,17 +559,29 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
   const loginAt = [start + rng.int(1, 6) * HOUR, start + rng.int(7, 11) * HOUR];
   const oldUserId = `user_${rng.hex(12)}`;
   const renameAt = start + rng.int(2, 8) * HOUR;
+  // Second edition, from the aux stream: a chained login (anon → device user → account on device 0),
+  // each device's country (two devices: two countries) and platform.
+  const { aux } = gen;
+  const chained =
+    (profile === 'login' || profile === 'two_devices') &&
+    (i === 5 || i === 6 || (i >= FORCED_PROFILES.length && aux.chance(0.3)));
+  const deviceUserId = `user_${aux.hex(12)}`;
+  const upgradeAt = (loginAt[0] as number) + aux.int(1, 4) * HOUR;
+  const firstCountry = pickCountry(aux, null);
+  const countries = [firstCountry, pickCountry(aux, firstCountry)];
+  const platforms = [0, 1].map((d) => (aux.chance(0.6) || (i === 3 && d === 0) ? aux.pick(PLATFORMS) : null));
   const user: UserPlan = {
     devices: profile === 'two_devices' ? 2 : 1,
     start,
     userAgent: rng.chance(0.85) ? rng.pick(HUMAN_USER_AGENTS) : null,
-    identityAt(t, device) {
+    identityAt(t, device, r = rng) {
       if (profile === 'known') return { user_id: userId };
       if (profile === 'renamed') return { user_id: t < renameAt ? oldUserId : userId };
       const anonymousId = anon[device] as string;
       if (profile === 'anonymous' || t < (loginAt[device] as number)) return { anonymous_id: anonymousId };
+      const loggedIn = chained && device === 0 && t < upgradeAt ? deviceUserId : userId;
       // After login some SDKs send both ids: the event belongs to the user either way.
-      return rng.chance(0.3) ? { user_id: userId, anonymous_id: anonymousId } : { user_id: userId };
+      return r.chance(0.3) ? { user_id: loggedIn, anonymous_id: anonymousId } : { user_id: loggedIn };
     },
   };
   const push = (raw: RawEvent, at: number): void => {
@@ -469,6 +591,21 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
   };
   const context = (): Pick<RawEvent, 'context'> =>
     user.userAgent === null ? {} : { context: { user_agent: user.userAgent, locale: 'en-US' } };
+  // Exposures also carry the device's platform in context, when the SDK knows it.
+  const exposureContext = (device: number): Pick<RawEvent, 'context'> => {
+    const platform = platforms[device];
+    if (platform === null || platform === undefined) return context();
+    gen.count('exposure_context_platform');
+    return { context: { ...context().context, platform } };
+  };
+  // Most exposures carry the device's country; a few (all of user 3's) a platform too, which wins over context.
+  const exposureProperties = (device: number): Pick<RawEvent, 'properties'> => {
+    if (!aux.chance(0.85)) return {};
+    gen.count('exposure_country');
+    if (!(i === 3 || aux.chance(0.08))) return { properties: { country: countries[device] } };
+    gen.count('platform_in_properties');
+    return { properties: { country: countries[device], platform: 'web' } };
+  };
 
   // Aliases (their own timestamps do not matter to the semantics; they are delivered shuffled too).
   if (profile === 'login' || profile === 'two_devices') {
@@ -478,7 +615,7 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
         {
           type: 'alias',
           anonymous_id: anon[d] as string,
-          user_id: userId,
+          user_id: chained && d === 0 ? deviceUserId : userId,
           timestamp: stamp(gen, at),
           ...withId(messageId(gen, i)),
         },
@@ -486,7 +623,25 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
       );
       gen.count('alias_login');
     }
-    if (profile === 'two_devices') gen.count('two_devices');
+    if (profile === 'two_devices') {
+      gen.count('two_devices');
+      gen.count('countries_differ_across_devices');
+    }
+  }
+  if (chained) {
+    // The device user later joins the account: anon → device user → account.
+    const at = clampTime(gen, upgradeAt);
+    push(
+      {
+        type: 'alias',
+        anonymous_id: deviceUserId,
+        user_id: userId,
+        timestamp: stamp(gen, at, aux),
+        ...withId(messageId(gen, i, aux)),
+      },
+      at,
+    );
+    gen.count('chained_alias');
   }
   if (profile === 'renamed') {
     const at = clampTime(gen, renameAt);
@@ -512,8 +667,15 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
     const times = Array.from({ length: rng.int(1, 3) }, () =>
       clampTime(gen, start + rng.int(10, 12 * 60) * MINUTE),
     );
-    for (const at of times) {
-      const ids = user.identityAt(at, rng.int(0, user.devices - 1));
+    // One person's exposures to one experiment never share a timestamp, so a unit's first exposure (and
+    // with it its dimension values) is never a tie, whichever ids an alias merges.
+    const used = new Set<number>();
+    for (const planned of times) {
+      let at = planned;
+      while (used.has(at)) at += 1000;
+      used.add(at);
+      const device = rng.int(0, user.devices - 1);
+      const ids = user.identityAt(at, device);
       const variation = assign(experiment, ids.user_id ?? (ids.anonymous_id as string));
       const decisionId = rng.chance(0.7) ? `dec_${rng.hex(12)}` : undefined;
       exposures.push({ experiment, at, variation, ...(decisionId === undefined ? {} : { decisionId }) });
@@ -526,7 +688,8 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
           timestamp: stamp(gen, at),
           ...withId(messageId(gen, i)),
           ...(decisionId === undefined ? {} : { decision_id: decisionId }),
-          ...context(),
+          ...exposureProperties(device),
+          ...exposureContext(device),
         },
         at,
       );
@@ -545,11 +708,11 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
   ).length;
   const firstExposure = Math.min(...[...firstByExperiment.values()].map((f) => f.at), start + 12 * HOUR);
 
-  const track = (event: string, at: number, extra: Partial<RawEvent>): void => {
-    const device = rng.int(0, user.devices - 1);
-    const ids = user.identityAt(at, device);
-    const decision = rng.chance(0.4)
-      ? rng.pick([...exposures.filter((e) => e.at <= at && e.decisionId !== undefined), null])
+  const track = (event: string, at: number, extra: Partial<RawEvent>, r: SeededRandom = rng): void => {
+    const device = r.int(0, user.devices - 1);
+    const ids = user.identityAt(at, device, r);
+    const decision = r.chance(0.4)
+      ? r.pick([...exposures.filter((e) => e.at <= at && e.decisionId !== undefined), null])
       : null;
     if (decision !== null && decision !== undefined) gen.count('decision_id_on_track');
     push(
@@ -557,8 +720,8 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
         type: 'track',
         ...ids,
         event,
-        timestamp: stamp(gen, at),
-        ...withId(messageId(gen, i)),
+        timestamp: stamp(gen, at, r),
+        ...withId(messageId(gen, i, r)),
         ...(decision?.decisionId === undefined ? {} : { decision_id: decision.decisionId }),
         ...extra,
         ...context(),
@@ -609,6 +772,46 @@ function planUser(gen: Generator, project: ScenarioProject, i: number, out: Plan
       properties: { path: `/p/${rng.int(1, 40)}` },
     });
   }
+
+  // Second edition, from the aux stream. A return visit 26–60 h after the first exposure (metric windows
+  // and daily as_of points), for every forced user with room before now and a quarter of the others.
+  const returnAt = firstExposure + aux.int(26 * 60, 60 * 60) * MINUTE;
+  if ((i < FORCED_PROFILES.length || aux.chance(0.25)) && returnAt <= gen.now - HOUR) {
+    gen.count('return_after_a_day');
+    if (i < 2 || aux.chance(0.5 * Math.pow(1.2, treated))) {
+      const value = Math.round(aux.int(1500, 12000) * Math.pow(1.2, treated)) / 100;
+      track('purchase', returnAt + aux.int(1, 30) * MINUTE, { value }, aux);
+    }
+    for (let k = aux.int(1, 2); k > 0; k--) {
+      track(
+        'page_view',
+        returnAt + aux.int(0, 30) * MINUTE,
+        { properties: { path: `/p/${aux.int(1, 40)}` } },
+        aux,
+      );
+    }
+  }
+  // App errors (the guardrail), a little more often in effect arms; some before the first exposure.
+  if (i === 1 || aux.chance(0.3 * Math.pow(1.25, treated))) {
+    for (let k = aux.int(1, 3); k > 0; k--) {
+      const at = firstExposure + aux.int(-120, 60 * 60) * MINUTE;
+      if (at > gen.now - MINUTE) continue;
+      track('app_error', clampTime(gen, at), { properties: { code: aux.pick(ERROR_CODES) } }, aux);
+      gen.count('error_event');
+    }
+  }
+}
+
+/** A country by weight 1/(rank + 1), other than `not`. */
+function pickCountry(rng: SeededRandom, not: string | null): string {
+  const candidates = COUNTRIES.filter((c) => c !== not);
+  const weights = candidates.map((c) => 1 / (COUNTRIES.indexOf(c) + 1));
+  let r = rng.next() * weights.reduce((s, w) => s + w, 0);
+  for (const [k, c] of candidates.entries()) {
+    r -= weights[k] as number;
+    if (r < 0) return c;
+  }
+  return candidates[candidates.length - 1] as string;
 }
 
 function withId(id: string | undefined): Pick<RawEvent, 'message_id'> {
