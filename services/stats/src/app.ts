@@ -17,6 +17,7 @@ import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts
 import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { resultsRoutes } from './http/results-routes.ts';
+import { timeseriesRoutes } from './http/timeseries-routes.ts';
 import { StatsHttpError } from './http/stats-errors.ts';
 import type { StatsMetrics } from './stats-metrics.ts';
 
@@ -95,6 +96,14 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
   });
   await app.register(
     resultsRoutes({
+      catalog: deps.catalog,
+      clickhouse: deps.clickhouse,
+      metrics,
+      now: deps.now ?? (() => new Date()),
+    }),
+  );
+  await app.register(
+    timeseriesRoutes({
       catalog: deps.catalog,
       clickhouse: deps.clickhouse,
       metrics,

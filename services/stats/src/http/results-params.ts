@@ -150,3 +150,32 @@ export function resolveControl(variations: readonly string[], requested: string 
     message: `parameter "control" is required: no variation is named "control"; pass ?control=<one of ${list}>`,
   };
 }
+
+/** Most metrics one request may name: keeps one request's cost bounded (one column set per metric). */
+export const MAX_REQUEST_METRICS = 20;
+
+/**
+ * `metrics=a,b,c`: catalogue metric ids, at most MAX_REQUEST_METRICS, no repeats. Undefined when absent;
+ * an error message naming the parameter when malformed.
+ */
+export function parseMetricList(raw: unknown): string[] | undefined | { error: string } {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string')
+    return { error: 'parameter "metrics" must be given once, as a comma-separated list' };
+  const ids = raw.split(',').map((s) => s.trim());
+  if (ids.length > MAX_REQUEST_METRICS) {
+    return {
+      error: `parameter "metrics" names ${ids.length} metrics; at most ${MAX_REQUEST_METRICS} per request`,
+    };
+  }
+  for (const id of ids) {
+    if (!METRIC_NAME.test(id)) {
+      return {
+        error: `parameter "metrics": ${JSON.stringify(id.slice(0, 64))} is not a metric id (a lowercase letter, then up to 127 lowercase letters, digits or _)`,
+      };
+    }
+  }
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated !== undefined) return { error: `parameter "metrics" names "${repeated}" twice` };
+  return ids;
+}

@@ -13,8 +13,13 @@ import { loadResultsAggregates } from '../storage/results-query.ts';
 import { authorizeRead } from './auth.ts';
 import { parseResultsParams, resolveControl } from './results-params.ts';
 import { expectedWeightsFor, toResultsBody } from './results-response.ts';
+import { Type } from '@sinclair/typebox';
+import { checkDimension, metricResultsBody } from './metric-results.ts';
+import { DEFAULT_CONFIDENCE } from '../math/experiment-results.ts';
 import {
   ErrorSchema,
+  MetricResultsResponseSchema,
+  MetricsCatalogueResponseSchema,
   ExperimentParamsSchema,
   ExperimentsResponseSchema,
   ResultsQuerySchema,
@@ -30,7 +35,8 @@ export interface ResultsRouteDeps {
   now: () => Date;
 }
 
-const errors = {
+/** The error answers every data route may give (one body shape, codes in stats-errors.ts). */
+export const errors = {
   400: ErrorSchema,
   401: ErrorSchema,
   403: ErrorSchema,
@@ -38,7 +44,7 @@ const errors = {
   500: ErrorSchema,
   503: ErrorSchema,
 };
-const security = [{ bearerAuth: [] }];
+export const security = [{ bearerAuth: [] }];
 
 export function resultsRoutes(deps: ResultsRouteDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
@@ -72,22 +78,59 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
     );
 
     app.get(
-      '/v1/experiments/:experiment/results',
+      '/v1/metrics',
       {
         schema: {
-          summary: 'Per-variation results of one metric',
+          summary: "The key's project's metric catalogue",
           description:
-            'Conversion rate, value and count per unit, lift with its confidence interval, p-values (z-test, ' +
-            "Welch, Holm-adjusted) and a sample ratio mismatch check, as defined in docs/semantics.md. The control's " +
-            'comparison fields are null; undefined figures are null. Read keys only.',
+            "Metrics (config-as-code in PROJECTS_FILE), declared dimensions and each experiment's metric set. Read keys only.",
           security,
-          params: ExperimentParamsSchema,
-          querystring: ResultsQuerySchema,
-          response: { 200: ResultsResponseSchema, ...errors },
+          response: { 200: MetricsCatalogueResponseSchema, ...errors },
         },
       },
       async (request) => {
         const { project } = authorizeRead(request.headers.authorization, deps.catalog);
+        return {
+          project: project.id,
+          dimensions: project.dimensions,
+          metrics: project.metrics,
+          experiments: project.experiments,
+        };
+      },
+    );
+
+    app.get(
+      '/v1/experiments/:experiment/results',
+      {
+        schema: {
+          summary: 'Per-variation results of one event, or of several catalogue metrics',
+          description:
+            'With `metric=<event>`: conversion rate, value and count per unit, lift with its confidence interval, p-values ' +
+            '(z-test, Welch, Holm-adjusted) and a sample ratio mismatch check (the "Results" shape). Without it: the ' +
+            "catalogue metrics named by `metrics` (or the experiment's metric set), one block each, optionally per value of " +
+            'a `dimension` (the "Metric results" shape). As defined in docs/semantics.md. The control\'s comparison ' +
+            'fields are null; undefined figures are null. Read keys only.',
+          security,
+          params: ExperimentParamsSchema,
+          querystring: ResultsQuerySchema,
+          response: { 200: Type.Union([ResultsResponseSchema, MetricResultsResponseSchema]), ...errors },
+        },
+      },
+      async (request) => {
+        const { project } = authorizeRead(request.headers.authorization, deps.catalog);
+        const query = request.query as Record<string, unknown>;
+        if (query['metric'] === undefined || query['metric'] === '') {
+          return storage(() =>
+            metricResults(deps, project, request.params as Record<string, unknown>, query),
+          );
+        }
+        if (query['metrics'] !== undefined || query['dimension'] !== undefined) {
+          throw new StatsHttpError(
+            'invalid_parameter',
+            `parameter "${query['metrics'] !== undefined ? 'metrics' : 'dimension'}" cannot be combined with "metric" (one event's figures); ` +
+              'name catalogue metrics with metrics=a,b alone',
+          );
+        }
         const parsed = parseResultsParams(
           request.params as Record<string, unknown>,
           request.query as Record<string, unknown>,
@@ -191,7 +234,7 @@ function resultsError(error: ResultsError, project: string, experiment: string):
  * Runs a storage call; a ClickHouse that cannot be reached becomes 503, anything else (a defect such as
  * a bad statement) propagates to the error handler as a 500.
  */
-async function storage<T>(call: () => Promise<T>): Promise<T> {
+export async function storage<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -221,4 +264,44 @@ function isUnreachable(err: unknown): boolean {
     if (/timeout/i.test(e.message)) return true;
   }
   return false;
+}
+
+/** The multi-metric answer: parameters parsed here (the event-name path has its own parser). */
+async function metricResults(
+  deps: ResultsRouteDeps,
+  project: ProjectSettings,
+  path: Record<string, unknown>,
+  query: Record<string, unknown>,
+) {
+  for (const name of ['from', 'to']) {
+    if (query[name] !== undefined) {
+      throw new StatsHttpError(
+        'invalid_parameter',
+        `parameter "${name}" applies to one event's figures (metric=<event>); catalogue metrics use windows, and results over time use /results/timeseries`,
+      );
+    }
+  }
+  const parsed = parseResultsParams(path, { ...query, metric: 'unused' });
+  if (!parsed.ok) throw new StatsHttpError('invalid_parameter', parsed.message);
+  const dimension =
+    typeof query['dimension'] === 'string' && query['dimension'] !== '' ? query['dimension'] : undefined;
+  checkDimension(project, dimension);
+  const started = performance.now();
+  const body = await metricResultsBody(
+    deps.clickhouse,
+    project,
+    {
+      experiment: parsed.value.experiment,
+      metrics: query['metrics'],
+      dimension,
+      control: parsed.value.control,
+      confidence: parsed.value.confidence ?? DEFAULT_CONFIDENCE,
+    },
+    deps.now(),
+  );
+  deps.metrics.resultsQuerySeconds.observe(
+    { path: dimension === undefined ? 'catalogue' : 'dimension' },
+    (performance.now() - started) / 1000,
+  );
+  return body;
 }

@@ -32,10 +32,28 @@ export const ErrorSchema = Type.Object(
 export const ExperimentParamsSchema = Type.Object({ experiment: Name });
 
 export const ResultsQuerySchema = Type.Object({
-  metric: Type.String({
-    pattern: '^[a-z][a-z0-9_]{0,127}$',
-    description: 'Metric event name (a track event), e.g. purchase',
-  }),
+  metric: Type.Optional(
+    Type.String({
+      pattern: '^[a-z][a-z0-9_]{0,127}$',
+      description:
+        'One event name (a track event), e.g. purchase: its conversion, value and count figures in the "Results" shape. ' +
+        'Without it, the answer is the "Metric results" shape for `metrics` or the experiment\'s metric set.',
+    }),
+  ),
+  metrics: Type.Optional(
+    Type.String({
+      maxLength: 2600,
+      description:
+        "Comma-separated catalogue metric ids (GET /v1/metrics), at most 20; default: the experiment's goal metrics and guardrails",
+    }),
+  ),
+  dimension: Type.Optional(
+    Type.String({
+      pattern: '^[a-z][a-z0-9_]{0,63}$',
+      description:
+        'A declared dimension: one block per value (the 20 values with most units; the rest as "(other)", none as "(none)")',
+    }),
+  ),
   control: Type.Optional(
     Type.String({
       minLength: 1,
@@ -137,3 +155,170 @@ export const ReadyResponseSchema = Type.Object({
     }),
   }),
 });
+
+const Interval = Nullable(Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }));
+
+const MetricDefinitionSchema = Type.Object({
+  id: Type.String(),
+  type: Type.Union([
+    Type.Literal('conversion'),
+    Type.Literal('mean'),
+    Type.Literal('count'),
+    Type.Literal('ratio'),
+  ]),
+  description: Type.Optional(Type.String()),
+  event: Type.Optional(Type.String()),
+  numerator: Type.Optional(Type.String()),
+  denominator: Type.Optional(Type.String()),
+  window: Type.Optional(Type.Object({ delay_hours: Type.Number(), hours: Type.Number() })),
+  cap: Type.Optional(
+    Type.Object({ absolute: Type.Optional(Type.Number()), percentile: Type.Optional(Type.Number()) }),
+  ),
+  guardrail: Type.Boolean(),
+  direction: Type.Union([Type.Literal('increase'), Type.Literal('decrease')]),
+});
+
+export const MetricsCatalogueResponseSchema = Type.Object(
+  {
+    project: Type.String(),
+    dimensions: Type.Array(Type.String()),
+    metrics: Type.Array(MetricDefinitionSchema),
+    experiments: Type.Object(
+      {},
+      {
+        additionalProperties: Type.Object({
+          metrics: Type.Array(Type.String()),
+          guardrails: Type.Array(Type.String()),
+          control: Type.Optional(Type.String()),
+        }),
+        description: 'Metric sets keyed by experiment',
+      },
+    ),
+  },
+  { title: 'Metric catalogue' },
+);
+
+const MetricVariationSchema = Type.Object({
+  variation: Type.String(),
+  units: Type.Integer(),
+  conversions: Type.Integer({ description: 'Units with a counted event (of the numerator, for a ratio)' }),
+  sum: Type.Number({ description: 'Σ v_u over the units (Σ N_u for a ratio), capped' }),
+  denominator_sum: NullableNumber,
+  estimate: Nullable(
+    Type.Number({ description: 'conversion rate, mean per unit (mean, count) or Σ N_u / Σ D_u (ratio)' }),
+  ),
+  variance: NullableNumber,
+  lift: NullableNumber,
+  lift_ci: Interval,
+  p_value: NullableNumber,
+  adjusted_p_value: Nullable(Type.Number({ description: "Holm over this metric's treatments" })),
+});
+
+const MetricBlockSchema = Type.Object({
+  metric: Type.String(),
+  type: Type.String(),
+  event: Nullable(Type.String()),
+  numerator: Nullable(Type.String()),
+  denominator: Nullable(Type.String()),
+  guardrail: Type.Boolean({
+    description: "A guardrail of the metric's definition or of the experiment's set",
+  }),
+  direction: Type.String(),
+  window: Nullable(Type.Object({ delay_hours: Type.Number(), hours: Type.Number() })),
+  cap: Nullable(
+    Type.Object({ absolute: Type.Optional(Type.Number()), percentile: Type.Optional(Type.Number()) }),
+  ),
+  cap_value: Nullable(
+    Type.Number({ description: 'The cap applied to v_u: absolute, or the percentile found' }),
+  ),
+  denominator_cap_value: NullableNumber,
+  test: Type.String({ description: 'two_proportion_z, welch_t or gbstats_relative_t: what p_value is' }),
+  variations: Type.Array(MetricVariationSchema, { description: 'The control first' }),
+});
+
+const SrmSchema = Type.Object({
+  p_value: NullableNumber,
+  observed: CountsByVariation,
+  expected: CountsByVariation,
+});
+const UnitsSchema = Type.Array(Type.Object({ variation: Type.String(), units: Type.Integer() }));
+
+export const MetricResultsResponseSchema = Type.Object(
+  {
+    project: Type.String(),
+    experiment: Type.String(),
+    control: Type.String(),
+    confidence: Type.Number(),
+    computed_at: Type.String({ format: 'date-time' }),
+    multiple_exposure_units: Type.Integer(),
+    units: UnitsSchema,
+    srm: SrmSchema,
+    metrics: Type.Optional(Type.Array(MetricBlockSchema, { description: 'Without a dimension' })),
+    dimension: Type.Optional(Type.String()),
+    values: Type.Optional(
+      Type.Array(
+        Type.Object({
+          value: Type.String(),
+          multiple_exposure_units: Type.Integer(),
+          units: UnitsSchema,
+          srm: SrmSchema,
+          metrics: Type.Array(MetricBlockSchema),
+        }),
+        { description: 'With a dimension: one block per value, most units first, "(other)" last' },
+      ),
+    ),
+  },
+  { title: 'Metric results' },
+);
+
+export const TimeseriesQuerySchema = Type.Object({
+  metric: Type.String({
+    pattern: '^[a-z][a-z0-9_]{0,127}$',
+    description: 'A catalogue metric id, or an event name (its conversion figures)',
+  }),
+  interval: Type.Optional(
+    Type.Union([Type.Literal('day'), Type.Literal('hour')], { description: 'Boundaries, UTC; default day' }),
+  ),
+  control: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  confidence: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+});
+
+export const TimeseriesResponseSchema = Type.Object(
+  {
+    project: Type.String(),
+    experiment: Type.String(),
+    metric: Type.String(),
+    type: Type.String(),
+    interval: Type.String(),
+    control: Type.String(),
+    confidence: Type.Number(),
+    computed_at: Type.String({ format: 'date-time' }),
+    points: Type.Array(
+      Type.Object({
+        as_of: Type.String({
+          format: 'date-time',
+          description: 'Events and exposures at or before this time',
+        }),
+        variations: Type.Array(
+          Type.Object({
+            variation: Type.String(),
+            units: Type.Integer(),
+            conversions: Type.Integer(),
+            conversion_rate: NullableNumber,
+            value_per_unit: Nullable(
+              Type.Number({
+                description:
+                  'Mean of x_u (Σ w·value) per unit; null for a conversion metric of the catalogue',
+              }),
+            ),
+            estimate: NullableNumber,
+            lift: NullableNumber,
+            lift_ci: Interval,
+            p_value: NullableNumber,
+          }),
+        ),
+      }),
+    ),
+  },
+  { title: 'Results over time' },
+);

@@ -2,9 +2,9 @@ import { holmAdjust } from './holm.ts';
 import { liftConfidenceInterval, relativeLift } from './relative-lift.ts';
 import { sampleMoments } from './sample-moments.ts';
 import type { SampleMoments } from './sample-moments.ts';
-import { sampleRatioMismatch } from './srm.ts';
+import { srmResult } from './srm.ts';
 import { twoProportionZTest } from './two-proportion-z-test.ts';
-import type { ResultsOutcome, SrmResult, VariationResult, VariationStats } from './types.ts';
+import type { ResultsOutcome, VariationResult, VariationStats } from './types.ts';
 import { validateResultsInput } from './validate-results-input.ts';
 import type { ResultsInput } from './validate-results-input.ts';
 import { welchTTest } from './welch-t-test.ts';
@@ -55,7 +55,12 @@ export function computeResults(input: ResultsInput): ResultsOutcome {
   applyHolm(results, input.control);
   return {
     ok: true,
-    value: { control: input.control, confidence, variations: results, srm: srm(input) },
+    value: {
+      control: input.control,
+      confidence,
+      variations: results,
+      srm: srmResult(input.variations, input.expectedWeights),
+    },
   };
 }
 
@@ -128,23 +133,4 @@ function applyHolm(results: VariationResult[], controlName: string): void {
   tested.forEach((r, i) => {
     r.adjusted_p_value = adjusted[i] as number;
   });
-}
-
-function srm(input: ResultsInput): SrmResult {
-  const names = input.variations.map((v) => v.variation);
-  const weights = input.expectedWeights;
-  if (weights !== undefined) {
-    for (const name of Object.keys(weights)) if (!names.includes(name)) names.push(name);
-  }
-  const unitsByName = new Map(input.variations.map((v) => [v.variation, v.units]));
-  const observed = names.map((name) => unitsByName.get(name) ?? 0);
-  const test = sampleRatioMismatch(
-    observed,
-    weights === undefined ? undefined : names.map((name) => weights[name] as number),
-  );
-  return {
-    p_value: test.pValue,
-    observed: Object.fromEntries(names.map((name, i) => [name, observed[i] as number])),
-    expected: Object.fromEntries(names.map((name, i) => [name, test.expected[i] as number])),
-  };
 }

@@ -1,3 +1,4 @@
+import type { SrmResult } from './types.ts';
 import { chiSquareSurvival } from './chi-square-survival.ts';
 
 export interface SrmTest {
@@ -38,4 +39,30 @@ export function sampleRatioMismatch(observed: readonly number[], weights?: reado
   return Number.isFinite(statistic) && !Number.isNaN(pValue)
     ? { statistic, pValue, expected }
     : { statistic: null, pValue: null, expected };
+}
+
+/**
+ * The SRM block of a results answer: units per variation against `expectedWeights` (equal split when
+ * omitted); names that are weighted but have no row are counted as 0 observed units, which is the
+ * strongest mismatch of all. Its p-value is null with fewer than two variations or no units.
+ */
+export function srmResult(
+  variations: readonly { variation: string; units: number }[],
+  expectedWeights?: Readonly<Record<string, number>>,
+): SrmResult {
+  const names = variations.map((v) => v.variation);
+  if (expectedWeights !== undefined) {
+    for (const name of Object.keys(expectedWeights)) if (!names.includes(name)) names.push(name);
+  }
+  const unitsByName = new Map(variations.map((v) => [v.variation, v.units]));
+  const observed = names.map((name) => unitsByName.get(name) ?? 0);
+  const test = sampleRatioMismatch(
+    observed,
+    expectedWeights === undefined ? undefined : names.map((name) => expectedWeights[name] as number),
+  );
+  return {
+    p_value: test.pValue,
+    observed: Object.fromEntries(names.map((name, i) => [name, observed[i] as number])),
+    expected: Object.fromEntries(names.map((name, i) => [name, test.expected[i] as number])),
+  };
 }

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SRM_ACTIVE_WINDOW_MS,
-  srmAlarms,
-} from '../../../../services/stats/src/metrics/srm-alarms.ts';
+import { SRM_ACTIVE_WINDOW_MS, srmAlarms } from '../../../../services/stats/src/metrics/srm-alarms.ts';
 import type { ExperimentSummary } from '../../../../services/stats/src/storage/experiments-query.ts';
 
 const NOW = 1_900_000_000_000;

@@ -1,0 +1,240 @@
+/**
+ * The SQL of catalogue metrics (windows, caps, ratios, dimensions, as_of), built from the metric
+ * definitions. Pure: it returns text and parameters, so the shape is unit-tested without ClickHouse.
+ *
+ * One pass per request, whatever the number of metrics: the experiment's attributed rows of every event the
+ * requested metrics need are joined once with the live assignments (to know each unit's first exposure, for
+ * windows, and to count only units analysed in that variation now), grouped per unit with one conditional
+ * sum per base metric, and aggregated per variation (and dimension value). Percentile caps need the
+ * quantile first: one more pass over the same per-unit values (`quantileSql`).
+ *
+ * Numbers: event values are summed per unit in ClickHouse; a unit whose events were all retracted has
+ * events = 0 and counts as exactly 0 (not the float dust of w − w).
+ */
+import type { MetricConfig } from '../../../../shared/projects/metric-catalog.ts';
+import { dateTime64Param } from './results-query.ts';
+
+/** A metric measured per unit from events: conversion, mean or count (ratio operands are these). */
+export type BaseMetric = MetricConfig & { type: 'conversion' | 'mean' | 'count'; event: string };
+
+export interface MetricSqlScope {
+  project: string;
+  experiment: string;
+  /** as_of(T): exposures and events with timestamp ≤ T, unix ms. */
+  asOf?: number | undefined;
+  /** Break down by this dimension; values outside `topValues` pool as '(other)'. */
+  dimension?: { name: string; topValues: readonly string[] } | undefined;
+}
+
+export interface BuiltSql {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The value of a dimension on an exposure row: the map's entry, or '(none)' when the unit had none. */
+export const NONE_VALUE = '(none)';
+export const OTHER_VALUE = '(other)';
+
+function scopeParams(scope: MetricSqlScope): Record<string, unknown> {
+  const params: Record<string, unknown> = { project: scope.project, experiment: scope.experiment };
+  if (scope.asOf !== undefined) params['as_of'] = dateTime64Param(scope.asOf);
+  if (scope.dimension !== undefined) {
+    params['dim'] = scope.dimension.name;
+    params['top'] = [...scope.dimension.topValues];
+  }
+  return params;
+}
+
+/** The dimension value of an exposure row, pooled: a top value, '(other)' or '(none)'. */
+function dimensionValueSql(scope: MetricSqlScope): string {
+  if (scope.dimension === undefined) return `''`;
+  const raw = `if(mapContains(dimensions, {dim:String}), dimensions[{dim:String}], '${NONE_VALUE}')`;
+  return `if(has({top:Array(String)}, ${raw}), ${raw}, '${OTHER_VALUE}')`;
+}
+
+/**
+ * Live analysed assignments: each exposure row identity sums to 0 or 1, so groups with Σ sign > 0 are the
+ * units' current rows. With as_of, only units first exposed at or before T.
+ */
+function assignedSql(scope: MetricSqlScope): string {
+  const asOf = scope.asOf === undefined ? '' : ` AND first_exposure_at <= {as_of:DateTime64(3, 'UTC')}`;
+  return `SELECT unit AS who, variation AS arm, first_exposure_at AS fx, ${dimensionValueSql(scope)} AS dv
+          FROM exposures
+          WHERE project = {project:String} AND experiment = {experiment:String}${asOf}
+          GROUP BY unit, variation, multiple_exposure, first_exposure_at, dv
+          HAVING sum(sign) > 0 AND multiple_exposure = 0`;
+}
+
+/** The condition an attributed row `t` (joined with its assignment `a`) must meet to count for base metric i. */
+export function countsSql(metric: BaseMetric, i: number, params: Record<string, unknown>): string {
+  params[`ev${i}`] = metric.event;
+  let condition = `t.event = {ev${i}:String}`;
+  if (metric.window !== undefined) {
+    const start = Math.round(metric.window.delay_hours * HOUR_MS);
+    params[`ws${i}`] = start;
+    params[`we${i}`] = start + Math.round(metric.window.hours * HOUR_MS);
+    const offset = 'toUnixTimestamp64Milli(t.timestamp) - toUnixTimestamp64Milli(a.fx)';
+    condition += ` AND ${offset} >= {ws${i}:Int64} AND ${offset} < {we${i}:Int64}`;
+  }
+  return condition;
+}
+
+/** What an attributed row adds to the unit's value of base metric i: w·value (mean) or w (count, conversion). */
+export function amountSql(metric: BaseMetric): string {
+  return metric.type === 'mean' ? 't.sign * t.weight * coalesce(t.value, 0)' : 't.sign * t.weight';
+}
+
+/**
+ * Per unit: for each base metric i, e{i} = Σ sign of its counted rows (live events) and r{i} = its uncapped
+ * value (x_u or k_u). Only events the metrics name are read. Two shapes:
+ * - `joined` (a window, a dimension or as_of): raw attributed rows joined with the live assignments, which
+ *   give the first exposure (windows), the dimension value, and keep only units analysed in that variation
+ *   now. O(attributed rows of those events + exposure rows).
+ * - `projected` (none of those): the `per_unit` projection's per (unit, variation, event) sums, no join:
+ *   attributed rows carry the unit's variation and exist only for analysed units (the processor retracts
+ *   them otherwise), as the event results' default path relies on. O(units with those events). When the
+ *   tables disagree (more converting units than units) the caller reruns with `joined`.
+ */
+export type PerUnitShape = 'joined' | 'projected';
+
+export function perUnitShapeFor(metrics: readonly BaseMetric[], scope: MetricSqlScope): PerUnitShape {
+  const needsJoin =
+    scope.asOf !== undefined || scope.dimension !== undefined || metrics.some((m) => m.window !== undefined);
+  return needsJoin ? 'joined' : 'projected';
+}
+
+function perUnitSql(
+  metrics: readonly BaseMetric[],
+  scope: MetricSqlScope,
+  params: Record<string, unknown>,
+  shape: PerUnitShape,
+): string {
+  const events = [...new Set(metrics.map((m) => m.event))];
+  params['events'] = events;
+  if (shape === 'projected') {
+    const columns = metrics.map((m, i) => {
+      params[`ev${i}`] = m.event;
+      const amount = m.type === 'mean' ? 'x' : 'k';
+      return `sumIf(events, event = {ev${i}:String}) AS e${i}, sumIf(${amount}, event = {ev${i}:String}) AS r${i}`;
+    });
+    // The inner GROUP BY and aggregates are the per_unit projection's, so ClickHouse reads the projection.
+    return `SELECT who, arm, '' AS dv, ${columns.join(', ')}
+            FROM (
+              SELECT unit AS who, variation AS arm, event, sum(sign) AS events, sum(sign * weight) AS k,
+                     sum(sign * weight * coalesce(value, 0)) AS x
+              FROM attributed
+              WHERE project = {project:String} AND experiment = {experiment:String} AND has({events:Array(String)}, event)
+              GROUP BY unit, variation, event
+            )
+            GROUP BY who, arm`;
+  }
+  const asOf = scope.asOf === undefined ? '' : ` AND t.timestamp <= {as_of:DateTime64(3, 'UTC')}`;
+  const columns = metrics.map((m, i) => {
+    const counts = countsSql(m, i, params);
+    return `sumIf(t.sign, ${counts}) AS e${i}, sumIf(${amountSql(m)}, ${counts}) AS r${i}`;
+  });
+  return `SELECT t.unit AS who, a.arm AS arm, any(a.dv) AS dv, ${columns.join(', ')}
+          FROM attributed AS t
+          INNER JOIN (${assignedSql(scope)}) AS a ON t.unit = a.who AND t.variation = a.arm
+          WHERE t.project = {project:String} AND t.experiment = {experiment:String}
+            AND has({events:Array(String)}, t.event)${asOf}
+          GROUP BY t.unit, a.arm`;
+}
+
+/** The unit's value of a base metric from its totals (live events e, amount r), before any cap. */
+export function uncappedSql(metric: BaseMetric, e: string, r: string): string {
+  return metric.type === 'conversion' ? `toFloat64(${e} > 0)` : `if(${e} > 0, ${r}, 0.)`;
+}
+
+/**
+ * Quantiles of the percentile-capped base metrics over units with a positive value, all variations and
+ * dimension values together. `quantileExactInclusive` interpolates linearly between order statistics at
+ * position p·(n − 1): numpy's default `linear` method (Hyndman & Fan type 7); `quantileExact` would return
+ * an order statistic and `quantileExactExclusive` uses p·(n + 1) (type 6).
+ * Columns q{i} (the quantile) and n{i} (units with a positive value) for each capped metric index i.
+ */
+export function quantileSql(
+  metrics: readonly BaseMetric[],
+  capped: readonly number[],
+  scope: MetricSqlScope,
+  shape: PerUnitShape,
+): BuiltSql {
+  const params = scopeParams({ ...scope, dimension: undefined });
+  const perUnit = perUnitSql(metrics, { ...scope, dimension: undefined }, params, shape);
+  const columns = capped.map((i) => {
+    const metric = metrics[i] as BaseMetric;
+    if (metric.cap === undefined || !('percentile' in metric.cap))
+      throw new Error(`metric ${i} has no percentile cap`);
+    params[`p${i}`] = metric.cap.percentile;
+    const value = uncappedSql(metric, `e${i}`, `r${i}`);
+    return `quantileExactInclusiveIf({p${i}:Float64})(${value}, ${value} > 0) AS q${i}, toFloat64(countIf(${value} > 0)) AS n${i}`;
+  });
+  return { sql: `SELECT ${columns.join(', ')} FROM (${perUnit})`, params };
+}
+
+/**
+ * Per (dimension value, variation): for each base metric i, conversions c{i}, Σ v s{i}, Σ v² q{i} with v the
+ * capped value; for each ratio pair j (numerator index, denominator index), Σ v_N·v_D x{j}. `caps[i]` is the
+ * cap to apply to metric i (absolute, or the quantile found by quantileSql), or null.
+ */
+export function metricSumsSql(
+  metrics: readonly BaseMetric[],
+  caps: readonly (number | null)[],
+  ratioPairs: readonly (readonly [number, number])[],
+  scope: MetricSqlScope,
+  shape: PerUnitShape,
+): BuiltSql {
+  const params = scopeParams(scope);
+  const perUnit = perUnitSql(metrics, scope, params, shape);
+  const values = metrics.map((m, i) => {
+    const cap = caps[i] ?? null;
+    if (cap === null) return `${uncappedSql(m, `e${i}`, `r${i}`)} AS v${i}`;
+    params[`cap${i}`] = cap;
+    return `least(${uncappedSql(m, `e${i}`, `r${i}`)}, {cap${i}:Float64}) AS v${i}`;
+  });
+  const sums = metrics.map(
+    (_m, i) => `toFloat64(countIf(e${i} > 0)) AS c${i}, sum(v${i}) AS s${i}, sum(v${i} * v${i}) AS q${i}`,
+  );
+  const cross = ratioPairs.map(([n, d], j) => `sum(v${n} * v${d}) AS x${j}`);
+  return {
+    sql: `SELECT dv, arm, ${[...sums, ...cross].join(', ')}
+          FROM (SELECT dv, arm, e0${metrics
+            .slice(1)
+            .map((_m, i) => `, e${i + 1}`)
+            .join('')}, ${values.join(', ')} FROM (${perUnit}))
+          GROUP BY dv, arm`,
+    params,
+  };
+}
+
+/** Live units per (dimension value, variation, multiple_exposure); with as_of, first exposed at or before T. */
+export function unitsSql(scope: MetricSqlScope): BuiltSql {
+  const params = scopeParams(scope);
+  const asOf = scope.asOf === undefined ? '' : ` AND first_exposure_at <= {as_of:DateTime64(3, 'UTC')}`;
+  return {
+    sql: `SELECT ${dimensionValueSql(scope)} AS dv, variation, multiple_exposure, toFloat64(sum(sign)) AS units
+          FROM exposures
+          WHERE project = {project:String} AND experiment = {experiment:String}${asOf}
+          GROUP BY dv, variation, multiple_exposure`,
+    params,
+  };
+}
+
+/**
+ * Analysed and multiple-exposure units per raw value of a dimension (before pooling), to choose the values
+ * shown: the caller keeps the largest MAX_DIMENSION_VALUES by analysed units.
+ */
+export function dimensionValuesSql(scope: Omit<MetricSqlScope, 'dimension'>, dimension: string): BuiltSql {
+  const params = scopeParams({ ...scope, dimension: { name: dimension, topValues: [] } });
+  const asOf = scope.asOf === undefined ? '' : ` AND first_exposure_at <= {as_of:DateTime64(3, 'UTC')}`;
+  return {
+    sql: `SELECT if(mapContains(dimensions, {dim:String}), dimensions[{dim:String}], '${NONE_VALUE}') AS value,
+                 toFloat64(sumIf(sign, multiple_exposure = 0)) AS units
+          FROM exposures
+          WHERE project = {project:String} AND experiment = {experiment:String}${asOf}
+          GROUP BY value`,
+    params,
+  };
+}
