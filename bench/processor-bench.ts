@@ -116,6 +116,7 @@ function* ingestEvents(total: number, units: number): Generator<IngestEvent> {
     message_id: `m-${n++}`,
     user_id: anonymous ? null : `user-${u}`,
     anonymous_id: anonymous ? `anon-${u}` : null,
+    context: {},
   });
   while (n < total) {
     const u = Math.floor(rand() * units);
@@ -130,6 +131,7 @@ function* ingestEvents(total: number, units: number): Generator<IngestEvent> {
           experiment: `exp-${u % 4}`,
           variation: u % 2 === 0 ? 'control' : 'treatment',
           decision_id: null,
+          properties: {},
         },
       };
     } else if (r < 0.97) {
@@ -166,6 +168,7 @@ function avroValue(e: IngestEvent): Record<string, unknown> {
             experiment: b.experiment,
             variation: b.variation,
             decision_id: b.decision_id,
+            properties: b.properties,
           },
         }
       : b.kind === 'track'
@@ -179,7 +182,7 @@ function avroValue(e: IngestEvent): Record<string, unknown> {
             },
           }
         : { 'io.liftstream.ingest.Alias': {} };
-  return { ...e, body, context: {} };
+  return { ...e, body };
 }
 
 async function produceAll(
@@ -379,7 +382,14 @@ async function freshness(
         message_id: `lat-${sent}`,
         user_id: `lat-${sent}`,
         anonymous_id: null,
-        body: { kind: 'exposure', experiment: 'exp-latency', variation: 'control', decision_id: null },
+        context: {},
+        body: {
+          kind: 'exposure',
+          experiment: 'exp-latency',
+          variation: 'control',
+          decision_id: null,
+          properties: {},
+        },
       });
     }
     void producer.send({
@@ -517,6 +527,7 @@ async function main(): Promise<void> {
                 variation: u % 2 ? 'treatment' : 'control',
                 multiple_exposure: false,
                 decision_ids: [],
+                dimensions: {},
               },
             ],
             tracks: [0, 1].map((i) => ({

@@ -28,11 +28,19 @@ export interface Stamped {
   timestamp?: Timestamp;
 }
 
+/** Flat property values: string, number or boolean; at most 4 KB as JSON (the gateway's rule). */
+export type EventProperties = Record<string, string | number | boolean>;
+
 /** A unit saw a variation of an experiment. */
 export interface ExposureInput extends Identity, Stamped {
   experiment: string;
   variation: string;
   decision_id?: string;
+  /**
+   * Where the project's declared dimensions are read from (else `context`), as of the unit's first
+   * exposure: e.g. `{ country: 'DE', plan: 'pro' }`. Same rules as a track event's properties.
+   */
+  properties?: EventProperties;
   context?: EventContext;
 }
 
@@ -40,7 +48,7 @@ export interface ExposureInput extends Identity, Stamped {
 export interface TrackInput extends Identity, Stamped {
   event: string;
   value?: number;
-  properties?: Record<string, string | number | boolean>;
+  properties?: EventProperties;
   decision_id?: string;
   /** The rate this event was sampled at, 0.01 ≤ sample ≤ 1 (weight 1/sample). */
   sample?: number;

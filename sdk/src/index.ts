@@ -11,6 +11,7 @@ export type { ErrorHandler, SdkErrorCode } from './errors.ts';
 export type {
   AliasInput,
   EventContext,
+  EventProperties,
   EventRejection,
   ExposureInput,
   IngestResult,

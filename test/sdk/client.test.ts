@@ -38,7 +38,12 @@ afterEach(() => {
 describe('createClient: building events', () => {
   it('stamps every event with a UUID v7 message_id and the time of the call, and sends the wire fields', async () => {
     const { client, fake } = setup();
-    client.exposure({ user_id: 'u-1', experiment: 'checkout', variation: 'control' });
+    client.exposure({
+      user_id: 'u-1',
+      experiment: 'checkout',
+      variation: 'control',
+      properties: { country: 'DE', beta: true },
+    });
     client.track({ anonymous_id: 'a-1', event: 'purchase', value: 20, properties: { plan: 'pro' } });
     client.alias({ anonymous_id: 'a-1', user_id: 'u-1' });
     await vi.advanceTimersByTimeAsync(0);
@@ -48,6 +53,7 @@ describe('createClient: building events', () => {
       user_id: 'u-1',
       experiment: 'checkout',
       timestamp: NOW,
+      properties: { country: 'DE', beta: true },
     });
     expect(trackEvent).toMatchObject({
       type: 'track',

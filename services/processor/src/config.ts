@@ -18,7 +18,7 @@ export const processorEnvSchema = commonEnvSchema.extend({
     .string()
     .regex(/^[a-zA-Z0-9._-]{1,200}$/, 'letters, digits, . _ - only')
     .default('liftstream-processor'),
-  /** Projects and their attribution mode (shared/projects/project-catalog.ts). */
+  /** Projects, their attribution mode and declared dimensions (shared/projects/project-catalog.ts). */
   PROJECTS_FILE: z.string().min(1, 'path to the projects JSON file'),
   /** State retention: tracks and message ids older than this are evicted, days (gateway backfill window). */
   RETENTION_DAYS: positiveInt.default(30),

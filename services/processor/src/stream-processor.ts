@@ -77,6 +77,7 @@ export class StreamProcessor {
         processIdentityBatch(store, records, {
           reader,
           unitsTopic: topics.units,
+          dimensionsOf: (project) => catalog.project(project)?.dimensions ?? [],
           onDropped: onDropped('identity'),
         }),
     };

@@ -25,6 +25,12 @@ export interface ExposureRow {
   /** `YYYY-MM-DD hh:mm:ss.sss`, UTC (the column is DateTime64(3, 'UTC')). */
   first_exposure_at: string;
   multiple_exposure: boolean;
+  /**
+   * The unit's declared dimensions, valued from its first exposure (column `Map(LowCardinality(String),
+   * String)`); {} for records written before the field existed. Copied as the record has it, so a −1
+   * row carries exactly the map of the +1 it retracts (the processor derives both from the same state).
+   */
+  dimensions: Record<string, string>;
   sign: 1 | -1;
   src_partition: number;
   src_offset: number;
@@ -77,6 +83,11 @@ export function toExposureRow(value: unknown, at: SourcePosition): RowRead<Expos
   if (typeof value['multiple_exposure'] !== 'boolean') {
     return { ok: false, reason: 'multiple_exposure must be a boolean' };
   }
+  // Absent when the writer schema predates the field (decoded with the writer's schema, no default applied).
+  const dimensions = value['dimensions'] ?? {};
+  if (!isObject(dimensions) || !Object.values(dimensions).every((v) => typeof v === 'string')) {
+    return { ok: false, reason: 'dimensions must be a map of strings' };
+  }
   const sign = readSign(value['sign']);
   if (sign === null) return { ok: false, reason: 'sign must be +1 or -1' };
   return {
@@ -88,6 +99,7 @@ export function toExposureRow(value: unknown, at: SourcePosition): RowRead<Expos
       variation: strings.variation,
       first_exposure_at: firstExposureAt,
       multiple_exposure: value['multiple_exposure'],
+      dimensions: dimensions as Record<string, string>,
       sign,
       src_partition: at.partition,
       src_offset: at.offset,

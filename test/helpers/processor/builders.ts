@@ -1,4 +1,4 @@
-import type { IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
+import type { IngestEvent, PropertyValue } from '../../../services/processor/src/domain/ingest-event.ts';
 import type {
   AttributedEventRow,
   Sign,
@@ -16,6 +16,7 @@ export interface EnvelopeOptions {
   ts?: number;
   receivedAt?: number;
   messageId?: string | null;
+  context?: Record<string, string>;
 }
 
 function envelope(o: EnvelopeOptions): Omit<IngestEvent, 'body'> {
@@ -28,12 +29,18 @@ function envelope(o: EnvelopeOptions): Omit<IngestEvent, 'body'> {
     message_id: o.messageId ?? null,
     user_id: o.user ?? null,
     anonymous_id: o.anon ?? null,
+    context: o.context ?? {},
   };
 }
 
-/** An ingest exposure; defaults: project p, experiment e, variation A, timestamp 1000. */
+/** An ingest exposure; defaults: project p, experiment e, variation A, timestamp 1000, no properties. */
 export function ingestExposure(
-  o: EnvelopeOptions & { experiment?: string; variation?: string; decision?: string | null },
+  o: EnvelopeOptions & {
+    experiment?: string;
+    variation?: string;
+    decision?: string | null;
+    properties?: Record<string, PropertyValue>;
+  },
 ): IngestEvent {
   return {
     ...envelope(o),
@@ -42,6 +49,7 @@ export function ingestExposure(
       experiment: o.experiment ?? 'e',
       variation: o.variation ?? 'A',
       decision_id: o.decision ?? null,
+      properties: o.properties ?? {},
     },
   };
 }
@@ -69,12 +77,12 @@ export function ingestAlias(
   return { ...envelope(o), body: { kind: 'alias' } };
 }
 
-/** A unit-stage exposure. */
+/** A unit-stage exposure; defaults: experiment e, no decision, no dimension values. */
 export function exposure(
   event_id: string,
   timestamp: number,
   variation = 'A',
-  o: { experiment?: string; decision?: string | null } = {},
+  o: { experiment?: string; decision?: string | null; dimensions?: Record<string, string> } = {},
 ): ExposureEvent {
   return {
     kind: 'exposure',
@@ -83,6 +91,7 @@ export function exposure(
     experiment: o.experiment ?? 'e',
     variation,
     decision_id: o.decision ?? null,
+    dimensions: o.dimensions ?? {},
   };
 }
 
@@ -103,7 +112,7 @@ export function track(
   };
 }
 
-/** An exposure row of unit u in project p; defaults: experiment e, variation A, not multiple. */
+/** An exposure row of unit u in project p; defaults: experiment e, variation A, not multiple, no dimensions. */
 export function exposureRow(first_exposure_at: number, o: Partial<UnitExposureRow> = {}): UnitExposureRow {
   return {
     project: 'p',
@@ -112,6 +121,7 @@ export function exposureRow(first_exposure_at: number, o: Partial<UnitExposureRo
     variation: 'A',
     first_exposure_at,
     multiple_exposure: false,
+    dimensions: {},
     ...o,
   };
 }

@@ -28,7 +28,12 @@ export function ingestValue(event: IngestEvent): Record<string, unknown> {
   const { body } = event;
   const branch =
     body.kind === 'exposure'
-      ? { experiment: body.experiment, variation: body.variation, decision_id: body.decision_id }
+      ? {
+          experiment: body.experiment,
+          variation: body.variation,
+          decision_id: body.decision_id,
+          properties: body.properties,
+        }
       : body.kind === 'track'
         ? {
             event: body.event,
@@ -47,7 +52,7 @@ export function ingestValue(event: IngestEvent): Record<string, unknown> {
     user_id: event.user_id,
     anonymous_id: event.anonymous_id,
     body: { [BODY_BRANCH[body.kind]]: branch },
-    context: {},
+    context: event.context,
   };
 }
 
@@ -60,8 +65,11 @@ export function randomPrefix(): string {
   return `test-${randomUUID()}.`;
 }
 
-/** A PROJECTS_FILE in a temp dir: project `p` (cumulative) and `pd` (decision). */
-export function writeProjectsFile(): string {
+/**
+ * A PROJECTS_FILE in a temp dir: project `p` (cumulative) and `pd` (decision), both declaring
+ * `dimensions` (default none).
+ */
+export function writeProjectsFile(dimensions: readonly string[] = []): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-projects-'));
   const file = path.join(dir, 'projects.json');
   const key = (n: number): string => n.toString(16).padStart(64, '0');
@@ -69,8 +77,8 @@ export function writeProjectsFile(): string {
     file,
     JSON.stringify({
       projects: [
-        { id: 'p', attribution: 'cumulative', keys: [{ role: 'write', sha256: key(1) }] },
-        { id: 'pd', attribution: 'decision', keys: [{ role: 'write', sha256: key(2) }] },
+        { id: 'p', attribution: 'cumulative', keys: [{ role: 'write', sha256: key(1) }], dimensions },
+        { id: 'pd', attribution: 'decision', keys: [{ role: 'write', sha256: key(2) }], dimensions },
       ],
     }),
   );

@@ -36,6 +36,8 @@ import type { Decoded } from '../../../services/processor/src/domain/versioned-j
 export interface SimulationOptions {
   /** The attribution mode of each project (default cumulative). */
   modeOf?: (project: string) => AttributionMode;
+  /** The declared dimensions of each project (default none). */
+  dimensionsOf?: (project: string) => readonly string[];
   /**
    * The scheduler's choice at each step: `choice % ready` picks the ready queue (in order of
    * creation); with `delivery: 'any-order'`, `floor(choice / ready)` also picks the message in a
@@ -69,6 +71,7 @@ type Item = { stage: 'identity'; event: IngestEvent } | { stage: 'unit'; message
 /** Processes `ingest` (acceptance order) through both stages until every queue is empty. */
 export function simulate(ingest: readonly IngestEvent[], options: SimulationOptions = {}): SimulationResult {
   const modeOf = options.modeOf ?? (() => 'cumulative' as const);
+  const dimensionsOf = options.dimensionsOf ?? (() => []);
   const pick = options.pick ?? (() => 0);
   const queues = new Map<string, Item[]>();
   const enqueue = (key: string, item: Item): void => {
@@ -101,7 +104,7 @@ export function simulate(ingest: readonly IngestEvent[], options: SimulationOpti
     const item = queue.splice(index, 1)[0]!;
     if (item.stage === 'identity') {
       const state = read(identityStates.get(key), deserializeIdentityState) ?? emptyIdentityState();
-      const result = identityStage(state, item.event);
+      const result = identityStage(state, item.event, dimensionsOf(item.event.project));
       identityStates.set(key, serializeIdentityState(result.state));
       count(result.counters);
       for (const message of result.outputs) enqueue(`unit:${unitKey(message)}`, { stage: 'unit', message });

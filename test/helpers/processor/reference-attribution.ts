@@ -6,7 +6,9 @@
  * Two choices semantics.md leaves open, made here as in the processor:
  * - canonical() is one step (an alias target is not itself re-aliased): test data has no chains;
  * - when exposures at the same smallest timestamp have different variations, the unit is
- *   multiple-exposure and its row's variation is the smallest variation name among them.
+ *   multiple-exposure and its row's variation is the smallest variation name among them;
+ * - when exposures at the same smallest timestamp with that variation have different dimension
+ *   values, the row takes those whose sorted [name, value] pairs are smallest as JSON.
  */
 import type { IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
 import type {
@@ -21,10 +23,14 @@ export interface ReferenceRows {
   attributed: AttributedEventRow[];
 }
 
-/** `events`: every event the gateway accepted, in acceptance order. */
+/**
+ * `events`: every event the gateway accepted, in acceptance order; `dimensionsOf`: each project's
+ * declared dimension names.
+ */
 export function referenceRows(
   events: readonly IngestEvent[],
   modeOf: (project: string) => AttributionMode,
+  dimensionsOf: (project: string) => readonly string[] = () => [],
 ): ReferenceRows {
   // message_id: two accepted events of a project with the same message_id count once, the
   // first accepted wins.
@@ -73,6 +79,23 @@ export function referenceRows(
         .sort()[0]!;
       // Exposed to two or more different variations: multiple-exposure, left out of analysis.
       const multiple = new Set(exposures.map(variationOf)).size >= 2;
+      // A unit's value of dimension d is taken from its first exposure: properties[d], else
+      // context[d], else absent; property values as strings.
+      const dimensionsOfExposure = (e: IngestEvent): Record<string, string> => {
+        const values: Record<string, string> = {};
+        const properties = e.body.kind === 'exposure' ? e.body.properties : {};
+        for (const d of dimensionsOf(project)) {
+          if (Object.hasOwn(properties, d)) values[d] = String(properties[d]);
+          else if (Object.hasOwn(e.context, d)) values[d] = e.context[d]!;
+        }
+        return values;
+      };
+      const sortedPairs = (values: Record<string, string>): string =>
+        JSON.stringify(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)));
+      const dimensions = exposures
+        .filter((e) => e.timestamp === firstExposure && variationOf(e) === variation)
+        .map(dimensionsOfExposure)
+        .sort((a, b) => (sortedPairs(a) < sortedPairs(b) ? -1 : sortedPairs(a) > sortedPairs(b) ? 1 : 0))[0]!;
       exposureRows.push({
         project,
         experiment,
@@ -80,6 +103,7 @@ export function referenceRows(
         variation,
         first_exposure_at: firstExposure,
         multiple_exposure: multiple,
+        dimensions,
       });
       if (multiple) continue;
       for (const t of mine) {

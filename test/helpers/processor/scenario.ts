@@ -3,6 +3,8 @@
  * tracks before and after exposure, conflicting variations, retried duplicates (same
  * message_id, new event_id) and aliases of anonymous ids that arrive after their conversions.
  * Aliases are one step (anonymous → user, users never aliased), as the batch reference assumes.
+ * Exposures carry dimension material (SCENARIO_DIMENSIONS): `country` and `seats` properties that
+ * differ between a unit's exposures, and `plan` in the context of all its events.
  */
 import type { IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
 
@@ -14,6 +16,10 @@ export interface ScenarioOptions {
   /** Project of every event (p: cumulative, pd: decision). */
   project?: string;
 }
+
+/** Dimensions the scenario's events have values for: declare them to follow them through. */
+export const SCENARIO_DIMENSIONS = ['country', 'plan', 'seats'] as const;
+const COUNTRIES = ['DE', 'FR', 'US'];
 
 /** A seeded PRNG (mulberry32): the same seed gives the same scenario. */
 export function prng(seed: number): () => number {
@@ -50,6 +56,8 @@ export function generateScenario(o: ScenarioOptions): IngestEvent[] {
       timestamp: ts,
       message_id: `m-${id()}`,
       ...identity,
+      // Derived from u, not drawn: the draws (and so the rest of each seed's scenario) stay as they were.
+      context: { plan: u % 2 === 0 ? 'free' : 'pro' },
     });
     const variation = pick(['control', 'treatment']);
     const decision = `d-${u}`;
@@ -63,13 +71,20 @@ export function generateScenario(o: ScenarioOptions): IngestEvent[] {
           experiment: 'e1',
           variation: conflicting ? (variation === 'control' ? 'treatment' : 'control') : variation,
           decision_id: decision,
+          properties: { country: COUNTRIES[(u + i) % COUNTRIES.length]!, seats: i + 1 },
         },
       });
     }
     if (rand() < 0.3) {
       events.push({
         ...envelope(t0 + 500),
-        body: { kind: 'exposure', experiment: 'e2', variation: pick(['a', 'b']), decision_id: null },
+        body: {
+          kind: 'exposure',
+          experiment: 'e2',
+          variation: pick(['a', 'b']),
+          decision_id: null,
+          properties: {},
+        },
       });
     }
     const tracks = Math.floor(rand() * 5);
@@ -101,6 +116,7 @@ export function generateScenario(o: ScenarioOptions): IngestEvent[] {
         user_id: user,
         anonymous_id: identity.anonymous_id,
         body: { kind: 'alias' },
+        context: {},
       });
       // The user converts too, on their own id.
       events.push({

@@ -18,12 +18,14 @@ import {
   type SummedRows,
 } from '../../helpers/processor/kafka-harness.ts';
 import { referenceRows } from '../../helpers/processor/reference-attribution.ts';
-import { generateScenario } from '../../helpers/processor/scenario.ts';
+import { generateScenario, SCENARIO_DIMENSIONS } from '../../helpers/processor/scenario.ts';
 import { ingestAlias, ingestExposure, ingestTrack } from '../../helpers/processor/builders.ts';
 
 const brokers = inject('kafkaBrokers');
 const registryUrl = inject('registryUrl');
 const modeOf = (project: string): 'cumulative' | 'decision' => (project === 'pd' ? 'decision' : 'cumulative');
+// Both projects declare the dimensions the scenarios have values for, so rows carry them through Kafka too.
+const dimensionsOf = (): readonly string[] => SCENARIO_DIMENSIONS;
 
 function matches(snapshot: SummedRows, truth: ReturnType<typeof referenceRows>): boolean {
   return (
@@ -36,7 +38,7 @@ function matches(snapshot: SummedRows, truth: ReturnType<typeof referenceRows>):
 
 describe('stream processor through the real broker', () => {
   const prefix = randomPrefix();
-  const projectsFile = writeProjectsFile();
+  const projectsFile = writeProjectsFile(SCENARIO_DIMENSIONS);
   const kafka = testKafka(brokers);
   const registry = new AvroSchemaRegistry(registryUrl);
   const admin = kafka.admin();
@@ -79,7 +81,7 @@ describe('stream processor through the real broker', () => {
   };
 
   const expectTruth = async (what: string): Promise<void> => {
-    const truth = referenceRows(sent, modeOf);
+    const truth = referenceRows(sent, modeOf, dimensionsOf);
     const converged = await eventually(() => matches(reader.snapshot(), truth), 60_000);
     const snapshot = reader.snapshot();
     expect(snapshot.violations, 'no row ever sums outside {0, 1}').toEqual([]);

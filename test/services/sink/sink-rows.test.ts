@@ -14,6 +14,7 @@ const exposure = {
   variation: 'treatment',
   first_exposure_at: Date.UTC(2026, 0, 31, 12, 30, 5, 7),
   multiple_exposure: false,
+  dimensions: { country: 'DE', seats: '3' },
   sign: 1,
 };
 const attributed = {
@@ -55,11 +56,18 @@ describe('toExposureRow', () => {
         variation: 'treatment',
         first_exposure_at: '2026-01-31 12:30:05.007',
         multiple_exposure: false,
+        dimensions: { country: 'DE', seats: '3' },
         sign: 1,
         src_partition: 3,
         src_offset: 41,
       },
     });
+  });
+
+  it('reads a record written before exposures had dimensions as one without any', () => {
+    const { dimensions: _none, ...old } = exposure;
+    const read = toExposureRow(old, at);
+    expect(read.ok && read.row.dimensions).toEqual({});
   });
 
   it('accepts a Date for the timestamp (avsc with a logical-type hook)', () => {
@@ -71,6 +79,11 @@ describe('toExposureRow', () => {
     ['a sign other than ±1', { ...exposure, sign: 2 }, 'sign must be +1 or -1'],
     ['a missing unit', { ...exposure, unit: undefined }, 'unit must be a string'],
     ['a non-boolean flag', { ...exposure, multiple_exposure: 'no' }, 'multiple_exposure must be a boolean'],
+    [
+      'a dimension value that is not a string',
+      { ...exposure, dimensions: { seats: 3 } },
+      'dimensions must be a map of strings',
+    ],
     [
       'a timestamp out of range',
       { ...exposure, first_exposure_at: -1e15 },

@@ -32,12 +32,39 @@ describe('ClickHouse migrations (embedded chDB or CLICKHOUSE_URL)', () => {
     expect(await migrate(client), 'nothing left to apply').toEqual([]);
   });
 
+  /** The fields every table's row starts with. */
+  const unitFields = { project: 'p', experiment: 'e', unit: 'u1', variation: 'control' };
+
+  it('gives exposures a dimensions map, empty for rows written without one', async () => {
+    const row = {
+      ...unitFields,
+      first_exposure_at: '2026-01-01 00:00:00.000',
+      multiple_exposure: false,
+      sign: 1,
+      src_partition: 0,
+      src_offset: 1,
+    };
+    await client.insert({
+      table: 'exposures',
+      format: 'JSONEachRow',
+      values: [row, { ...row, unit: 'u2', dimensions: { country: 'DE', seats: '3' }, src_offset: 2 }],
+    });
+    const rows = await (
+      await client.query({
+        query:
+          "SELECT unit, dimensions['country'] AS country, length(dimensions) AS n FROM exposures ORDER BY unit",
+        format: 'JSONEachRow',
+      })
+    ).json<{ unit: string; country: string; n: string | number }>();
+    expect(rows.map((r) => [r.unit, r.country, Number(r.n)])).toEqual([
+      ['u1', '', 0],
+      ['u2', 'DE', 2],
+    ]);
+  });
+
   it('the per_unit projection sums signed rows so a retraction cancels its assertion exactly', async () => {
     const row = {
-      project: 'p',
-      experiment: 'e',
-      unit: 'u1',
-      variation: 'control',
+      ...unitFields,
       event_id: 'ev1',
       event: 'purchase',
       timestamp: '2026-01-01 00:00:00.000',

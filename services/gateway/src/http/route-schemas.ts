@@ -17,6 +17,10 @@ const Context = Type.Record(Type.String(), Type.String(), {
   description: 'Flat string context; a known bot user_agent drops the event',
 });
 
+/** Flat string, number or boolean values; the same rules for exposures and track events. */
+const Properties = (description: string) =>
+  Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description });
+
 const ExposureEvent = Type.Object(
   {
     type: Type.Literal('exposure'),
@@ -26,6 +30,12 @@ const ExposureEvent = Type.Object(
     anonymous_id: Type.Optional(Id),
     timestamp: Type.Optional(Timestamp),
     decision_id: Type.Optional(Id),
+    properties: Type.Optional(
+      Properties(
+        "Flat; at most 4 KB as JSON, as a track's. A project's declared dimensions are read from the unit's " +
+          'first exposure: properties[d], else context[d]',
+      ),
+    ),
     message_id: Type.Optional(Id),
     context: Type.Optional(Context),
   },
@@ -40,11 +50,7 @@ const TrackEvent = Type.Object(
     anonymous_id: Type.Optional(Id),
     timestamp: Type.Optional(Timestamp),
     value: Type.Optional(Type.Number()),
-    properties: Type.Optional(
-      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
-        description: 'Flat; at most 4 KB as JSON',
-      }),
-    ),
+    properties: Type.Optional(Properties('Flat; at most 4 KB as JSON')),
     decision_id: Type.Optional(Id),
     sample: Type.Optional(Type.Number({ minimum: 0.01, maximum: 1 })),
     message_id: Type.Optional(Id),

@@ -12,7 +12,9 @@
  *   ("Order Completed" -> "order_completed").
  * - `track` "Experiment Viewed" (Segment's A/B testing spec) is an exposure: `experiment` from
  *   `properties.experiment_id` (else `experiment_name`), `variation` from `variation_id` (else
- *   `variation_name`).
+ *   `variation_name`); its other flat properties become the exposure's `properties` (where a
+ *   project's dimensions are read from). The four naming keys are left out: they are the exposure's
+ *   experiment and variation already, and would only spend the 4 KB budget.
  * - `alias` maps `previousId` to anonymous_id; `identify` with both `anonymousId` and `userId` is an
  *   alias (the sign-in that links a visitor to a user); an identify without both is rejected.
  * - `context.userAgent`, `context.locale`, `context.page.url` become the flat context `user_agent`,
@@ -57,18 +59,33 @@ function trackOrExposure(raw: Json, out: Json): Json {
     out['type'] = 'exposure';
     copy(out, 'experiment', properties['experiment_id'] ?? properties['experiment_name']);
     copy(out, 'variation', properties['variation_id'] ?? properties['variation_name']);
+    copyFlatProperties(out, properties, EXPOSURE_NAMING_KEYS);
     return out;
   }
   out['type'] = 'track';
   copy(out, 'event', typeof raw['event'] === 'string' ? snakeCase(raw['event']) : raw['event']);
   copy(out, 'value', properties['revenue'] ?? properties['value'] ?? raw['value']);
+  copyFlatProperties(out, properties, new Set());
+  return out;
+}
+
+/** The "Experiment Viewed" properties that name the experiment and variation. */
+const EXPOSURE_NAMING_KEYS: ReadonlySet<string> = new Set([
+  'experiment_id',
+  'experiment_name',
+  'variation_id',
+  'variation_name',
+]);
+
+/** Sets `out.properties` to the flat (string, number, boolean) properties not in `leaveOut`, if any. */
+function copyFlatProperties(out: Json, properties: Json, leaveOut: ReadonlySet<string>): void {
   const flat: Json = {};
   for (const [key, value] of Object.entries(properties)) {
+    if (leaveOut.has(key)) continue;
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
       flat[key] = value;
   }
   if (Object.keys(flat).length > 0) out['properties'] = flat;
-  return out;
 }
 
 /** "Order Completed" -> "order_completed": lowercase, runs of other characters to one "_". */

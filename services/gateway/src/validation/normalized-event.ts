@@ -21,6 +21,11 @@ export interface ExposureBody {
   experiment: string;
   variation: string;
   decision_id: string | null;
+  /**
+   * Same rules and null-prototype map as TrackBody.properties; where the processor finds the values of
+   * the project's declared dimensions (docs/semantics.md, "Dimensions").
+   */
+  properties: Record<string, PropertyValue>;
 }
 
 /** Avro record io.liftstream.ingest.Track. */

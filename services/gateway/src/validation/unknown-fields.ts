@@ -14,7 +14,7 @@ const COMMON = ['type', 'timestamp', 'message_id', 'user_id', 'anonymous_id'];
 
 /** The top-level fields of each event type. */
 export const FIELDS_BY_KIND: Readonly<Record<EventKind, ReadonlySet<string>>> = {
-  exposure: new Set([...COMMON, 'experiment', 'variation', 'decision_id', 'context']),
+  exposure: new Set([...COMMON, 'experiment', 'variation', 'decision_id', 'properties', 'context']),
   track: new Set([...COMMON, 'event', 'value', 'properties', 'decision_id', 'sample', 'context']),
   alias: new Set(COMMON),
 };

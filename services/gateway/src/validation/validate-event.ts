@@ -6,7 +6,8 @@
  * Rules are checked in this order and the first one broken decides the rejection:
  * event is an object -> bot user agent (dropped, whatever else is wrong) -> type -> user_id,
  * anonymous_id and identity -> timestamp -> message_id -> type-specific fields (exposure:
- * experiment, variation, decision_id; track: event, value, properties, decision_id, sample) ->
+ * experiment, variation, decision_id, properties; track: event, value, properties, decision_id,
+ * sample) ->
  * context -> event definition (track, when its enforcement is 'reject').
  * Null and absent are the same for every field. Per-field rules live in the modules imported below.
  */
@@ -169,6 +170,8 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): EventVerdic
     if (isRejection(variation)) return variation;
     const decisionId = readOptionalId(input['decision_id'], 'decision_id');
     if (isRejection(decisionId)) return decisionId;
+    const properties = readProperties(input['properties'], warnings);
+    if (isRejection(properties)) return properties;
     const context = readContext(input['context'], warnings);
     if (isRejection(context)) return context;
     warnUnknownFields(input, kind, warnings);
@@ -178,7 +181,7 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): EventVerdic
       message_id: messageId,
       user_id: userId,
       anonymous_id: anonymousId,
-      body: { experiment, variation, decision_id: decisionId },
+      body: { experiment, variation, decision_id: decisionId, properties },
       context,
     };
     return accepted(event, warnings, null);

@@ -1,8 +1,9 @@
 /**
  * An accepted ingest record as the processor's identity stage sees it, decoded from
  * `schemas/ingest-event.avsc`. The Kafka adapter maps Avro's body union (Exposure | Track |
- * Alias records) to `body.kind`; `properties` and `context` are not used by attribution and are
- * left out (extra fields on the decoded object are harmless).
+ * Alias records) to `body.kind`. A track's `properties` are not used by attribution and are left
+ * out; an exposure's `properties` and the `context` are kept because the project's dimensions are
+ * read from them (`dimension-values.ts`).
  */
 export interface IngestEvent {
   /** Gateway-assigned unique id of this accepted event; the row identity downstream. */
@@ -17,7 +18,12 @@ export interface IngestEvent {
   user_id: string | null;
   anonymous_id: string | null;
   body: IngestBody;
+  /** Flat string context ({} when absent). */
+  context: Record<string, string>;
 }
+
+/** The property value types of the Avro map: ["string", "double", "boolean"]. */
+export type PropertyValue = string | number | boolean;
 
 /** The kind-specific part of an ingest event. */
 export type IngestBody = ExposureBody | TrackBody | AliasBody;
@@ -27,6 +33,8 @@ export interface ExposureBody {
   experiment: string;
   variation: string;
   decision_id: string | null;
+  /** {} in records written before exposures had properties (the Avro default). */
+  properties: Record<string, PropertyValue>;
 }
 
 export interface TrackBody {

@@ -18,6 +18,11 @@ export interface UnitExposureRow {
   /** Unix ms. */
   first_exposure_at: number;
   multiple_exposure: boolean;
+  /**
+   * The project's declared dimensions, valued from the first exposure (`dimension-values.ts`); part
+   * of the row, so a change of them is a retraction of the old values plus an assertion.
+   */
+  dimensions: Record<string, string>;
 }
 
 /** One track event counted for one experiment (topic liftstream.attributed, minus the sign). */

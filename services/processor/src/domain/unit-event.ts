@@ -1,3 +1,5 @@
+import type { DimensionValues } from './dimension-values.ts';
+
 /**
  * Events as the unit stage sees them: only what attribution needs, decoded once by the identity
  * stage from the ingest record. Project and unit are not repeated here: they are the key of the
@@ -13,6 +15,11 @@ export interface ExposureEvent {
   experiment: string;
   variation: string;
   decision_id: string | null;
+  /**
+   * The values of the project's declared dimensions, read by the identity stage from the exposure's
+   * properties and context (`dimension-values.ts`): only these travel, not the whole maps.
+   */
+  dimensions: DimensionValues;
 }
 
 /** A metric event of a unit at `timestamp` (unix ms). */

@@ -1,4 +1,4 @@
-import { isTrack, isUnitContent } from './attribution/unit-state-codec.ts';
+import { isStringMap, isTrack, isUnitContent, upgradeContentV1 } from './attribution/unit-state-codec.ts';
 import type { ExposureEvent, UnitEvent } from './unit-event.ts';
 import type { UnitMessage } from './unit-message.ts';
 import {
@@ -11,7 +11,11 @@ import {
 import type { Decoded } from './versioned-json.ts';
 
 const STORE = 'unit-message';
-const VERSION = 1;
+/**
+ * 2: exposures (in event messages and in merge-in content) carry `dimensions`. Version 1, in the
+ * topic when a build with version 2 starts, is still read: its exposures have `dimensions: {}`.
+ */
+const VERSION = 2;
 
 /**
  * The repartition topic's record value (JSON, versioned like the state codecs). The topic is
@@ -22,9 +26,18 @@ export function serializeUnitMessage(message: UnitMessage): string {
   return encodeVersioned(VERSION, message);
 }
 
-/** Reads `serializeUnitMessage`'s output; an unknown version or shape is an error value. */
+/** Reads `serializeUnitMessage`'s output, version 1 included; an unknown version or shape is an error value. */
 export function deserializeUnitMessage(json: string): Decoded<UnitMessage> {
-  return decodeVersioned(STORE, VERSION, json, isUnitMessage);
+  return decodeVersioned(STORE, VERSION, json, isUnitMessage, { 1: upgradeUnitMessageV1 });
+}
+
+function upgradeUnitMessageV1(message: unknown): unknown {
+  if (!isRecord(message)) return message;
+  if (message.type === 'merge-in') return { ...message, content: upgradeContentV1(message.content) };
+  if (message.type === 'event' && isRecord(message.event) && message.event.kind === 'exposure') {
+    return { ...message, event: { ...message.event, dimensions: {} } };
+  }
+  return message;
 }
 
 function isUnitMessage(value: unknown): value is UnitMessage {
@@ -53,7 +66,8 @@ function isExposureEvent(value: unknown): value is ExposureEvent {
     isFiniteNumber(value.timestamp) &&
     typeof value.experiment === 'string' &&
     typeof value.variation === 'string' &&
-    isNullableString(value.decision_id)
+    isNullableString(value.decision_id) &&
+    isStringMap(value.dimensions)
   );
 }
 

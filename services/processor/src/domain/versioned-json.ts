@@ -7,15 +7,23 @@ export function encodeVersioned(version: number, state: unknown): string {
 }
 
 /**
- * Reads what `encodeVersioned` wrote. Anything but exactly `version` with a payload that passes
- * `isState` is an error naming the store, never a guess: a changelog written by a newer build
- * must stop this build, not be half-read.
+ * How to read a payload written by an older version: returns it in the current version's shape
+ * (checked by `isState` afterwards), so that an upgrade reads what the previous build wrote.
+ */
+export type Upgrade = (state: unknown) => unknown;
+
+/**
+ * Reads what `encodeVersioned` wrote. `version` is read as is; an older version listed in
+ * `upgrades` is first upgraded to it. Anything else, or a payload that then fails `isState`, is an
+ * error naming the store, never a guess: a changelog written by a newer build must stop this
+ * build, not be half-read.
  */
 export function decodeVersioned<T>(
   store: string,
   version: number,
   json: string,
   isState: (value: unknown) => value is T,
+  upgrades: Readonly<Record<number, Upgrade>> = {},
 ): Decoded<T> {
   let parsed: unknown;
   try {
@@ -26,15 +34,20 @@ export function decodeVersioned<T>(
   if (!isRecord(parsed) || !('v' in parsed)) {
     return { ok: false, error: `${store}: no version field; expected {"v":${version},"state":...}` };
   }
-  if (parsed.v !== version) {
+  const upgrade = typeof parsed.v === 'number' && parsed.v !== version ? upgrades[parsed.v] : undefined;
+  if (parsed.v !== version && upgrade === undefined) {
+    const readable = [...Object.keys(upgrades).map(Number), version].sort((a, b) => a - b);
     return {
       ok: false,
-      error: `${store}: unsupported version ${JSON.stringify(parsed.v)}; this build reads version ${version} only`,
+      error:
+        `${store}: unsupported version ${JSON.stringify(parsed.v)}; this build reads ` +
+        (readable.length === 1 ? `version ${version} only` : `versions ${readable.join(', ')}`),
     };
   }
-  if (!isState(parsed.state))
-    return { ok: false, error: `${store}: version ${version} state has an unexpected shape` };
-  return { ok: true, value: parsed.state };
+  const state = upgrade === undefined ? parsed.state : upgrade(parsed.state);
+  if (!isState(state))
+    return { ok: false, error: `${store}: version ${String(parsed.v)} state has an unexpected shape` };
+  return { ok: true, value: state };
 }
 
 /** A non-null, non-array object. */

@@ -13,6 +13,11 @@ export interface IdentityBatchDeps {
   reader: ConfluentAvroReader;
   /** The repartition topic (`<prefix>processor.units`). */
   unitsTopic: string;
+  /**
+   * The project's declared dimension names (PROJECTS_FILE; unknown projects: none), whose values
+   * exposures carry to the unit stage.
+   */
+  dimensionsOf(project: string): readonly string[];
   /** Told about each record dropped as unreadable or invalid (dead-letter material). */
   onDropped?: (offset: string, reason: string) => void;
 }
@@ -47,7 +52,7 @@ export async function processIdentityBatch(
     }
     if (record.key !== null && record.key.toString('utf8') !== key) out.count('misrouted');
     const state = store.get(key) ?? emptyIdentityState();
-    const result = identityStage(state, read.event);
+    const result = identityStage(state, read.event, deps.dimensionsOf(read.event.project));
     if (result.state !== state) store.set(key, result.state);
     out.countAll(result.counters);
     if (result.rejected !== null) deps.onDropped?.(record.offset, result.rejected);

@@ -1,5 +1,5 @@
-import type { IngestBody, IngestEvent } from '../domain/ingest-event.ts';
-import { isRecord } from '../domain/versioned-json.ts';
+import type { IngestBody, IngestEvent, PropertyValue } from '../domain/ingest-event.ts';
+import { isFiniteNumber, isRecord } from '../domain/versioned-json.ts';
 
 /** An ingest record read back as the identity stage's input, or why it cannot be. */
 export type IngestRead = { ok: true; event: IngestEvent } | { ok: false; reason: string };
@@ -8,9 +8,10 @@ export type IngestRead = { ok: true; event: IngestEvent } | { ok: false; reason:
  * Maps an ingest record in avsc's in-memory form (`schemas/ingest-event.avsc`, decoded with its
  * writer schema) to the domain's `IngestEvent`. The `body` union arrives wrapped by the branch's
  * full name (`{ "io.liftstream.ingest.Track": {...} }`); the branch is recognised by its short
- * name so a namespace change in a later schema version still reads. `properties` and `context`
- * are not used by attribution and are dropped. A record of the wrong shape (another producer on
- * the topic, a schema this build does not know) is a reason, never an exception.
+ * name so a namespace change in a later schema version still reads. A track's `properties` are
+ * not used by attribution and are dropped; an exposure's `properties` and the `context` are kept
+ * for dimensions, {} when the writer schema predates them. A record of the wrong shape (another
+ * producer on the topic, a schema this build does not know) is a reason, never an exception.
  */
 export function readIngestRecord(value: unknown): IngestRead {
   if (!isRecord(value)) return { ok: false, reason: 'not a record' };
@@ -26,6 +27,10 @@ export function readIngestRecord(value: unknown): IngestRead {
   }
   const body = readBody(value.body);
   if (typeof body === 'string') return { ok: false, reason: body };
+  const context = value.context ?? {};
+  if (!isMapOf(context, (v) => typeof v === 'string')) {
+    return { ok: false, reason: 'context must be a map of strings' };
+  }
   return {
     ok: true,
     event: {
@@ -37,6 +42,7 @@ export function readIngestRecord(value: unknown): IngestRead {
       user_id: user_id ?? null,
       anonymous_id: anonymous_id ?? null,
       body,
+      context,
     },
   };
 }
@@ -49,7 +55,7 @@ function readBody(wrapped: unknown): IngestBody | string {
   const b = wrapped[branch];
   if (!isRecord(b)) return `body branch ${branch} is not a record`;
   switch (branch.slice(branch.lastIndexOf('.') + 1)) {
-    case 'Exposure':
+    case 'Exposure': {
       if (
         typeof b.experiment !== 'string' ||
         typeof b.variation !== 'string' ||
@@ -57,12 +63,18 @@ function readBody(wrapped: unknown): IngestBody | string {
       ) {
         return 'exposure needs experiment and variation strings';
       }
+      const properties = b.properties ?? {};
+      if (!isMapOf(properties, isPropertyValue)) {
+        return 'exposure properties must be a map of strings, numbers and booleans';
+      }
       return {
         kind: 'exposure',
         experiment: b.experiment,
         variation: b.variation,
         decision_id: b.decision_id ?? null,
+        properties,
       };
+    }
     case 'Track':
       if (
         typeof b.event !== 'string' ||
@@ -84,6 +96,14 @@ function readBody(wrapped: unknown): IngestBody | string {
     default:
       return `unknown body branch ${branch}`;
   }
+}
+
+function isMapOf<V>(value: unknown, isValue: (v: unknown) => v is V): value is Record<string, V> {
+  return isRecord(value) && Object.values(value).every(isValue);
+}
+
+function isPropertyValue(value: unknown): value is PropertyValue {
+  return typeof value === 'string' || typeof value === 'boolean' || isFiniteNumber(value);
 }
 
 function isOptionalString(value: unknown): value is string | null | undefined {

@@ -45,6 +45,32 @@ describe('fromSegmentEvent', () => {
     ).toEqual({ type: 'exposure', user_id: 'u-1', experiment: 'checkout', variation: 'treatment' });
   });
 
+  it('keeps the other flat properties of "Experiment Viewed" as the exposure\'s properties', () => {
+    expect(
+      fromSegmentEvent({
+        type: 'track',
+        event: 'Experiment Viewed',
+        userId: 'u-1',
+        properties: {
+          experiment_id: 'checkout',
+          experiment_name: 'Checkout',
+          variation_id: 'v2',
+          variation_name: 'Treatment',
+          country: 'DE',
+          seats: 3,
+          beta: true,
+          geo: { city: 'Berlin' },
+        },
+      }),
+    ).toEqual({
+      type: 'exposure',
+      user_id: 'u-1',
+      experiment: 'checkout',
+      variation: 'v2',
+      properties: { country: 'DE', seats: 3, beta: true },
+    });
+  });
+
   it('maps alias previousId to anonymous_id, and an identify with both ids to an alias', () => {
     expect(fromSegmentEvent({ type: 'alias', previousId: 'a-1', userId: 'u-1' })).toEqual({
       type: 'alias',

@@ -81,12 +81,16 @@ describe('toIngestValue', () => {
   });
 
   it('wraps an exposure body in the Exposure branch', () => {
-    const value = toIngestValue(accepted(exposure({ decision_id: 'd2' })), META);
+    const value = toIngestValue(
+      accepted(exposure({ decision_id: 'd2', properties: { country: 'DE' } })),
+      META,
+    );
     expect(value.body).toEqual({
       'io.liftstream.ingest.Exposure': {
         experiment: 'checkout_color',
         variation: 'treatment',
         decision_id: 'd2',
+        properties: { country: 'DE' },
       },
     });
   });
@@ -107,6 +111,10 @@ describe('toIngestValue', () => {
       }),
     ],
     ['exposure', exposure({ anonymous_id: 'a1', user_id: undefined })],
+    [
+      'exposure with properties',
+      exposure({ properties: { country: 'DE', seats: 3, beta: true }, context: { locale: 'de-DE' } }),
+    ],
     ['alias', alias()],
   ])('produces a %s value that the ingest-event schema encodes and decodes unchanged', (_kind, raw) => {
     const value = toIngestValue(accepted(raw), META);

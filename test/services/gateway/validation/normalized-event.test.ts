@@ -71,6 +71,10 @@ const SAMPLES: [string, unknown][] = [
   ],
   ['minimal track', track()],
   ['exposure', exposure({ decision_id: 'dec_abc123', context: { locale: 'ar-EG' } })],
+  [
+    'exposure with properties',
+    exposure({ properties: { country: 'DE', seats: 3, beta: false }, context: { locale: 'de-DE' } }),
+  ],
   ['alias', alias()],
 ];
 

@@ -396,7 +396,12 @@ describe('validateEvent normalisation', () => {
       message_id: null,
       user_id: null,
       anonymous_id: 'a-9',
-      body: { experiment: 'checkout_color', variation: 'treatment', decision_id: 'dec_abc123' },
+      body: {
+        experiment: 'checkout_color',
+        variation: 'treatment',
+        decision_id: 'dec_abc123',
+        properties: {},
+      },
       context: {},
     });
   });
@@ -473,6 +478,7 @@ describe('validateEvent ids', () => {
       experiment: 'тест_кнопки',
       variation: 'B—🟢',
       decision_id: null,
+      properties: {},
     });
   });
 });
@@ -599,6 +605,54 @@ describe('validateEvent properties', () => {
 
   it('accepts an empty properties object', () => {
     expect(trackBody(track({ properties: {} })).properties).toEqual({});
+  });
+});
+
+describe('validateEvent exposure properties (the track rules)', () => {
+  function exposureVerdict(properties: unknown): EventVerdict {
+    return validateEvent(exposure({ properties }), ctx);
+  }
+
+  it('accepts flat string, number and boolean properties and forwards them unchanged', () => {
+    const properties = { country: 'DE', seats: 3, ratio: 0.25, beta: true, note: '' };
+    const event = acceptedEvent(exposure({ properties }));
+    expect(event.kind === 'exposure' && event.body.properties).toEqual(properties);
+  });
+
+  it('rejects an e-mail address, naming the property without echoing it', () => {
+    const verdict = exposureVerdict({ country: 'DE', contact: 'jane.doe@example.com' });
+    expect(verdict).toMatchObject({ status: 'rejected', code: 'pii_email', field: 'properties.contact' });
+    expect(verdict.status === 'rejected' && verdict.message).not.toContain('jane.doe');
+  });
+
+  it('rejects properties over 4096 bytes of JSON as too large, and accepts exactly 4096', () => {
+    const atLimit = { p: 'x'.repeat(4096 - 8) };
+    expect(exposureVerdict(atLimit).status, '4096 bytes').toBe('accepted');
+    expect(exposureVerdict({ p: 'x'.repeat(4096 - 7) })).toMatchObject({
+      status: 'rejected',
+      code: 'properties_too_large',
+      field: 'properties',
+    });
+  });
+
+  it.each<[string, unknown, RejectionCode, string]>([
+    ['a nested object', { geo: { country: 'DE' } }, 'nested_property', 'properties.geo'],
+    ['a non-finite number', { seats: Number.NaN }, 'invalid_properties', 'properties.seats'],
+    ['an array instead of an object', ['DE'], 'invalid_type', 'properties'],
+  ])('rejects %s like on a track event', (_name, properties, code, field) => {
+    expect(exposureVerdict(properties)).toMatchObject({ status: 'rejected', code, field });
+    expect(validateEvent(track({ properties }), ctx), 'same verdict on a track').toMatchObject({
+      code,
+      field,
+    });
+  });
+
+  it('leaves out a null property with a warning, and no properties is {}', () => {
+    const verdict = accept(exposure({ properties: { country: null, plan: 'pro' } }));
+    expect(verdict.event.kind === 'exposure' && verdict.event.body.properties).toEqual({ plan: 'pro' });
+    expect(verdict.warnings.map((w) => [w.code, w.field])).toEqual([['null_property', 'properties.country']]);
+    const bare = acceptedEvent(exposure());
+    expect(bare.kind === 'exposure' && bare.body.properties).toEqual({});
   });
 });
 

@@ -23,6 +23,7 @@ const exposureRecord: Required<UnitExposureRecord> = {
   variation: 'A',
   first_exposure_at: 1,
   multiple_exposure: false,
+  dimensions: { country: 'DE' },
   sign: 1,
 };
 const attributedRecord: Required<AttributedEventRecord> = {

@@ -119,6 +119,7 @@ describe('pipeline scenarios', () => {
       variation,
       first_exposure_at: first,
       multiple_exposure: multiple,
+      dimensions: {},
     }));
     expect(sortRows(result.rows.exposures), 'exposure rows').toEqual(sortRows(expectedExposures));
     const byId = new Map(events.map((e) => [e.event_id, e]));
@@ -158,6 +159,36 @@ describe('pipeline scenarios', () => {
     });
   });
 
+  it("moves a unit's dimension values to the earlier exposure an alias brings, retracting the old ones", () => {
+    const events = [
+      ingestExposure({
+        id: 'x1',
+        user: 'u',
+        ts: 2000,
+        properties: { country: 'DE' },
+        context: { plan: 'pro' },
+      }),
+      ingestExposure({ id: 'x0', anon: 'a', ts: 1000, properties: { seats: 2 }, context: { country: 'FR' } }),
+      ingestAlias({ id: 'al', anon: 'a', user: 'u', ts: 2100 }),
+    ];
+    const dimensionsOf = () => ['country', 'plan', 'seats'];
+    const result = simulate(events, { dimensionsOf });
+    expect(result.violations).toEqual([]);
+    const uRows = result.emitted.filter(({ row }) => row.kind === 'exposure' && row.record.unit === 'u');
+    expect(
+      uRows.map(({ row }) => [row.record.sign, row.kind === 'exposure' && row.record.dimensions]),
+      "u's exposure rows: asserted from x1, retracted with the same values, asserted from x0",
+    ).toEqual([
+      [1, { country: 'DE', plan: 'pro' }],
+      [-1, { country: 'DE', plan: 'pro' }],
+      [1, { country: 'FR', seats: '2' }],
+    ]);
+    expect(result.rows.exposures, 'only the first exposure’s values remain').toEqual(
+      referenceRows(events, () => 'cumulative', dimensionsOf).exposures,
+    );
+    expect(result.rows.exposures.map((r) => r.dimensions)).toEqual([{ country: 'FR', seats: '2' }]);
+  });
+
   it('retracts the anonymous unit’s rows when it merges', () => {
     const result = simulate(scenarios[1]!.events);
     const anon = result.emitted
@@ -183,6 +214,7 @@ describe('pipeline scenarios', () => {
         variation: 'A',
         first_exposure_at: 1000,
         multiple_exposure: false,
+        dimensions: {},
       },
     ]);
   });

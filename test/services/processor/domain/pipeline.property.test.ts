@@ -3,7 +3,8 @@
  * exactly the rows a batch computation of semantics.md gives, and no row's total ever leaves
  * {0, 1}. Data: a few projects, identities, experiments and variations, retries (same
  * message_id), aliases (anonymous → user only, so no chains: the stages resolve chains
- * transitively, semantics.md one step).
+ * transitively, semantics.md one step), exposures whose properties and context hold the declared
+ * dimensions or not, with few values so that ties at the first instant are common.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +29,17 @@ const arbEnvelope = fc.record({
   hasMessageId: fc.boolean(),
 });
 const arbDecision = fc.constantFrom(null, 'd1', 'd2');
+const arbProperties = fc.record(
+  { country: fc.constantFrom('DE', 'FR'), seats: fc.constantFrom<string | number | boolean>(1, 2.5, true) },
+  { requiredKeys: [] },
+);
+const arbContext = fc.record(
+  { country: fc.constant('US'), plan: fc.constantFrom('free', 'pro') },
+  { requiredKeys: [] },
+);
+/** Declared dimensions: p1 reads properties and context, p2 only country. */
+const DIMENSIONS: Record<string, readonly string[]> = { p1: ['country', 'plan', 'seats'], p2: ['country'] };
+const dimensionsOf = (project: string): readonly string[] => DIMENSIONS[project] ?? [];
 
 type Spec =
   | {
@@ -37,6 +49,8 @@ type Spec =
       experiment: string;
       variation: string;
       decision: string | null;
+      properties?: Record<string, string | number | boolean>;
+      context?: Record<string, string>;
     }
   | {
       kind: 'track';
@@ -61,6 +75,8 @@ const arbSpec: fc.Arbitrary<Spec> = fc.oneof(
       experiment: fc.constantFrom('e1', 'e2'),
       variation: fc.constantFrom('A', 'B'),
       decision: arbDecision,
+      properties: arbProperties,
+      context: arbContext,
     }),
   },
   {
@@ -119,6 +135,8 @@ function buildEvents(
           experiment: spec.experiment,
           variation: spec.variation,
           decision: spec.decision,
+          properties: spec.properties ?? {},
+          context: spec.context ?? {},
         });
       case 'track':
         return ingestTrack({
@@ -149,19 +167,27 @@ function modeLookup(modes: Record<string, AttributionMode>): (project: string) =
 }
 
 function optionsFor(modes: Record<string, AttributionMode>, schedule: number[]): SimulationOptions {
-  return { modeOf: modeLookup(modes), pick: (step) => schedule[step] ?? 0 };
+  return { modeOf: modeLookup(modes), dimensionsOf, pick: (step) => schedule[step] ?? 0 };
 }
 
 describe('identity and unit stages against the batch semantics', () => {
   it.each(['per-key-fifo', 'any-order'] as const)(
     'sum to the batch rows, each total 0 or 1, under any interleaving (%s delivery to units)',
     (delivery) => {
-      const seen = { retractions: 0, multiple: 0, merges: 0, duplicates: 0, forwarded: 0, attributed: 0 };
+      const seen = {
+        retractions: 0,
+        multiple: 0,
+        merges: 0,
+        duplicates: 0,
+        forwarded: 0,
+        attributed: 0,
+        valuesRetracted: 0,
+      };
       fc.assert(
         fc.property(arbScenario, ({ specs, retries, modes, schedule }) => {
           const events = buildEvents(specs, retries);
           const result = simulate(events, { ...optionsFor(modes, schedule), delivery });
-          const expected = referenceRows(events, modeLookup(modes));
+          const expected = referenceRows(events, modeLookup(modes), dimensionsOf);
           expect(result.violations, 'sign totals outside {0, 1}').toEqual([]);
           expect(sortRows(result.rows.exposures), 'exposure rows').toEqual(sortRows(expected.exposures));
           expect(sortRows(result.rows.attributed), 'attributed rows').toEqual(sortRows(expected.attributed));
@@ -172,6 +198,12 @@ describe('identity and unit stages against the batch semantics', () => {
           seen.duplicates += result.counters.duplicates_dropped ?? 0;
           seen.forwarded += result.counters.forwarded ?? 0;
           seen.attributed += expected.attributed.length;
+          seen.valuesRetracted += result.emitted.filter(
+            ({ row }) =>
+              row.kind === 'exposure' &&
+              row.record.sign === -1 &&
+              Object.keys(row.record.dimensions).length > 0,
+          ).length;
         }),
         { numRuns: 1000 },
       );
@@ -181,6 +213,9 @@ describe('identity and unit stages against the batch semantics', () => {
       expect(seen.merges, 'alias merges').toBeGreaterThan(200);
       expect(seen.duplicates, 'retries dropped').toBeGreaterThan(200);
       expect(seen.attributed, 'attributed rows').toBeGreaterThan(200);
+      expect(seen.valuesRetracted, 'exposure rows retracted with their dimension values').toBeGreaterThan(
+        100,
+      );
       if (delivery === 'any-order') expect(seen.forwarded, 'in-flight events forwarded').toBeGreaterThan(50);
     },
   );
@@ -201,7 +236,7 @@ describe('identity and unit stages against the batch semantics', () => {
             evictions,
             delivery: 'any-order',
           });
-          const expected = referenceRows(events, modeLookup(modes));
+          const expected = referenceRows(events, modeLookup(modes), dimensionsOf);
           expect(result.violations, 'totals in {0, 1}; nothing emitted for evicted events').toEqual([]);
           expect(sortRows(result.rows.exposures), 'exposure rows unaffected by eviction').toEqual(
             sortRows(expected.exposures),

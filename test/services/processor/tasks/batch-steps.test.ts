@@ -57,12 +57,19 @@ describe('processIdentityBatch', () => {
   const deps = () => ({
     reader: new ConfluentAvroReader(fakeRegistry),
     unitsTopic: 'units',
+    dimensionsOf: (project: string) => (project === 'p' ? ['country', 'plan'] : []),
     onDropped: () => undefined,
   });
 
   it('routes events to their unit on the repartition topic and drops a retried message_id', async () => {
     const store = storeOf<IdentityState>(identityStoreCodec);
-    const x = ingestExposure({ id: 'x', user: 'u', messageId: 'm1' });
+    const x = ingestExposure({
+      id: 'x',
+      user: 'u',
+      messageId: 'm1',
+      properties: { country: 'DE', seats: 3 },
+      context: { plan: 'pro', locale: 'de-DE' },
+    });
     const out = await processIdentityBatch(
       store,
       [record(0, framed(x)), record(1, framed({ ...x, event_id: 'x2' }))],
@@ -75,7 +82,12 @@ describe('processIdentityBatch', () => {
       'one message keyed by unit',
     ).toEqual(['p/u']);
     const message = deserializeUnitMessage(String(units?.messages[0]?.value));
-    expect(message.ok && message.value.type === 'event' && message.value.event.event_id).toBe('x');
+    const routed = message.ok && message.value.type === 'event' ? message.value.event : undefined;
+    expect(routed?.event_id).toBe('x');
+    expect(
+      routed?.kind === 'exposure' && routed.dimensions,
+      "the project's declared dimensions, read from the Avro record's properties and context",
+    ).toEqual({ country: 'DE', plan: 'pro' });
     expect(out.counters.get('duplicates_dropped'), 'the retry').toBe(1);
     expect(
       store.changes().map((c) => c.key),
@@ -199,11 +211,11 @@ describe('processUnitBatch', () => {
   it('drops a message of an unknown version with a reason', () => {
     const store = storeOf<UnitState>(unitStoreCodec);
     const reasons: string[] = [];
-    const out = processUnitBatch(store, [record(0, '{"v":2,"state":{}}')], {
+    const out = processUnitBatch(store, [record(0, '{"v":3,"state":{}}')], {
       ...deps,
       onDropped: (_o, r) => reasons.push(r),
     });
     expect(out.counters.get('undecodable_dropped')).toBe(1);
-    expect(reasons[0]).toContain('unsupported version 2');
+    expect(reasons[0]).toContain('unsupported version 3');
   });
 });

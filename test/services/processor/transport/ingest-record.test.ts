@@ -7,6 +7,15 @@ describe('readIngestRecord', () => {
   it.each([
     ['an exposure', ingestExposure({ id: 'x', user: 'u', decision: 'd', messageId: 'm' })],
     [
+      'an exposure with properties and context',
+      ingestExposure({
+        id: 'x',
+        user: 'u',
+        properties: { country: 'DE', seats: 3, beta: false },
+        context: { locale: 'de-DE' },
+      }),
+    ],
+    [
       'a track with value, sample and decision',
       ingestTrack({ id: 't', anon: 'a', value: 2.5, sample: 0.25, decision: 'd' }),
     ],
@@ -23,6 +32,15 @@ describe('readIngestRecord', () => {
     };
     const read = readIngestRecord(value);
     expect(read.ok && read.event.body.kind, 'alias').toBe('alias');
+  });
+
+  it('reads an exposure written before exposures had properties as one with none', () => {
+    const value = ingestValue(ingestExposure({ id: 'x', user: 'u' }));
+    delete (value['body'] as Record<string, Record<string, unknown>>)['io.liftstream.ingest.Exposure']![
+      'properties'
+    ];
+    const read = readIngestRecord(value);
+    expect(read.ok && read.event.body.kind === 'exposure' && read.event.body.properties).toEqual({});
   });
 
   it('defaults a track without sample to 1 (the schema default)', () => {
@@ -63,6 +81,19 @@ describe('readIngestRecord', () => {
         body: { 'io.liftstream.ingest.Exposure': { experiment: 'e' } },
       },
       'exposure needs',
+    ],
+    [
+      'an exposure property that is an object',
+      {
+        ...ingestValue(ingestAlias({ id: 'a', anon: 'a', user: 'u' })),
+        body: { 'io.liftstream.ingest.Exposure': { experiment: 'e', variation: 'A', properties: { o: {} } } },
+      },
+      'exposure properties must be a map',
+    ],
+    [
+      'a context value that is not a string',
+      { ...ingestValue(ingestAlias({ id: 'a', anon: 'a', user: 'u' })), context: { n: 1 } },
+      'context must be a map of strings',
     ],
   ])('rejects %s with a reason', (_name, value, reason) => {
     const read = readIngestRecord(value);

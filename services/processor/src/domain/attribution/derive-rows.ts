@@ -28,6 +28,7 @@ export function deriveRows(ref: UnitRef, content: UnitContent, mode: Attribution
     variation: x.variation,
     first_exposure_at: x.first_exposure_at,
     multiple_exposure: x.multiple_exposure,
+    dimensions: x.dimensions,
   }));
   const attributed: AttributedEventRow[] = [];
   for (const t of content.tracks) {

@@ -1,3 +1,4 @@
+import type { DimensionValues } from '../dimension-values.ts';
 import type { ExposureEvent } from '../unit-event.ts';
 
 /**
@@ -25,6 +26,13 @@ export interface ExperimentExposure {
   /** Distinct decision_ids carried by the exposures, sorted. Grows with decisions; never evicted
    * because a conversion may name a decision of any age. */
   decision_ids: string[];
+  /**
+   * The declared dimensions' values of the first exposure, the one that gives `first_exposure_at`
+   * and `variation`. Exposures at the same first instant with the same variation but other values
+   * are tied: the values whose `canonicalDimensions` is smallest win, so the answer does not depend
+   * on arrival order either.
+   */
+  dimensions: DimensionValues;
 }
 
 /** The summary of a single exposure. */
@@ -35,6 +43,7 @@ export function exposureOf(event: ExposureEvent): ExperimentExposure {
     variation: event.variation,
     multiple_exposure: false,
     decision_ids: event.decision_id === null ? [] : [event.decision_id],
+    dimensions: event.dimensions,
   };
 }
 
@@ -47,6 +56,7 @@ export function combineExposures(a: ExperimentExposure, b: ExperimentExposure): 
     variation: first.variation,
     multiple_exposure: a.multiple_exposure || b.multiple_exposure || a.variation !== b.variation,
     decision_ids: sortedUnion(a.decision_ids, b.decision_ids),
+    dimensions: first.dimensions,
   };
 }
 
@@ -66,10 +76,21 @@ export function addExposures(
   return [...byExperiment.values()].sort((a, b) => compareStrings(a.experiment, b.experiment));
 }
 
-// Order on (first_exposure_at, variation): the first exposure, ties broken by variation name.
+// A total order on (first_exposure_at, variation, dimensions): the first exposure, ties broken by
+// variation name, then by the canonical form of the values. Total, so `first` is the same whichever
+// way round a combination is made, which is what keeps combineExposures a semilattice.
 function isEarlier(a: ExperimentExposure, b: ExperimentExposure): boolean {
   if (a.first_exposure_at !== b.first_exposure_at) return a.first_exposure_at < b.first_exposure_at;
-  return compareStrings(a.variation, b.variation) < 0;
+  if (a.variation !== b.variation) return compareStrings(a.variation, b.variation) < 0;
+  return compareStrings(canonicalDimensions(a.dimensions), canonicalDimensions(b.dimensions)) < 0;
+}
+
+/**
+ * One string per set of dimension values, equal exactly when the values are: the [name, value]
+ * pairs sorted by name, as JSON. Used for the tie-break above and in exposure rows' identity.
+ */
+export function canonicalDimensions(values: DimensionValues): string {
+  return JSON.stringify(Object.entries(values).sort(([a], [b]) => compareStrings(a, b)));
 }
 
 function sortedUnion(a: readonly string[], b: readonly string[]): string[] {

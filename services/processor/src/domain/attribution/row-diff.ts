@@ -1,12 +1,13 @@
 import type { AttributedEventRow, Sign, SignedRow, UnitExposureRow } from '../output-rows.ts';
-import { compareStrings } from './experiment-exposure.ts';
+import { canonicalDimensions, compareStrings } from './experiment-exposure.ts';
 import type { DerivedRows } from './derive-rows.ts';
 
 /**
  * The changelog that turns the asserted rows `before` into `after`: −1 for each row of `before`
  * not in `after` (with exactly its asserted fields), then +1 for each row of `after` not in
  * `before`; rows in both emit nothing. Rows are compared on every field, so any change (a new
- * first_exposure_at, a variation, the multiple-exposure flag) is a retraction plus an assertion.
+ * first_exposure_at, a variation, the multiple-exposure flag, dimension values) is a retraction
+ * plus an assertion.
  * Each group is sorted by row identity so the output does not depend on content order.
  */
 export function diffRows(before: DerivedRows, after: DerivedRows): SignedRow[] {
@@ -35,6 +36,7 @@ export function rowIdentity(row: AnyRow): string {
       r.variation,
       r.first_exposure_at,
       r.multiple_exposure,
+      canonicalDimensions(r.dimensions),
     ]);
   }
   const r = row.row;

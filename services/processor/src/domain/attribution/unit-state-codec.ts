@@ -11,16 +11,40 @@ import type { ExperimentExposure } from './experiment-exposure.ts';
 import type { UnitContent, UnitState } from './unit-state.ts';
 
 const STORE = 'unit-state';
-const VERSION = 1;
+/**
+ * 2: exposure summaries carry `dimensions`. Version 1 (written before) is still read, each summary
+ * with `dimensions: {}`; a build that reads only version 1 stops on version 2 instead of dropping
+ * the values (its retractions would then lack the dimensions their assertions carried).
+ */
+const VERSION = 2;
 
 /** The unit store's changelog value (JSON, versioned). */
 export function serializeUnitState(state: UnitState): string {
   return encodeVersioned(VERSION, state);
 }
 
-/** Reads `serializeUnitState`'s output; an unknown version or shape is an error value. */
+/** Reads `serializeUnitState`'s output, version 1 included; an unknown version or shape is an error value. */
 export function deserializeUnitState(json: string): Decoded<UnitState> {
-  return decodeVersioned(STORE, VERSION, json, isUnitState);
+  return decodeVersioned(STORE, VERSION, json, isUnitState, { 1: upgradeUnitStateV1 });
+}
+
+function upgradeUnitStateV1(state: unknown): unknown {
+  return isRecord(state) && state.kind === 'live'
+    ? { ...state, content: upgradeContentV1(state.content) }
+    : state;
+}
+
+/**
+ * Version-1 content (no dimensions) in the current shape: every exposure summary gains
+ * `dimensions: {}`, i.e. no values, which is what the rows asserted from it carried. Anything that
+ * is not the expected shape is left for the shape check to refuse.
+ */
+export function upgradeContentV1(content: unknown): unknown {
+  if (!isRecord(content) || !Array.isArray(content.exposures)) return content;
+  return {
+    ...content,
+    exposures: content.exposures.map((x: unknown) => (isRecord(x) ? { ...x, dimensions: {} } : x)),
+  };
 }
 
 function isUnitState(value: unknown): value is UnitState {
@@ -52,8 +76,14 @@ function isExposure(value: unknown): value is ExperimentExposure {
     typeof value.variation === 'string' &&
     typeof value.multiple_exposure === 'boolean' &&
     Array.isArray(value.decision_ids) &&
-    value.decision_ids.every((d) => typeof d === 'string')
+    value.decision_ids.every((d) => typeof d === 'string') &&
+    isStringMap(value.dimensions)
   );
+}
+
+/** A map of string values (dimension values). */
+export function isStringMap(value: unknown): value is Record<string, string> {
+  return isRecord(value) && Object.values(value).every((v) => typeof v === 'string');
 }
 
 /** Shape check of a track event (stored in unit content, carried by event messages). */

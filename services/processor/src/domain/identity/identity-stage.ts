@@ -31,9 +31,17 @@ export interface IdentityStepResult {
  * - an exposure or track goes to unit `aliasTo ?? rawId` (before the alias, to X itself; the
  *   merge later carries those events to U). Sending straight to `aliasTo` only saves a hop:
  *   merged unit X would forward the event to U anyway.
+ *
+ * `dimensions` are the project's declared dimension names (PROJECTS_FILE): an exposure carries
+ * their values, not its whole properties and context, so the repartition topic and the unit state
+ * stay small. A change of the declared names applies to exposures read after it.
  */
-export function identityStage(state: IdentityState, event: IngestEvent): IdentityStepResult {
-  const decoded = ingestActionOf(event);
+export function identityStage(
+  state: IdentityState,
+  event: IngestEvent,
+  dimensions: readonly string[] = [],
+): IdentityStepResult {
+  const decoded = ingestActionOf(event, dimensions);
   if (!decoded.ok) return { state, outputs: [], counters: { invalid_dropped: 1 }, rejected: decoded.reason };
   if (event.message_id !== null && hasSeen(state, event.message_id)) {
     return { state, outputs: [], counters: { duplicates_dropped: 1 }, rejected: null };

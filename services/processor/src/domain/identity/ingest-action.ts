@@ -1,4 +1,5 @@
 import { rawIdentityOf, type IngestEvent } from '../ingest-event.ts';
+import { dimensionValuesOf } from '../dimension-values.ts';
 import type { UnitEvent } from '../unit-event.ts';
 
 /** What an ingest event asks of the identity stage, or why it cannot be used. */
@@ -8,11 +9,12 @@ export type IngestAction =
 
 /**
  * Decodes an ingest event into the identity stage's action: an alias of the key's anonymous id to
- * a user, or the unit event to route (weight = 1/sample). Checks only what would corrupt
- * attribution (the gateway owns full validation): an identity, an alias's user_id, finite
- * timestamp and value, sample in (0, 1].
+ * a user, or the unit event to route (weight = 1/sample; an exposure with the values of the
+ * project's `dimensions`, see dimension-values.ts). Checks only what would corrupt attribution
+ * (the gateway owns full validation): an identity, an alias's user_id, finite timestamp and value,
+ * sample in (0, 1].
  */
-export function ingestActionOf(event: IngestEvent): IngestAction {
+export function ingestActionOf(event: IngestEvent, dimensions: readonly string[] = []): IngestAction {
   const rawId = rawIdentityOf(event);
   if (rawId === null) return { ok: false, reason: 'no user_id or anonymous_id' };
   if (!Number.isFinite(event.timestamp)) return { ok: false, reason: 'timestamp is not a finite number' };
@@ -32,6 +34,7 @@ export function ingestActionOf(event: IngestEvent): IngestAction {
         experiment,
         variation,
         decision_id,
+        dimensions: dimensionValuesOf(dimensions, body.properties, event.context),
       };
       return { ok: true, rawId, action: { type: 'event', event: unitEvent } };
     }

@@ -14,6 +14,7 @@ const x = (o: Partial<ExperimentExposure> = {}): ExperimentExposure => ({
   variation: 'A',
   multiple_exposure: false,
   decision_ids: ['d1'],
+  dimensions: {},
   ...o,
 });
 
@@ -88,6 +89,15 @@ describe('deriveRows', () => {
     const t = track('t', 1500, { value: null, weight: 2.5 });
     const rows = deriveRows(ref, { exposures: [x()], tracks: [t] }, 'cumulative');
     expect(rows.attributed[0]).toMatchObject({ weight: 2.5, value: null });
+  });
+
+  it("carries the summary's dimension values into the exposure row", () => {
+    const rows = deriveRows(
+      ref,
+      { exposures: [x({ dimensions: { country: 'DE' } })], tracks: [] },
+      'cumulative',
+    );
+    expect(rows.exposures).toEqual([exposureRow(1000, { dimensions: { country: 'DE' } })]);
   });
 
   it('still asserts the exposure row of a multiple-exposure unit, flagged', () => {

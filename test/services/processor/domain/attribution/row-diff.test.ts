@@ -27,6 +27,15 @@ describe('diffRows', () => {
     ]);
   });
 
+  it('retracts a row with exactly its old dimension values when only they change', () => {
+    const de = exposureRow(1000, { dimensions: { country: 'DE', plan: 'pro' } });
+    const fr = exposureRow(1000, { dimensions: { country: 'FR', plan: 'pro' } });
+    expect(diffRows({ exposures: [de], attributed: [] }, { exposures: [fr], attributed: [] })).toEqual([
+      minus(de),
+      plus(fr),
+    ]);
+  });
+
   it('orders each group by row identity, not by input order', () => {
     const a = exposureRow(1000, { experiment: 'a' });
     const b = exposureRow(1000, { experiment: 'b' });
@@ -48,6 +57,14 @@ describe('rowIdentity', () => {
       ].map((r) => rowIdentity({ kind: 'attributed', row: r })),
     );
     expect(ids.size, 'six distinct identities').toBe(6);
+  });
+
+  it('tells exposure rows apart by dimension values, not by the order of their keys', () => {
+    const row = exposureRow(1000, { dimensions: { country: 'DE', plan: 'pro' } });
+    const id = (r: typeof row) => rowIdentity({ kind: 'exposure', row: r });
+    expect(id({ ...row, dimensions: { plan: 'pro', country: 'DE' } }), 'same values').toBe(id(row));
+    expect(id({ ...row, dimensions: { country: 'DE' } }), 'a value less').not.toBe(id(row));
+    expect(id({ ...row, dimensions: { country: 'DE', plan: 'free' } }), 'another value').not.toBe(id(row));
   });
 
   it('ignores properties that are not row fields', () => {

@@ -115,6 +115,34 @@ describe('unitStage: events', () => {
     ]);
   });
 
+  it('keeps the dimension values of the first exposure: a later one with other values emits nothing', () => {
+    const { last } = run([
+      event(exposure('x1', 1000, 'A', { dimensions: { country: 'DE' } })),
+      event(exposure('x2', 2000, 'A', { dimensions: { country: 'FR' } })),
+    ]);
+    expect(last.emits).toEqual([]);
+  });
+
+  it('retracts the row with its old dimension values when an earlier exposure with others arrives late', () => {
+    const de = { dimensions: { country: 'DE' } };
+    const fr = { dimensions: { country: 'FR' } };
+    const { last } = run([event(exposure('x1', 1000, 'A', de)), event(exposure('x0', 800, 'A', fr))]);
+    expect(last.emits).toEqual([minus(exposureRow(1000, de)), plus(exposureRow(800, fr))]);
+  });
+
+  it('breaks a tie of instant and variation by the values, the same in either arrival order', () => {
+    const de = exposure('x1', 1000, 'A', { dimensions: { country: 'DE' } });
+    const fr = exposure('x2', 1000, 'A', { dimensions: { country: 'FR' } });
+    const deFirst = run([event(de), event(fr)]);
+    const frFirst = run([event(fr), event(de)]);
+    expect(deFirst.last.emits, 'DE wins, nothing to change').toEqual([]);
+    expect(frFirst.last.emits, 'DE wins: FR retracted').toEqual([
+      minus(exposureRow(1000, { dimensions: { country: 'FR' } })),
+      plus(exposureRow(1000, { dimensions: { country: 'DE' } })),
+    ]);
+    expect(frFirst.state, 'same state either way').toEqual(deFirst.state);
+  });
+
   it('emits nothing for a later exposure to the same variation', () => {
     expect(run([event(exposure('x1', 1000)), event(t), event(exposure('x2', 2000))]).last.emits).toEqual([]);
   });
@@ -251,6 +279,16 @@ describe('unitStage: merge-in', () => {
     const { state } = run([event(exposure('x1', 2000)), event(t)]);
     const { last } = run([mergeIn(contentAfter([exposure('x0', 1000)]))], 'cumulative', state);
     expect(last.emits).toEqual([minus(exposureRow(2000)), plus(attributedRow(t)), plus(exposureRow(1000))]);
+  });
+
+  it('moves the dimension values with the first exposure when the merged unit was exposed earlier', () => {
+    const { state } = run([event(exposure('x1', 2000, 'A', { dimensions: { country: 'DE' } }))]);
+    const earlier = contentAfter([exposure('x0', 1000, 'A', { dimensions: { country: 'FR', plan: 'pro' } })]);
+    const { last } = run([mergeIn(earlier)], 'cumulative', state);
+    expect(last.emits).toEqual([
+      minus(exposureRow(2000, { dimensions: { country: 'DE' } })),
+      plus(exposureRow(1000, { dimensions: { country: 'FR', plan: 'pro' } })),
+    ]);
   });
 
   it('makes the user multiple-exposure and retracts its rows when the merged unit saw another variation', () => {

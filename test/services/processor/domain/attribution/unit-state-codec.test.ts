@@ -17,6 +17,7 @@ const live: UnitState = {
         variation: 'A',
         multiple_exposure: false,
         decision_ids: ['d'],
+        dimensions: { country: 'DE', plan: 'pro' },
       },
     ],
     tracks: [track('t1', 1100, { value: 2.5, weight: 4, decision: 'd' }), track('t2', 1200)],
@@ -31,18 +32,44 @@ describe('unit state codec', () => {
     expect(deserializeUnitState(serializeUnitState(state))).toEqual({ ok: true, value: state });
   });
 
+  it('reads state written before dimensions (version 1): every exposure summary without values', () => {
+    if (live.kind !== 'live') throw new Error('fixture is a live unit');
+    const { exposures, tracks } = live.content;
+    const v1Exposures = exposures.map(({ dimensions: _none, ...summary }) => summary);
+    const v1 = JSON.stringify({ v: 1, state: { ...live, content: { exposures: v1Exposures, tracks } } });
+    expect(deserializeUnitState(v1)).toEqual({
+      ok: true,
+      value: { ...live, content: { exposures: v1Exposures.map((x) => ({ ...x, dimensions: {} })), tracks } },
+    });
+    expect(
+      deserializeUnitState('{"v":1,"state":{"kind":"merged","mergedInto":"u"}}'),
+      'a merged unit',
+    ).toEqual({ ok: true, value: { kind: 'merged', mergedInto: 'u' } });
+    expect(serializeUnitState(live), 'written as version 2').toMatch(/^\{"v":2,/);
+  });
+
   it.each([
     [
       'an unknown version',
       '{"v":7,"state":{"kind":"merged","mergedInto":"u"}}',
-      'unit-state: unsupported version 7; this build reads version 1 only',
+      'unit-state: unsupported version 7; this build reads versions 1, 2',
     ],
     [
       'a string version',
       '{"v":"1","state":{"kind":"merged","mergedInto":"u"}}',
-      'unit-state: unsupported version "1"; this build reads version 1 only',
+      'unit-state: unsupported version "1"; this build reads versions 1, 2',
     ],
-    ['an array', '[1]', 'unit-state: no version field; expected {"v":1,"state":...}'],
+    ['an array', '[1]', 'unit-state: no version field; expected {"v":2,"state":...}'],
+    [
+      'version 2 exposure without dimensions',
+      '{"v":2,"state":{"kind":"live","mode":"cumulative","content":{"exposures":[{"experiment":"e","first_exposure_at":1,"variation":"A","multiple_exposure":false,"decision_ids":[]}],"tracks":[]}}}',
+      'unit-state: version 2 state has an unexpected shape',
+    ],
+    [
+      'a dimension value that is not a string',
+      '{"v":2,"state":{"kind":"live","mode":"cumulative","content":{"exposures":[{"experiment":"e","first_exposure_at":1,"variation":"A","multiple_exposure":false,"decision_ids":[],"dimensions":{"seats":3}}],"tracks":[]}}}',
+      'unit-state: version 2 state has an unexpected shape',
+    ],
     [
       'an unknown kind',
       '{"v":1,"state":{"kind":"zombie"}}',

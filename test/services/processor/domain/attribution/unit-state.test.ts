@@ -17,9 +17,19 @@ describe('unionContent', () => {
   });
 
   it('combines exposures per experiment', () => {
-    const { content } = unionContent(contentOf(exposure('x1', 200)), contentOf(exposure('x2', 100, 'B')));
+    const { content } = unionContent(
+      contentOf(exposure('x1', 200, 'A', { dimensions: { country: 'FR' } })),
+      contentOf(exposure('x2', 100, 'B', { dimensions: { country: 'DE' } })),
+    );
     expect(content.exposures).toEqual([
-      { experiment: 'e', first_exposure_at: 100, variation: 'B', multiple_exposure: true, decision_ids: [] },
+      {
+        experiment: 'e',
+        first_exposure_at: 100,
+        variation: 'B',
+        multiple_exposure: true,
+        decision_ids: [],
+        dimensions: { country: 'DE' },
+      },
     ]);
   });
 

@@ -54,6 +54,24 @@ describe('ingestActionOf', () => {
     });
   });
 
+  it("gives an exposure the values of the project's declared dimensions only", () => {
+    const x = ingestExposure({
+      id: 'x',
+      user: 'u',
+      properties: { country: 'DE', seats: 3, beta: true },
+      context: { plan: 'pro', locale: 'de-DE' },
+    });
+    const decoded = ingestActionOf(x, ['beta', 'country', 'plan', 'seats', 'device']);
+    expect(decoded.ok && decoded.action.type === 'event' && decoded.action.event).toMatchObject({
+      dimensions: { beta: 'true', country: 'DE', plan: 'pro', seats: '3' },
+    });
+    const none = ingestActionOf(x);
+    expect(
+      none.ok && none.action.type === 'event' && none.action.event,
+      'no declared dimensions: no values',
+    ).toMatchObject({ dimensions: {} });
+  });
+
   it('keys an alias by its anonymous id and targets its user', () => {
     expect(ingestActionOf(ingestAlias({ id: 'al', anon: 'a', user: 'u' }))).toEqual({
       ok: true,
