@@ -1,12 +1,14 @@
 /**
  * End-to-end truth: a seeded, realistic scenario (two projects, two experiments each, anonymous users who
  * log in later, two-device users, late and out-of-order events, retries, sampled events, bots, personal data,
- * invalid fields) is posted through the real gateway over HTTP; the processor and the sink run as separate
+ * invalid fields; a metric catalogue with windows, caps and a ratio; country and platform dimensions;
+ * chained aliases) is posted through the real gateway over HTTP; the processor and the sink run as separate
  * processes against the real broker and registry; the stats service's answers must equal an independent
  * computation of docs/semantics.md over the events the gateway accepted: counts exactly, statistics to 1e-9.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awaitReferenceResults, pipelineProjects, postBatch, verdictDifferences } from './e2e-client.ts';
+import { awaitReferenceMetricResults } from './metric-results-check.ts';
 import { generateScenario, type Scenario } from './scenario/scenario-generator.ts';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 
@@ -50,6 +52,10 @@ describe('end-to-end truth: gateway → processor → sink → stats equals the 
 
   it('serves results equal to the reference for every experiment and metric, in both attribution modes', async () => {
     expect(await awaitReferenceResults(pipeline, scenario, CONVERGE_TIMEOUT_MS)).toEqual({});
+  });
+
+  it('serves catalogue metrics, metric sets, breakdowns by country and daily series equal to the reference', async () => {
+    expect(await awaitReferenceMetricResults(pipeline, scenario, CONVERGE_TIMEOUT_MS)).toEqual({});
   });
 
   it("keeps projects apart: one project's read key cannot see another's experiments", async () => {
