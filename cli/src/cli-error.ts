@@ -1,10 +1,18 @@
 /** Exit codes, documented in cli/README.md: scripts may branch on them. */
 export const EXIT = {
   ok: 0,
-  /** The command was understood but could not be done: unreadable or invalid file, unknown project, ... */
+  /**
+   * The command was understood but could not be done: unreadable or invalid file, unknown project, a
+   * missing or bad environment variable, or the API refused the request (401, 403, 404, 400, 500).
+   */
   failure: 1,
   /** The command line itself is wrong: unknown command or option, missing or malformed value. */
   usage: 2,
+  /**
+   * The server could not be reached, did not answer in time or answered 503: the same command may work
+   * later (nothing was changed by trying).
+   */
+  unavailable: 3,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -27,4 +35,8 @@ export function usageError(message: string, command: string): CliError {
 
 export function failure(message: string, cause?: unknown): CliError {
   return new CliError(EXIT.failure, message, { cause });
+}
+
+export function unavailable(message: string, cause?: unknown): CliError {
+  return new CliError(EXIT.unavailable, message, { cause });
 }

@@ -2,12 +2,12 @@ import type { CliIo } from './cli-io.ts';
 
 /** One subcommand: its name as typed, its help, and what it does with its own arguments. */
 export interface Command {
-  /** Two words, as typed: "keys create". */
+  /** One or two words, as typed: "results", "keys create". */
   name: string;
   /** One line for `liftstream --help`. */
   summary: string;
   /** The whole `--help` text. */
   help: string;
-  /** Throws CliError (or the catalog's LiftstreamError) on failure; returning means success. */
-  run(args: string[], io: CliIo): void;
+  /** Throws CliError (or the catalog's LiftstreamError) on failure; returning (or resolving) means success. */
+  run(args: string[], io: CliIo): void | Promise<void>;
 }

@@ -12,23 +12,44 @@ export function parseCommandArgs<O extends ParseArgsOptionsConfig>(
   args: string[],
   options: O,
 ) {
+  return parseCommandLine(command, args, options, []).values;
+}
+
+/**
+ * The options of `command` and exactly one argument for each of `positionals` (their names as the
+ * help shows them, "EXPERIMENT"), in order. A name that starts with "-" goes after `--`.
+ */
+export function parseCommandLine<O extends ParseArgsOptionsConfig>(
+  command: string,
+  args: string[],
+  options: O,
+  positionals: readonly string[],
+) {
+  const allowPositionals = positionals.length > 0;
+  let parsed;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args, options, strict: true, allowPositionals });
   } catch (err) {
-    throw describeParseError(command, args, options, err);
+    throw describeParseError(command, args, options, allowPositionals, err);
   }
+  const extra = parsed.positionals[positionals.length];
+  if (extra !== undefined) throw usageError(`unexpected argument "${extra}" for "${command}"`, command);
+  const missing = positionals[parsed.positionals.length];
+  if (missing !== undefined) throw usageError(`${missing} is required for "${command}"`, command);
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 function describeParseError(
   command: string,
   args: string[],
   options: ParseArgsOptionsConfig,
+  allowPositionals: boolean,
   err: unknown,
 ): CliError {
   const forCommand = `for "${command}"`;
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
   for (const token of tokens) {
-    if (token.kind === 'positional')
+    if (token.kind === 'positional' && !allowPositionals)
       return usageError(`unexpected argument "${token.value}" ${forCommand}`, command);
     if (token.kind !== 'option') continue;
     const option = options[token.name];

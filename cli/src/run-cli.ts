@@ -2,15 +2,20 @@ import { CliError, EXIT, usageError, type ExitCode } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
 import { closestName } from './closest-name.ts';
 import type { Command } from './command.ts';
+import { experiments } from './experiments.ts';
 import { keysCreate } from './keys-create.ts';
 import { projectsInit } from './projects-init.ts';
+import { results } from './results.ts';
+import { tail } from './tail.ts';
 
 /** Every command, in the order `liftstream --help` lists them. */
-export const commands: readonly Command[] = [projectsInit, keysCreate];
+export const commands: readonly Command[] = [projectsInit, keysCreate, experiments, results, tail];
 
 export const topHelp = `Usage: liftstream <command> [options]
 
-Manages a liftstream projects file (PROJECTS_FILE) and its API keys.
+Manages a liftstream projects file (PROJECTS_FILE) and its API keys, shows experiments and their
+results from the stats API (read key in LIFTSTREAM_READ_KEY), and follows the events the gateway
+accepts (tail, straight from Kafka).
 
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(15)}${c.summary}`).join('\n')}
@@ -18,16 +23,18 @@ ${commands.map((c) => `  ${c.name.padEnd(15)}${c.summary}`).join('\n')}
 Options:
   -h, --help     show this help; after a command, that command's help
 
-Exit codes: 0 done; 1 failed (file unreadable, invalid or existing, unknown project, ...), nothing
-written; 2 usage error (unknown command or option, missing or bad value).`;
+Exit codes: 0 done; 1 failed (file unreadable, invalid or existing, unknown project, a missing or bad
+environment variable, the API refused the request), nothing written; 2 usage error (unknown command or
+option, missing or bad value); 3 unavailable (server or broker unreachable, no answer in time, 503):
+trying again later may work.`;
 
 /**
  * Runs one command line and returns its exit code; output goes to `io`. Every failure is one line on
  * stderr, "liftstream: <what is wrong and how to fix it>", never a stack trace.
  */
-export function runCli(argv: readonly string[], io: CliIo): ExitCode {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   try {
-    dispatch([...argv], io);
+    await dispatch([...argv], io);
     return EXIT.ok;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -37,11 +44,13 @@ export function runCli(argv: readonly string[], io: CliIo): ExitCode {
   }
 }
 
-function dispatch(argv: string[], io: CliIo): void {
+async function dispatch(argv: string[], io: CliIo): Promise<void> {
   const [group, action, ...args] = argv;
   if (group === undefined) throw usageError('missing command', '');
   if (isHelp(group)) return io.out(topHelp);
   if (group.startsWith('-')) throw usageError(`unknown option ${group}`, '');
+  const single = commands.find((c) => c.name === group);
+  if (single) return runCommand(single, argv.slice(1), io);
 
   const names = commands.map((c) => c.name);
   const groups = [...new Set(names.map((n) => n.split(' ')[0] ?? n))];
@@ -63,10 +72,14 @@ function dispatch(argv: string[], io: CliIo): void {
     const hint = guess ? `did you mean "${group} ${guess}"?` : `commands: ${inGroup.join(', ')}`;
     throw usageError(`unknown command "${group} ${action}" (${hint})`, '');
   }
+  return runCommand(command, args, io);
+}
+
+async function runCommand(command: Command, args: string[], io: CliIo): Promise<void> {
   // Help wins over everything else on the line, so a half-typed command can still ask for it.
   const end = args.indexOf('--');
   if ((end === -1 ? args : args.slice(0, end)).some(isHelp)) return io.out(command.help);
-  command.run(args, io);
+  await command.run(args, io);
 }
 
 function isHelp(arg: string): boolean {

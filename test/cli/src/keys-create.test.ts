@@ -26,8 +26,11 @@ function catalogDir(json: unknown = shopCatalog): { dir: string; file: string; t
 }
 
 describe('liftstream keys create', () => {
-  it('prints a new key once and the catalog entry with its digest', () => {
-    const result = runCliInProcess(['keys', 'create', '--project', 'shop', '--role', 'read'], tempDir());
+  it('prints a new key once and the catalog entry with its digest', async () => {
+    const result = await runCliInProcess(
+      ['keys', 'create', '--project', 'shop', '--role', 'read'],
+      tempDir(),
+    );
     expect(result.code, result.stderr).toBe(0);
     const [key, ...others] = printedKeys(result.stdout);
     expect(key, 'a read key').toMatch(/^lsr_/);
@@ -36,9 +39,9 @@ describe('liftstream keys create', () => {
     expect(result.stdout).toContain(`{ "role": "read", "sha256": "${sha256Hex(key ?? '')}" }`);
   });
 
-  it('makes a client key (lsc_) and says where browsers may use it', () => {
+  it('makes a client key (lsc_) and says where browsers may use it', async () => {
     const { dir, file } = catalogDir();
-    const result = runCliInProcess(
+    const result = await runCliInProcess(
       ['keys', 'create', '--project', 'shop', '--role', 'client', '--projects-file', 'projects.json'],
       dir,
     );
@@ -53,9 +56,9 @@ describe('liftstream keys create', () => {
     });
   });
 
-  it('adds the key to the project in --projects-file: the file loads and the key authenticates there', () => {
+  it('adds the key to the project in --projects-file: the file loads and the key authenticates there', async () => {
     const { dir, file } = catalogDir();
-    const result = runCliInProcess(
+    const result = await runCliInProcess(
       ['keys', 'create', '--project', 'blog', '--role', 'write', '--projects-file', 'projects.json'],
       dir,
     );
@@ -67,9 +70,12 @@ describe('liftstream keys create', () => {
     expect(result.stdout).toContain(sha256Hex(key ?? ''));
   });
 
-  it('keeps the rest of the file, writes it with 2-space indentation and keeps its mode', () => {
+  it('keeps the rest of the file, writes it with 2-space indentation and keeps its mode', async () => {
     const { dir, file } = catalogDir();
-    runCliInProcess(['keys', 'create', '--project', 'shop', '--role', 'read', '--projects-file', file], dir);
+    await runCliInProcess(
+      ['keys', 'create', '--project', 'shop', '--role', 'read', '--projects-file', file],
+      dir,
+    );
     const text = fs.readFileSync(file, 'utf8');
     const json = JSON.parse(text) as typeof shopCatalog;
     expect(text).toBe(`${JSON.stringify(json, null, 2)}\n`);
@@ -81,10 +87,10 @@ describe('liftstream keys create', () => {
     expect(fs.readdirSync(dir), 'no temp file left').toEqual(['projects.json']);
   });
 
-  it('edits a symlinked projects file where it lives', () => {
+  it('edits a symlinked projects file where it lives', async () => {
     const { dir, file } = catalogDir();
     fs.symlinkSync(file, path.join(dir, 'link.json'));
-    const result = runCliInProcess(
+    const result = await runCliInProcess(
       ['keys', 'create', '--project', 'shop', '--role', 'read', '--projects-file', 'link.json'],
       dir,
     );
@@ -95,9 +101,9 @@ describe('liftstream keys create', () => {
     );
   });
 
-  it('refuses a project the file does not have, naming it and the existing ones, file unchanged', () => {
+  it('refuses a project the file does not have, naming it and the existing ones, file unchanged', async () => {
     const { dir, file, text } = catalogDir();
-    const result = runCliInProcess(
+    const result = await runCliInProcess(
       ['keys', 'create', '--project', 'shpo', '--role', 'read', '--projects-file', 'projects.json'],
       dir,
     );
@@ -110,11 +116,11 @@ describe('liftstream keys create', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(text);
   });
 
-  it("refuses a file the services would refuse, in the loader's words, file unchanged and no key printed", () => {
+  it("refuses a file the services would refuse, in the loader's words, file unchanged and no key printed", async () => {
     const { dir, file, text } = catalogDir({
       projects: [{ id: 'shop', keys: [{ role: 'write', sha256: 'a'.repeat(63) }] }],
     });
-    const result = runCliInProcess(
+    const result = await runCliInProcess(
       ['keys', 'create', '--project', 'shop', '--role', 'read', '--projects-file', 'projects.json'],
       dir,
     );
@@ -126,11 +132,11 @@ describe('liftstream keys create', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(text);
   });
 
-  it('reports an unreadable or non-JSON file, exit 1', () => {
+  it('reports an unreadable or non-JSON file, exit 1', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'bad.json'), '{');
     for (const name of ['missing.json', 'bad.json']) {
-      const result = runCliInProcess(
+      const result = await runCliInProcess(
         ['keys', 'create', '--project', 'shop', '--role', 'read', '--projects-file', name],
         dir,
       );
@@ -141,7 +147,7 @@ describe('liftstream keys create', () => {
     }
   });
 
-  it('checks --project and --role before making anything, exit 2', () => {
+  it('checks --project and --role before making anything, exit 2', async () => {
     const dir = tempDir();
     const cases: Array<[string[], RegExp]> = [
       [['--role', 'read'], /--project is required/],
@@ -153,7 +159,7 @@ describe('liftstream keys create', () => {
       ],
     ];
     for (const [args, message] of cases) {
-      const result = runCliInProcess(['keys', 'create', ...args], dir);
+      const result = await runCliInProcess(['keys', 'create', ...args], dir);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(message);
       expect(result.stdout).toBe('');

@@ -1,7 +1,7 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CliError, EXIT } from '../../../cli/src/cli-error.ts';
-import { parseCommandArgs } from '../../../cli/src/parse-command-args.ts';
+import { parseCommandArgs, parseCommandLine } from '../../../cli/src/parse-command-args.ts';
 
 const options = {
   project: { type: 'string' },
@@ -54,5 +54,35 @@ describe('command argument parsing', () => {
 
   it('accepts a value starting with "-" when written inline', () => {
     expect(parseCommandArgs('keys create', ['--project=-x'], options).project).toBe('-x');
+  });
+});
+
+describe('command lines with arguments', () => {
+  const resultsOptions = { metric: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+  it('returns the named arguments in order, with the options around them', () => {
+    expect(
+      parseCommandLine('results', ['--json', 'checkout', '--metric', 'purchase'], resultsOptions, [
+        'EXPERIMENT',
+      ]),
+    ).toEqual({ values: { json: true, metric: 'purchase' }, positionals: ['checkout'] });
+    expect(parseCommandLine('results', ['--', '--odd'], resultsOptions, ['EXPERIMENT']).positionals).toEqual([
+      '--odd',
+    ]);
+  });
+
+  it('names a missing argument and refuses one too many', () => {
+    const message = (args: string[]) => {
+      try {
+        parseCommandLine('results', args, resultsOptions, ['EXPERIMENT']);
+      } catch (err) {
+        expect((err as CliError).exitCode).toBe(EXIT.usage);
+        return (err as Error).message;
+      }
+      throw new Error('expected a usage error');
+    };
+    expect(message(['--json'])).toBe('EXPERIMENT is required for "results"; see liftstream results --help');
+    expect(message(['a', 'b'])).toBe('unexpected argument "b" for "results"; see liftstream results --help');
+    expect(message(['a', '--metric'])).toMatch(/^option --metric needs a value for "results"/);
   });
 });

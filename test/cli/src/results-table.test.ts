@@ -1,0 +1,149 @@
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  eventResultsLines,
+  metricResultsLines,
+  metricTitle,
+  resultsShape,
+  srmLine,
+  type EventResults,
+  type MetricResults,
+} from '../../../cli/src/results-table.ts';
+import { ansi, plain } from '../../../cli/src/text-table.ts';
+import { eventResultsAnswer, metricResultsAnswer } from '../../helpers/stats-answers.ts';
+
+// Typed through JSON, as the CLI receives them: the tests need not restate every field of the schema.
+const eventResults = JSON.parse(JSON.stringify(eventResultsAnswer)) as EventResults;
+const metricResults = JSON.parse(JSON.stringify(metricResultsAnswer)) as MetricResults;
+
+/** The cells of the table row that starts with `variation`, split on runs of 2+ blanks. */
+function row(lines: string[], variation: string, after = 0): string[] {
+  const line = lines.slice(after).find((l) => l.trimStart().startsWith(`${variation} `));
+  if (line === undefined) throw new Error(`no row for ${variation} in\n${lines.join('\n')}`);
+  return line.trim().split(/\s{2,}/);
+}
+
+describe('results tables', () => {
+  it('tells the two answers apart, and refuses anything else', () => {
+    expect(resultsShape(eventResultsAnswer)).toBe('event');
+    expect(resultsShape(metricResultsAnswer)).toBe('metrics');
+    expect(resultsShape({ experiments: [] })).toBeUndefined();
+    expect(resultsShape('<html>')).toBeUndefined();
+  });
+
+  it("an event's answer: per variation units, conversions, rate, lift, interval, p-value and words", () => {
+    const lines = eventResultsLines(eventResults, plain);
+    expect(lines[0]).toBe(
+      'Experiment checkout · event purchase · control "control" · 95% confidence · computed 2026-12-05 17:28:31Z',
+    );
+    expect(row(lines, 'control')).toEqual(['control', '2', '1', '50.00%', '—', '—', '—', 'control']);
+    expect(row(lines, 'treatment')).toEqual([
+      'treatment',
+      '2',
+      '1',
+      '50.00%',
+      '+0.0%',
+      '[-196.0%, +196.0%]',
+      '1.0000',
+      'not significant',
+    ]);
+    const perUnit = lines.findIndex((l) => l.includes('value per unit'));
+    expect(row(lines, 'treatment', perUnit), 'value and count per unit').toEqual([
+      'treatment',
+      '25',
+      '+150.0%',
+      '0.6575',
+      'not significant',
+      '1',
+      '0.7117',
+    ]);
+  });
+
+  it('an event at another confidence names it in the header and the interval column', () => {
+    const lines = eventResultsLines(eventResults, plain, 0.9);
+    expect(lines[0]).toContain('90% confidence');
+    expect(lines.join('\n')).toContain('90% interval');
+  });
+
+  it('catalogue metrics: a table per metric, Holm-adjusted p with two treatments, direction-aware words', () => {
+    const lines = metricResultsLines(metricResults, plain);
+    const errors = lines.findIndex((l) => l.startsWith('errors:'));
+    expect(lines[errors]).toBe(
+      "errors: count of error, capped at 10, guardrail, lower is better (Welch's t-test)",
+    );
+    expect(row(lines, 'a')).toEqual([
+      'a',
+      '1,010',
+      '140',
+      '13.86%',
+      '+38.6%',
+      '[+10.0%, +67.0%]',
+      '0.0080',
+      '0.0160',
+      'significant increase (better)',
+    ]);
+    expect(row(lines, 'a', errors).at(-1), 'more errors is worse').toBe('significant increase (worse)');
+    expect(row(lines, 'b', errors).at(-1)).toBe('significant decrease (better)');
+    expect(row(lines, 'control', errors)[3], 'a mean, not a rate').toBe('1.235');
+    expect(lines[1]).toBe(
+      'Units: control 1,000, a 1,010, b 900 (exposed to several variations, left out: 3)',
+    );
+  });
+
+  it('with a dimension: the experiment, then each value with its units, SRM and tables', () => {
+    const { metrics, ...rest } = metricResults;
+    const byCountry = {
+      ...rest,
+      dimension: 'country',
+      values: [
+        { value: 'de', multiple_exposure_units: 0, units: rest.units, srm: rest.srm, metrics: metrics ?? [] },
+        { value: '(none)', multiple_exposure_units: 0, units: rest.units, srm: rest.srm, metrics: [] },
+      ],
+    } as MetricResults;
+    const lines = metricResultsLines(byCountry, plain);
+    expect(lines).toContain('country = de');
+    expect(lines).toContain('country = (none)');
+    expect(lines.filter((l) => l.includes('purchased: conversion of purchase'))).toHaveLength(1);
+  });
+
+  it('says in capitals, and in red on a terminal, when units did not split as configured', () => {
+    const broken = srmLine(metricResults.srm, ansi);
+    expect(broken.startsWith('\u001b[31m'), 'red').toBe(true);
+    expect(stripVTControlCharacters(broken)).toMatch(
+      /^SAMPLE RATIO MISMATCH \(p = 0\.0002; observed control 1,000/,
+    );
+    expect(srmLine(eventResults.srm, plain)).toBe(
+      'Sample ratio: as expected (p = 1.0000; observed control 2, treatment 2; expected control 2, treatment 2)',
+    );
+    expect(srmLine({ p_value: null, observed: { control: 3 }, expected: { control: 3 } }, plain)).toMatch(
+      /not tested/,
+    );
+  });
+
+  it('titles a ratio by its operands and a window by its hours', () => {
+    const [purchased] = metricResults.metrics ?? [];
+    if (purchased === undefined) throw new Error('fixture has no metric');
+    expect(metricTitle(purchased)).toBe(
+      'purchased: conversion of purchase, within 72 h of exposure, goal (two-proportion z-test)',
+    );
+    expect(
+      metricTitle({
+        ...purchased,
+        metric: 'aov',
+        type: 'ratio',
+        numerator: 'revenue',
+        denominator: 'orders',
+        window: null,
+        test: 'gbstats_relative_t',
+      }),
+    ).toBe('aov: ratio revenue / orders, goal (relative t-test)');
+  });
+
+  it('writes no escape code without colour', () => {
+    const text = [
+      ...eventResultsLines(eventResults, plain),
+      ...metricResultsLines(metricResults, plain),
+    ].join('\n');
+    expect(text).toBe(stripVTControlCharacters(text));
+  });
+});
