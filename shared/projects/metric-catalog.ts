@@ -13,7 +13,8 @@
  *     { "id": "errors", "type": "count", "event": "error", "guardrail": true, "direction": "decrease" }
  *   ],
  *   "experiments": {
- *     "checkout_v2": { "metrics": ["purchased", "revenue"], "guardrails": ["errors"], "control": "control" }
+ *     "checkout_v2": { "metrics": ["purchased", "revenue"], "guardrails": ["errors"], "control": "control",
+ *                      "sequential_tuning_parameter": 20000 }
  *   }
  *
  * Decisions beyond the semantics page, and why:
@@ -45,6 +46,7 @@ export const MAX_METRICS_PER_SET = 20;
 export const MAX_DIMENSIONS = 10;
 /** A year: longer than any backfill or retention, so a longer window could only be a mistake. */
 export const MAX_WINDOW_HOURS = 24 * 366;
+const TUNING_PARAMETER_RULE = 'a finite number > 0 (units, e.g. 5000)';
 
 const windowSchema = z.strictObject(
   {
@@ -122,11 +124,21 @@ const metricSetSchema = z.strictObject(
       .min(1)
       .max(256)
       .optional(),
+    /**
+     * gbstats' `sequential_tuning_parameter` of this experiment's always-valid (`sequential`) figures: about
+     * the total units at which its confidence sequence is tightest; 5000 when absent (docs/semantics.md,
+     * "Monitoring").
+     */
+    sequential_tuning_parameter: z
+      .number({ error: rule(TUNING_PARAMETER_RULE) })
+      .gt(0, { error: rule(TUNING_PARAMETER_RULE) })
+      .finite({ error: rule(TUNING_PARAMETER_RULE) })
+      .optional(),
   },
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; an experiment has metrics, guardrails, control`
+        ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; an experiment has metrics, guardrails, control, sequential_tuning_parameter`
         : rule('an object { "metrics"?: [...], "guardrails"?: [...], "control"?: ... }')(issue),
   },
 );

@@ -6,7 +6,9 @@
  */
 import { computeMetricResults } from '../../services/stats/src/math/metric-results.ts';
 import type { MetricStats } from '../../services/stats/src/math/metric-stats.ts';
+import { DEFAULT_SEQUENTIAL_TUNING_PARAMETER } from '../../services/stats/src/math/sequential-t-test.ts';
 import { srmResult } from '../../services/stats/src/math/srm.ts';
+import type { SequentialBlock } from '../../services/stats/src/math/types.ts';
 import type { MetricConfig } from '../../shared/projects/metric-catalog.ts';
 import { awaitConverged } from '../helpers/await-converged.ts';
 import type { Pipeline } from '../helpers/pipeline.ts';
@@ -32,6 +34,8 @@ interface VariationFigures {
   lift_ci: [number, number] | null;
   p_value: number | null;
   adjusted_p_value?: number | null;
+  /** Always-valid block (absent from the expectation only where the answer has no such field). */
+  sequential?: SequentialBlock | null;
 }
 
 interface MetricBlock {
@@ -102,7 +106,30 @@ function variationDifferences(
       if (!close(a.lift_ci?.[k], e.lift_ci?.[k]))
         out.push(`${at}.lift_ci[${k}]: ${a.lift_ci?.[k]} vs ${e.lift_ci?.[k]}`);
     }
+    if (e.sequential !== undefined)
+      sequentialDifferences(`${at}.sequential`, a.sequential, e.sequential, out);
   });
+}
+
+function sequentialDifferences(
+  at: string,
+  actual: SequentialBlock | null | undefined,
+  expected: SequentialBlock | null,
+  out: string[],
+): void {
+  if (actual === undefined || actual === null || expected === null) {
+    if ((actual ?? null) !== expected)
+      out.push(`${at}: ${JSON.stringify(actual)} vs ${JSON.stringify(expected)}`);
+    return;
+  }
+  if (actual.tuning_parameter !== expected.tuning_parameter)
+    out.push(`${at}.tuning_parameter: ${actual.tuning_parameter} vs ${expected.tuning_parameter}`);
+  if (!close(actual.p_value, expected.p_value))
+    out.push(`${at}.p_value: ${actual.p_value} vs ${expected.p_value}`);
+  for (const k of [0, 1] as const) {
+    if (!close(actual.lift_ci?.[k], expected.lift_ci?.[k]))
+      out.push(`${at}.lift_ci[${k}]: ${actual.lift_ci?.[k]} vs ${expected.lift_ci?.[k]}`);
+  }
 }
 
 function groupDifferences(where: string, actual: Group, expected: Group, out: string[]): void {
@@ -124,9 +151,23 @@ function groupDifferences(where: string, actual: Group, expected: Group, out: st
     );
 }
 
-/** The block the service must answer for `metric`, from reference statistics. */
-function expectedBlock(metric: MetricConfig, stats: MetricStats, control: string): MetricBlock {
-  const results = computeMetricResults({ type: metric.type, stats, control, confidence: 0.95 });
+/**
+ * The block the service must answer for `metric`, from reference statistics; the sequential blocks at the
+ * experiment set's tuning parameter, else gbstats' default.
+ */
+function expectedBlock(
+  metric: MetricConfig,
+  stats: MetricStats,
+  control: string,
+  tuning: number | undefined,
+): MetricBlock {
+  const results = computeMetricResults({
+    type: metric.type,
+    stats,
+    control,
+    confidence: 0.95,
+    sequentialTuningParameter: tuning ?? DEFAULT_SEQUENTIAL_TUNING_PARAMETER,
+  });
   return { metric: metric.id, cap_value: stats.capValue, variations: results.variations };
 }
 
@@ -138,6 +179,8 @@ interface ExpectationInput {
   metrics: readonly MetricConfig[];
   catalogue: readonly MetricConfig[];
   control: string;
+  /** The experiment set's sequential_tuning_parameter, if it has one. */
+  tuning: number | undefined;
 }
 
 /** The whole-experiment group the service must answer. */
@@ -159,7 +202,9 @@ export function expectedGroup(input: ExpectationInput, dimension?: { name: strin
     units,
     multiple_exposure_units: -1, // filled by the caller: the reference's breakdown or view knows it
     srm: { p_value: srmResult(units, settings[project]?.expectedSplit?.[experiment]).p_value },
-    metrics: input.metrics.map((m, i) => expectedBlock(m, stats[i] as MetricStats, input.control)),
+    metrics: input.metrics.map((m, i) =>
+      expectedBlock(m, stats[i] as MetricStats, input.control, input.tuning),
+    ),
   };
 }
 
@@ -196,6 +241,7 @@ export async function awaitReferenceMetricResults(
         experiment: experiment.name,
         catalogue,
         control: experiment.control,
+        tuning: project.metricSets[experiment.name]?.sequential_tuning_parameter,
       };
       const prefix = `/v1/experiments/${encodeURIComponent(experiment.name)}`;
       const breakdown = referenceDimensionBreakdown(
@@ -324,10 +370,10 @@ export async function awaitReferenceMetricResults(
             return out;
           }
           expected.forEach((point, i) => {
-            const block = expectedBlock(metric, point.stats, experiment.control);
+            const block = expectedBlock(metric, point.stats, experiment.control, base.tuning);
             const actual = (points[i] as TimeseriesBody['points'][number]).variations;
             const trimmed = block.variations.map(
-              ({ variation, units, conversions, estimate, lift, lift_ci, p_value }) => ({
+              ({ variation, units, conversions, estimate, lift, lift_ci, p_value, sequential }) => ({
                 variation,
                 units,
                 conversions,
@@ -335,6 +381,7 @@ export async function awaitReferenceMetricResults(
                 lift,
                 lift_ci,
                 p_value,
+                sequential,
               }),
             );
             variationDifferences(`[${point.asOf}]`, actual, trimmed, out);

@@ -70,6 +70,37 @@ export const metricFixtures = JSON.parse(readFileSync(FIXTURE_PATH, 'utf8')) as 
  */
 export const GBSTATS_P_VALUE_ABSOLUTE_TOLERANCE = 1e-15;
 
+/** What every gbstats fixture case states about a test's result. */
+export interface GbstatsExpectation {
+  lift: number | null;
+  ci: [number, number] | null;
+  /** gbstats' error_message when it returned its default output (then every figure is null). */
+  gbstats_error: string | null;
+}
+
+/**
+ * Asserts the part of a result every gbstats test has: null exactly where gbstats returned its default
+ * output, otherwise lift and interval at 1e−9 relative (1e−12 absolute near 0). True when there is a
+ * result whose other figures the caller should check.
+ */
+export function expectGbstatsLiftAndCi<Result extends { lift: number; ci: readonly [number, number] }>(
+  actual: Result | null,
+  expected: GbstatsExpectation,
+  label: string,
+): actual is Result {
+  if (expected.gbstats_error !== null) {
+    expect(actual, `${label}: gbstats returned ${expected.gbstats_error}, so null`).toBeNull();
+    return false;
+  }
+  if (actual === null || expected.ci === null) {
+    throw new Error(`${label}: got ${String(actual)}, gbstats gave a result (ci ${String(expected.ci)})`);
+  }
+  expectAgrees(actual.lift, expected.lift, `${label}.lift`);
+  expectAgrees(actual.ci[0], expected.ci[0], `${label}.ci[0]`);
+  expectAgrees(actual.ci[1], expected.ci[1], `${label}.ci[1]`);
+  return true;
+}
+
 /**
  * Asserts a relative t-test result against a fixture case: null exactly where gbstats returned its
  * default output; otherwise lift, CI and df at 1e−9 relative (1e−12 absolute near 0), the p-value at
@@ -80,16 +111,7 @@ export function expectMatchesGbstats(
   expected: MetricCase<unknown>['expected'],
   label: string,
 ): void {
-  if (expected.gbstats_error !== null) {
-    expect(actual, `${label}: gbstats returned ${expected.gbstats_error}, so null`).toBeNull();
-    return;
-  }
-  if (actual === null || expected.ci === null) {
-    throw new Error(`${label}: got ${String(actual)}, gbstats gave a result (ci ${String(expected.ci)})`);
-  }
-  expectAgrees(actual.lift, expected.lift, `${label}.lift`);
-  expectAgrees(actual.ci[0], expected.ci[0], `${label}.ci[0]`);
-  expectAgrees(actual.ci[1], expected.ci[1], `${label}.ci[1]`);
+  if (!expectGbstatsLiftAndCi(actual, expected, label)) return;
   expectAgrees(actual.df, expected.df, `${label}.df`, false);
   expectAgrees(actual.pValue, expected.p_value, `${label}.pValue`, false);
   const gbstatsP = expected.p_value_gbstats ?? Number.NaN;

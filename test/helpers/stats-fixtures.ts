@@ -36,7 +36,7 @@ export interface StatsFixtures {
     variations: VariationStats[];
     notes?: string;
     expected: {
-      variations: (Omit<VariationResult, 'lift_ci'> & { lift_ci: [number, number] | null })[];
+      variations: (Omit<VariationResult, 'lift_ci' | 'sequential'> & { lift_ci: [number, number] | null })[];
       srm: { p_value: number | null; observed: Record<string, number>; expected: Record<string, number> };
     };
   }[];

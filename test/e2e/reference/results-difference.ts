@@ -59,6 +59,24 @@ export function resultsDifferences(
     for (const f of STAT_FIELDS) compare(`${name}.${f}`, a[f], e[f], tolerance, out);
     compare(`${name}.lift_ci[0]`, a.lift_ci?.[0] ?? null, e.lift_ci?.[0] ?? null, tolerance, out);
     compare(`${name}.lift_ci[1]`, a.lift_ci?.[1] ?? null, e.lift_ci?.[1] ?? null, tolerance, out);
+    const [as, es] = [a.sequential ?? null, e.sequential ?? null];
+    if ((as === null) !== (es === null))
+      out.push(`${name}.sequential: ${JSON.stringify(as)} vs ${JSON.stringify(es)}`);
+    compare(`${name}.sequential.p_value`, as?.p_value ?? null, es?.p_value ?? null, tolerance, out);
+    compare(
+      `${name}.sequential.lift_ci[0]`,
+      as?.lift_ci?.[0] ?? null,
+      es?.lift_ci?.[0] ?? null,
+      tolerance,
+      out,
+    );
+    compare(
+      `${name}.sequential.lift_ci[1]`,
+      as?.lift_ci?.[1] ?? null,
+      es?.lift_ci?.[1] ?? null,
+      tolerance,
+      out,
+    );
   }
   for (const name of new Set([...Object.keys(actual.srm.observed), ...Object.keys(expected.srm.observed)])) {
     if (actual.srm.observed[name] !== expected.srm.observed[name]) {

@@ -11,7 +11,9 @@ import type { MetricConfig } from '../../../shared/projects/metric-catalog.ts';
 import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project-catalog.ts';
 import { buildStatsApp } from '../../../services/stats/src/app.ts';
 import { STATS_CLIENT_LIMITS } from '../../../services/stats/src/config.ts';
+import { METRIC_RESULTS_INFERENCE } from '../../../services/stats/src/http/metric-results.ts';
 import { computeMetricResults } from '../../../services/stats/src/math/metric-results.ts';
+import type { SequentialBlock } from '../../../services/stats/src/math/types.ts';
 import { createStatsMetrics } from '../../../services/stats/src/stats-metrics.ts';
 import { referenceMetricStats, referenceMetricTimeseries } from '../../e2e/reference/metric-reference.ts';
 import type { AcceptedEvent } from '../../e2e/reference/semantics-reference.ts';
@@ -24,6 +26,8 @@ const START = Date.UTC(2026, 0, 5, 7, 30);
 const NOW = new Date(Date.UTC(2026, 0, 9, 15, 45));
 const READ = 'shop-read-key';
 const ARMS = ['control', 'a', 'b'];
+/** checkout's sequential_tuning_parameter: every sequential block must carry it, not the default 5000. */
+const TUNING = 2500;
 
 const metrics = [
   { id: 'bought', type: 'conversion', event: 'purchase', window: { delay_hours: 2, hours: 30 } },
@@ -43,7 +47,13 @@ const catalog = parseProjectCatalog({
       ],
       dimensions: ['country'],
       metrics,
-      experiments: { checkout: { metrics: ['bought', 'revenue_per_cart'], guardrails: ['refunds'] } },
+      experiments: {
+        checkout: {
+          metrics: ['bought', 'revenue_per_cart'],
+          guardrails: ['refunds'],
+          sequential_tuning_parameter: TUNING,
+        },
+      },
     },
   ],
 });
@@ -146,6 +156,7 @@ interface Figures {
   lift: number | null;
   lift_ci: number[] | null;
   p_value: number | null;
+  sequential?: SequentialBlock | null;
   [key: string]: unknown;
 }
 
@@ -164,6 +175,23 @@ function expectFigures(actual: Figures[], expected: Figures[], label: string): v
     }
     expectClose(a.lift_ci?.[0] ?? null, e.lift_ci?.[0] ?? null, `${at}.lift_ci[0]`);
     expectClose(a.lift_ci?.[1] ?? null, e.lift_ci?.[1] ?? null, `${at}.lift_ci[1]`);
+    expect(e.sequential, `${at}: the reference has a sequential figure`).not.toBeUndefined();
+    if (e.sequential === null || e.sequential === undefined) {
+      expect(a.sequential, `${at}.sequential`).toBeNull();
+      return;
+    }
+    expect(a.sequential?.tuning_parameter, `${at}.sequential.tuning_parameter`).toBe(TUNING);
+    expectClose(a.sequential?.p_value, e.sequential.p_value, `${at}.sequential.p_value`);
+    expectClose(
+      a.sequential?.lift_ci?.[0] ?? null,
+      e.sequential.lift_ci?.[0] ?? null,
+      `${at}.sequential.lift_ci[0]`,
+    );
+    expectClose(
+      a.sequential?.lift_ci?.[1] ?? null,
+      e.sequential.lift_ci?.[1] ?? null,
+      `${at}.sequential.lift_ci[1]`,
+    );
   });
 }
 
@@ -179,7 +207,13 @@ function expectedBlock(metric: MetricConfig, asOf?: number) {
   );
   return {
     stats,
-    results: computeMetricResults({ type: metric.type, stats, control: 'control', confidence: 0.95 }),
+    results: computeMetricResults({
+      type: metric.type,
+      stats,
+      control: 'control',
+      confidence: 0.95,
+      sequentialTuningParameter: TUNING,
+    }),
   };
 }
 
@@ -190,6 +224,7 @@ describe('catalogue metrics: results, metric sets, time series', () => {
     );
     expect(status, JSON.stringify(body)).toBe(200);
     expect(body['control']).toBe('control');
+    expect(body['inference'], 'inference note').toBe(METRIC_RESULTS_INFERENCE);
     const blocks = body['metrics'] as {
       metric: string;
       cap_value: number | null;
@@ -205,6 +240,10 @@ describe('catalogue metrics: results, metric sets, time series', () => {
       expectFigures(block?.variations ?? [], expected.results.variations as unknown as Figures[], metric.id);
     }
     // The percentile cap really caps something here, and the window really drops events.
+    const defined = catalogue.flatMap((m) =>
+      expectedBlock(m).results.variations.filter((v) => (v.sequential?.p_value ?? null) !== null),
+    );
+    expect(defined.length, 'sequential tests defined for most treatments').toBeGreaterThanOrEqual(8);
     const p90 = expectedBlock(catalogue.find((m) => m.id === 'revenue_p90') as MetricConfig);
     const plain = expectedBlock(catalogue.find((m) => m.id === 'revenue') as MetricConfig);
     expect(p90.stats.variations[0]?.sum).toBeLessThan(plain.stats.variations[0]?.sum as number);
@@ -258,9 +297,10 @@ describe('catalogue metrics: results, metric sets, time series', () => {
           stats: point.stats,
           control: 'control',
           confidence: 0.95,
+          sequentialTuningParameter: TUNING,
         });
         const trimmed = results.variations.map(
-          ({ variation, units: n, conversions, estimate, lift, lift_ci, p_value }) => ({
+          ({ variation, units: n, conversions, estimate, lift, lift_ci, p_value, sequential }) => ({
             variation,
             units: n,
             conversions,
@@ -268,6 +308,7 @@ describe('catalogue metrics: results, metric sets, time series', () => {
             lift,
             lift_ci,
             p_value,
+            sequential,
           }),
         );
         expectFigures(

@@ -12,6 +12,7 @@ import { STATS_CLIENT_LIMITS } from '../../../services/stats/src/config.ts';
 import { computeResults } from '../../../services/stats/src/math/experiment-results.ts';
 import type { ExperimentResults } from '../../../services/stats/src/math/types.ts';
 import { createStatsMetrics } from '../../../services/stats/src/stats-metrics.ts';
+import { RESULTS_INFERENCE } from '../../../services/stats/src/http/results-response.ts';
 import type { ResultsBody } from '../../../services/stats/src/http/results-response.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
@@ -22,6 +23,7 @@ const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5);
 const NOW = new Date(Date.UTC(2026, 1, 1, 12));
 const KEYS = { shopRead: 'shop-read-key', shopWrite: 'shop-write-key', otherRead: 'other-read-key' };
+const CHECKOUT_TUNING = 1200;
 
 const catalog = parseProjectCatalog({
   projects: [
@@ -33,6 +35,8 @@ const catalog = parseProjectCatalog({
       ],
       expectedSplit: { checkout: { control: 2, a: 1, b: 1 } },
       eventDefinitions: { events: { refund: { valueType: 'currency' } } },
+      // The sequential blocks of checkout use its own tuning parameter; the other experiments 5000.
+      experiments: { checkout: { sequential_tuning_parameter: CHECKOUT_TUNING } },
     },
     { id: 'other', keys: [{ role: 'read', sha256: sha256Hex(KEYS.otherRead) }] },
   ],
@@ -128,7 +132,13 @@ function expectedResults(
   units: readonly TruthUnit[],
   metric: string,
   control: string,
-  opts: { confidence?: number; weights?: Record<string, number>; from?: number; to?: number } = {},
+  opts: {
+    confidence?: number;
+    weights?: Record<string, number>;
+    from?: number;
+    to?: number;
+    tuning?: number;
+  } = {},
 ): { results: ExperimentResults; multipleExposureUnits: number } {
   const window = {
     ...(opts.from === undefined ? {} : { from: opts.from }),
@@ -140,6 +150,7 @@ function expectedResults(
     control,
     ...(opts.confidence === undefined ? {} : { confidence: opts.confidence }),
     ...(opts.weights === undefined ? {} : { expectedWeights: opts.weights }),
+    ...(opts.tuning === undefined ? {} : { sequentialTuningParameter: opts.tuning }),
   });
   if (!outcome.ok) throw new Error(`reference refused: ${outcome.error.message}`);
   return { results: outcome.value, multipleExposureUnits: truth.multipleExposureUnits };
@@ -197,7 +208,21 @@ function expectBodyMatches(
       expectClose(got?.lift_ci?.[0], want.lift_ci[0], label('lift_ci[0]'));
       expectClose(got?.lift_ci?.[1], want.lift_ci[1], label('lift_ci[1]'));
     }
+    if (want.sequential === null) expect(got?.sequential, label('sequential')).toBeNull();
+    else {
+      const seq = got?.sequential;
+      expect(seq?.tuning_parameter, label('sequential.tuning_parameter')).toBe(
+        want.sequential.tuning_parameter,
+      );
+      expectClose(seq?.p_value, want.sequential.p_value, label('sequential.p_value'));
+      if (want.sequential.lift_ci === null) expect(seq?.lift_ci, label('sequential.lift_ci')).toBeNull();
+      else {
+        expectClose(seq?.lift_ci?.[0], want.sequential.lift_ci[0], label('sequential.lift_ci[0]'));
+        expectClose(seq?.lift_ci?.[1], want.sequential.lift_ci[1], label('sequential.lift_ci[1]'));
+      }
+    }
   }
+  expect(body.inference, 'inference note').toBe(RESULTS_INFERENCE);
   expectClose(body.srm.p_value, results.srm.p_value, 'srm.p_value');
   expect(body.srm.observed, 'srm.observed').toEqual(results.srm.observed);
   for (const [name, value] of Object.entries(results.srm.expected)) {
@@ -211,8 +236,13 @@ describe('GET /v1/experiments/:experiment/results', () => {
     expect(status, JSON.stringify(body)).toBe(200);
     const expected = expectedResults(shopCheckout, 'purchase', 'control', {
       weights: { control: 2, a: 1, b: 1 },
+      tuning: CHECKOUT_TUNING,
     });
     expect(expected.multipleExposureUnits, 'the scenario has multiple-exposure units').toBeGreaterThan(0);
+    expect(
+      expected.results.variations.filter((v) => (v.sequential?.p_value ?? null) !== null).length,
+      'both treatments have a defined sequential test',
+    ).toBe(2);
     expectBodyMatches(body as unknown as ResultsBody, expected);
     const { srm } = body as unknown as ResultsBody;
     const total = Object.values(srm.observed).reduce((a, b) => a + b, 0);
@@ -233,6 +263,7 @@ describe('GET /v1/experiments/:experiment/results', () => {
       expectedResults(shopCheckout, 'add_to_cart', 'a', {
         confidence: 0.9,
         weights: { control: 2, a: 1, b: 1 },
+        tuning: CHECKOUT_TUNING,
       }),
     );
   });
@@ -286,6 +317,7 @@ describe('GET /v1/experiments/:experiment/results', () => {
       from,
       to,
       weights: { control: 2, a: 1, b: 1 },
+      tuning: CHECKOUT_TUNING,
     });
     expectBodyMatches(body as unknown as ResultsBody, expected);
     const all = expectedResults(shopCheckout, 'purchase', 'control').results;

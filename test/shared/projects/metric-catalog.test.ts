@@ -89,6 +89,32 @@ describe('metric catalogue', () => {
     expect(message).toMatch(/metric "signups", "event" .*: event "signup" is not defined/);
   });
 
+  it("takes an experiment's sequential tuning parameter, absent unless set", () => {
+    const shop = parseProjectCatalog(
+      catalogWith({
+        metrics: [revenue],
+        experiments: {
+          checkout: { metrics: ['revenue'], sequential_tuning_parameter: 20_000 },
+          pricing: { metrics: ['revenue'] },
+        },
+      }),
+    ).project('shop');
+    expect(shop?.experiments['checkout']?.sequential_tuning_parameter, 'as set').toBe(20_000);
+    expect(shop?.experiments['pricing']?.sequential_tuning_parameter, 'absent: 5000 applies').toBeUndefined();
+  });
+
+  it('refuses a sequential tuning parameter ≤ 0 or not finite at start, naming the field', () => {
+    for (const bad of [0, -5000, Number.POSITIVE_INFINITY, Number.NaN, '5000', null]) {
+      const message = problem({
+        metrics: [revenue],
+        experiments: { checkout: { metrics: ['revenue'], sequential_tuning_parameter: bad } },
+      });
+      expect(message, String(bad)).toMatch(
+        /project "shop", experiment "checkout", "sequential_tuning_parameter" .*: must be a finite number > 0/,
+      );
+    }
+  });
+
   it('refuses unknown metric ids in experiment sets, duplicate ids and misplaced fields', () => {
     expect(problem({ metrics: [revenue], experiments: { checkout: { metrics: ['revenu'] } } })).toMatch(
       /experiment "checkout", "metrics\.0" .*: no metric "revenu"/,

@@ -14,7 +14,8 @@ import type { SrmResult } from '../math/types.ts';
 import { loadMetricStats } from '../storage/metric-query.ts';
 import type { MetricStatsGroup } from '../storage/metric-query.ts';
 import { parseMetricList, resolveControl } from './results-params.ts';
-import { expectedWeightsFor } from './results-response.ts';
+import { inferenceNote } from './inference-note.ts';
+import { expectedWeightsFor, sequentialTuningParameter } from './results-response.ts';
 import { StatsHttpError } from './stats-errors.ts';
 
 export interface MetricResultsRequest {
@@ -106,6 +107,7 @@ export async function metricResultsBody(
   const weights = expectedWeightsFor(project.expectedSplit, request.experiment);
   checkWeights(weights, variations, project.id, request.experiment);
   const set = project.experiments[request.experiment];
+  const tuning = sequentialTuningParameter(project, request.experiment);
   const blocks = (group: MetricStatsGroup) =>
     metrics.map((metric) =>
       metricBlock(
@@ -116,6 +118,7 @@ export async function metricResultsBody(
           stats: group.metrics.get(metric.id) as MetricStats,
           control: control.control,
           confidence: request.confidence,
+          sequentialTuningParameter: tuning,
         }),
         set?.guardrails.includes(metric.id) ?? false,
       ),
@@ -130,6 +133,7 @@ export async function metricResultsBody(
     multiple_exposure_units: whole.multipleExposureUnits,
     units: whole.units,
     srm: srm(whole.units, weights),
+    inference: METRIC_RESULTS_INFERENCE,
   };
   if (request.dimension === undefined)
     return { ...body, metrics: blocks(loaded.groups[0] as MetricStatsGroup) };
@@ -145,6 +149,9 @@ export async function metricResultsBody(
     })),
   };
 }
+
+/** Which figures of the catalogue answer are fixed-horizon, and that `sequential` is always valid. */
+export const METRIC_RESULTS_INFERENCE = inferenceNote(['lift_ci', 'p_value', 'adjusted_p_value']);
 
 /** One metric's block: its definition as configured, the caps applied, and the figures. */
 export function metricBlock(

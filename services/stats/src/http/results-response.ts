@@ -2,7 +2,19 @@
  * The results answer, mapped from the statistics layer's output. Pure. Field names are the API's
  * (issue 5): snake_case, comparison fields null on the control, every undefined figure null.
  */
+import type { ProjectSettings } from '../../../../shared/projects/project-catalog.ts';
+import { DEFAULT_SEQUENTIAL_TUNING_PARAMETER } from '../math/sequential-t-test.ts';
 import type { ExperimentResults, VariationResult } from '../math/types.ts';
+import { inferenceNote } from './inference-note.ts';
+
+/** Which figures of the event answer are fixed-horizon, and that `sequential` is always valid. */
+export const RESULTS_INFERENCE = inferenceNote([
+  'lift_ci',
+  'p_value',
+  'adjusted_p_value',
+  'value_p_value',
+  'count_p_value',
+]);
 
 export interface ResultsBody {
   experiment: string;
@@ -13,6 +25,8 @@ export interface ResultsBody {
   /** Units exposed to two or more variations: left out of every variation. */
   multiple_exposure_units: number;
   srm: { p_value: number | null; observed: Record<string, number>; expected: Record<string, number> };
+  /** RESULTS_INFERENCE. */
+  inference: string;
   variations: VariationBody[];
 }
 
@@ -40,6 +54,7 @@ export function toResultsBody(input: {
       observed: { ...results.srm.observed },
       expected: { ...results.srm.expected },
     },
+    inference: RESULTS_INFERENCE,
     variations: [...control, ...treatments].map((v) => ({
       variation: v.variation,
       units: v.units,
@@ -57,6 +72,7 @@ export function toResultsBody(input: {
       value_lift: v.value_lift,
       value_p_value: v.value_p_value,
       count_p_value: v.count_p_value,
+      sequential: v.sequential,
     })),
   };
 }
@@ -71,4 +87,13 @@ export function expectedWeightsFor(
   experiment: string,
 ): Record<string, number> | undefined {
   return Object.hasOwn(expectedSplit, experiment) ? expectedSplit[experiment] : undefined;
+}
+
+/**
+ * gbstats' `sequential_tuning_parameter` of an experiment's `sequential` blocks: its metric set's, else
+ * 5000 (docs/semantics.md, "Monitoring"). Validated > 0 with the project catalog at start.
+ */
+export function sequentialTuningParameter(project: ProjectSettings, experiment: string): number {
+  const set = Object.hasOwn(project.experiments, experiment) ? project.experiments[experiment] : undefined;
+  return set?.sequential_tuning_parameter ?? DEFAULT_SEQUENTIAL_TUNING_PARAMETER;
 }

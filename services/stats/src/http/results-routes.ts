@@ -12,7 +12,7 @@ import { listExperiments } from '../storage/experiments-query.ts';
 import { loadResultsAggregates } from '../storage/results-query.ts';
 import { authorizeRead } from './auth.ts';
 import { parseResultsParams, resolveControl } from './results-params.ts';
-import { expectedWeightsFor, toResultsBody } from './results-response.ts';
+import { expectedWeightsFor, sequentialTuningParameter, toResultsBody } from './results-response.ts';
 import { Type } from '@sinclair/typebox';
 import { checkDimension, metricResultsBody } from './metric-results.ts';
 import { DEFAULT_CONFIDENCE } from '../math/experiment-results.ts';
@@ -108,8 +108,9 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
             'With `metric=<event>`: conversion rate, value and count per unit, lift with its confidence interval, p-values ' +
             '(z-test, Welch, Holm-adjusted) and a sample ratio mismatch check (the "Results" shape). Without it: the ' +
             "catalogue metrics named by `metrics` (or the experiment's metric set), one block each, optionally per value of " +
-            'a `dimension` (the "Metric results" shape). As defined in docs/semantics.md. The control\'s comparison ' +
-            'fields are null; undefined figures are null. Read keys only.',
+            'a `dimension` (the "Metric results" shape). As defined in docs/semantics.md. Intervals and p-values are ' +
+            'fixed-horizon; every treatment also has a `sequential` block (gbstats SequentialTwoSidedTTest), valid however ' +
+            "often it is read. The control's comparison fields are null; undefined figures are null. Read keys only.",
           security,
           params: ExperimentParamsSchema,
           querystring: ResultsQuerySchema,
@@ -188,6 +189,7 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
           control: control.control,
           confidence: params.confidence,
           expectedWeights: expectedWeightsFor(project.expectedSplit, params.experiment),
+          sequentialTuningParameter: sequentialTuningParameter(project, params.experiment),
         });
         if (!outcome.ok) throw resultsError(outcome.error, project.id, params.experiment);
         return toResultsBody({
@@ -221,6 +223,11 @@ function resultsError(error: ResultsError, project: string, experiment: string):
       return new StatsHttpError(
         'invalid_configuration',
         `expectedSplit of experiment ${JSON.stringify(experiment)} in project "${project}": ${error.message}`,
+      );
+    case 'invalid_tuning_parameter':
+      return new StatsHttpError(
+        'invalid_configuration',
+        `experiments.${JSON.stringify(experiment)} in project "${project}": ${error.message}`,
       );
     case 'duplicate_variation':
     case 'invalid_variation_stats':

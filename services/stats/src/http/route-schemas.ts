@@ -65,7 +65,7 @@ export const ResultsQuerySchema = Type.Object({
     Type.Number({
       exclusiveMinimum: 0,
       exclusiveMaximum: 1,
-      description: 'Confidence of lift_ci; default 0.95',
+      description: 'Confidence of lift_ci and of the sequential lift_ci; default 0.95',
     }),
   ),
   from: Type.Optional(
@@ -107,6 +107,51 @@ export const ExperimentsResponseSchema = Type.Object(
   { title: 'Experiments' },
 );
 
+const FIXED_HORIZON =
+  'Fixed-horizon: valid only when read once, at a sample size fixed in advance; see `sequential` for the always-valid figure.';
+
+/** A nullable interval whose description says it is fixed-horizon. */
+function fixedHorizonInterval(what: string) {
+  return Nullable(
+    Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: `${what}. ${FIXED_HORIZON}` }),
+  );
+}
+
+/** A nullable figure whose description says it is fixed-horizon. */
+function fixedHorizonNumber(what: string) {
+  return Nullable(Type.Number({ description: `${what}. ${FIXED_HORIZON}` }));
+}
+
+const SequentialSchema = Nullable(
+  Type.Object(
+    {
+      lift_ci: Nullable(
+        Type.Array(Type.Number(), {
+          minItems: 2,
+          maxItems: 2,
+          description:
+            "Confidence sequence of the relative lift at the request's confidence; null when the test is undefined",
+        }),
+      ),
+      p_value: Nullable(
+        Type.Number({ description: 'Always-valid p-value of lift = 0; null when the test is undefined' }),
+      ),
+      tuning_parameter: Type.Number({
+        description: "gbstats' sequential_tuning_parameter used: the experiment's, else 5000",
+      }),
+    },
+    {
+      description:
+        "Always valid however often it is read: gbstats 0.8.0's SequentialTwoSidedTTest of the relative lift. " +
+        'Null on the control.',
+    },
+  ),
+);
+
+const INFERENCE = Type.String({
+  description: 'Which comparison fields are fixed-horizon, and that `sequential` is always valid',
+});
+
 const VariationResultSchema = Type.Object({
   variation: Type.String(),
   units: Type.Integer(),
@@ -118,12 +163,13 @@ const VariationResultSchema = Type.Object({
   count_variance: NullableNumber,
   mean_value: NullableNumber,
   lift: NullableNumber,
-  lift_ci: Nullable(Type.Array(Type.Number(), { minItems: 2, maxItems: 2 })),
-  p_value: NullableNumber,
-  adjusted_p_value: NullableNumber,
+  lift_ci: fixedHorizonInterval('Delta-method interval of the conversion-rate lift'),
+  p_value: fixedHorizonNumber('Pooled two-proportion z-test'),
+  adjusted_p_value: fixedHorizonNumber('Holm over the treatments'),
   value_lift: NullableNumber,
-  value_p_value: NullableNumber,
-  count_p_value: NullableNumber,
+  value_p_value: fixedHorizonNumber("Welch's t of value per unit"),
+  count_p_value: fixedHorizonNumber("Welch's t of count per unit"),
+  sequential: SequentialSchema,
 });
 
 export const ResultsResponseSchema = Type.Object(
@@ -134,6 +180,7 @@ export const ResultsResponseSchema = Type.Object(
     computed_at: Type.String({ format: 'date-time' }),
     multiple_exposure_units: Type.Integer(),
     srm: Type.Object({ p_value: NullableNumber, observed: CountsByVariation, expected: CountsByVariation }),
+    inference: INFERENCE,
     variations: Type.Array(VariationResultSchema, {
       description: 'The control first; its comparison fields are null',
     }),
@@ -155,8 +202,6 @@ export const ReadyResponseSchema = Type.Object({
     }),
   }),
 });
-
-const Interval = Nullable(Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }));
 
 const MetricDefinitionSchema = Type.Object({
   id: Type.String(),
@@ -190,6 +235,9 @@ export const MetricsCatalogueResponseSchema = Type.Object(
           metrics: Type.Array(Type.String()),
           guardrails: Type.Array(Type.String()),
           control: Type.Optional(Type.String()),
+          sequential_tuning_parameter: Type.Optional(
+            Type.Number({ description: "gbstats' sequential_tuning_parameter; 5000 when absent" }),
+          ),
         }),
         description: 'Metric sets keyed by experiment',
       },
@@ -209,9 +257,10 @@ const MetricVariationSchema = Type.Object({
   ),
   variance: NullableNumber,
   lift: NullableNumber,
-  lift_ci: Interval,
-  p_value: NullableNumber,
-  adjusted_p_value: Nullable(Type.Number({ description: "Holm over this metric's treatments" })),
+  lift_ci: fixedHorizonInterval("Interval of the relative lift (see the block's test)"),
+  p_value: fixedHorizonNumber("The block's test"),
+  adjusted_p_value: fixedHorizonNumber("Holm over this metric's treatments"),
+  sequential: SequentialSchema,
 });
 
 const MetricBlockSchema = Type.Object({
@@ -253,6 +302,7 @@ export const MetricResultsResponseSchema = Type.Object(
     multiple_exposure_units: Type.Integer(),
     units: UnitsSchema,
     srm: SrmSchema,
+    inference: INFERENCE,
     metrics: Type.Optional(Type.Array(MetricBlockSchema, { description: 'Without a dimension' })),
     dimension: Type.Optional(Type.String()),
     values: Type.Optional(
@@ -293,6 +343,7 @@ export const TimeseriesResponseSchema = Type.Object(
     control: Type.String(),
     confidence: Type.Number(),
     computed_at: Type.String({ format: 'date-time' }),
+    inference: INFERENCE,
     points: Type.Array(
       Type.Object({
         as_of: Type.String({
@@ -313,8 +364,9 @@ export const TimeseriesResponseSchema = Type.Object(
             ),
             estimate: NullableNumber,
             lift: NullableNumber,
-            lift_ci: Interval,
-            p_value: NullableNumber,
+            lift_ci: fixedHorizonInterval('Interval of the relative lift'),
+            p_value: fixedHorizonNumber("The metric's test"),
+            sequential: SequentialSchema,
           }),
         ),
       }),

@@ -17,14 +17,12 @@ import { MAX_TIMESERIES_POINTS, timeseriesBoundaries } from '../storage/timeseri
 import { loadMetricTimeseries } from '../storage/timeseries-query.ts';
 import type { MetricTimeseriesPoint } from '../storage/timeseries-query.ts';
 import { authorizeRead } from './auth.ts';
+import { METRIC_RESULTS_INFERENCE } from './metric-results.ts';
 import { parseResultsParams, resolveControl } from './results-params.ts';
+import { sequentialTuningParameter } from './results-response.ts';
 import { definedEvents, errors, security, storage } from './results-routes.ts';
 import type { ResultsRouteDeps } from './results-routes.ts';
-import {
-  ExperimentParamsSchema,
-  TimeseriesQuerySchema,
-  TimeseriesResponseSchema,
-} from './route-schemas.ts';
+import { ExperimentParamsSchema, TimeseriesQuerySchema, TimeseriesResponseSchema } from './route-schemas.ts';
 import { StatsHttpError } from './stats-errors.ts';
 
 export function timeseriesRoutes(deps: ResultsRouteDeps) {
@@ -37,7 +35,7 @@ export function timeseriesRoutes(deps: ResultsRouteDeps) {
           description:
             'For a catalogue metric (GET /v1/metrics) or an event name (its conversion figures, with value per unit): ' +
             'per variation units, conversions, rate, value per unit, the metric estimate, lift with its interval and the ' +
-            `p-value, as they were at each boundary (events and exposures at or before it, identity as known now). At most ${MAX_TIMESERIES_POINTS} points. Read keys only.`,
+            `p-value (fixed-horizon) and the always-valid \`sequential\` block, as they were at each boundary (events and exposures at or before it, identity as known now). At most ${MAX_TIMESERIES_POINTS} points. Read keys only.`,
           security,
           params: ExperimentParamsSchema,
           querystring: TimeseriesQuerySchema,
@@ -102,6 +100,7 @@ export function timeseriesRoutes(deps: ResultsRouteDeps) {
         );
         if (!control.ok) throw new StatsHttpError('invalid_parameter', control.message);
         const confidence = parsed.value.confidence ?? DEFAULT_CONFIDENCE;
+        const tuning = sequentialTuningParameter(project, experiment);
         return {
           project: project.id,
           experiment,
@@ -111,7 +110,10 @@ export function timeseriesRoutes(deps: ResultsRouteDeps) {
           control: control.control,
           confidence,
           computed_at: now.toISOString(),
-          points: loaded.points.map((point) => pointBody(point, resolved, control.control, confidence)),
+          inference: METRIC_RESULTS_INFERENCE,
+          points: loaded.points.map((point) =>
+            pointBody(point, resolved, control.control, confidence, tuning),
+          ),
         };
       },
     );
@@ -164,13 +166,18 @@ function pointBody(
   resolved: ResolvedMetric,
   control: string,
   confidence: number,
+  sequentialTuningParameter: number,
 ) {
   const stats = point.metrics.get(resolved.primary.id) as MetricStats;
   const valueStats = resolved.value === null ? null : (point.metrics.get(resolved.value.id) as MetricStats);
   const names = point.units.map((u) => u.variation);
-  const results = names.includes(control)
-    ? computeMetricResults({ type: resolved.primary.type, stats, control, confidence }).variations
-    : computeMetricResults({ type: resolved.primary.type, stats, control: '', confidence }).variations;
+  const results = computeMetricResults({
+    type: resolved.primary.type,
+    stats,
+    control: names.includes(control) ? control : '',
+    confidence,
+    sequentialTuningParameter,
+  }).variations;
   return {
     as_of: new Date(point.asOf).toISOString(),
     variations: results.map((r) => {
@@ -192,6 +199,7 @@ function pointBody(
         lift: r.lift,
         lift_ci: r.lift_ci,
         p_value: r.p_value,
+        sequential: r.sequential,
       };
     }),
   };

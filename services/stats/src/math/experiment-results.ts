@@ -1,7 +1,14 @@
 import { holmAdjust } from './holm.ts';
+import { testStatistics } from './arm-statistics.ts';
+import { proportionArm } from './proportion-statistic.ts';
 import { liftConfidenceInterval, relativeLift } from './relative-lift.ts';
 import { sampleMoments } from './sample-moments.ts';
 import type { SampleMoments } from './sample-moments.ts';
+import {
+  DEFAULT_SEQUENTIAL_TUNING_PARAMETER,
+  sequentialBlock,
+  sequentialTTest,
+} from './sequential-t-test.ts';
 import { srmResult } from './srm.ts';
 import { twoProportionZTest } from './two-proportion-z-test.ts';
 import type { ResultsOutcome, VariationResult, VariationStats } from './types.ts';
@@ -32,6 +39,11 @@ export const DEFAULT_CONFIDENCE = 0.95;
  * - `value_lift`: value_per_unit_t / value_per_unit_c − 1; null when either is null or control's is 0.
  * - `value_p_value`, `count_p_value`: Welch t-test; null when either arm has fewer than 2 units or
  *   both variances are 0.
+ * - `sequential`: the always-valid test of the conversion-rate lift, gbstats' SequentialTwoSidedTTest
+ *   on two ProportionStatistics (`proportionArm`) with `sequentialTuningParameter`: its
+ *   confidence sequence at `confidence` and p-value, null where that test is (either arm under 2 units,
+ *   the control rate 0, either rate 0 or 1), with the tuning parameter used.
+ * All of these but `sequential` are fixed-horizon: valid when read once, at a sample size fixed in advance.
  *
  * `srm` compares units per variation with `expectedWeights` (equal split when omitted); names that
  * are weighted but have no row are counted as 0 observed units, which is the strongest mismatch of
@@ -44,6 +56,7 @@ export function computeResults(input: ResultsInput): ResultsOutcome {
   const error = validateResultsInput(input);
   if (error !== null) return { ok: false, error };
   const confidence = input.confidence ?? DEFAULT_CONFIDENCE;
+  const tuning = input.sequentialTuningParameter ?? DEFAULT_SEQUENTIAL_TUNING_PARAMETER;
   const described = input.variations.map(describe);
   const control = described.find((d) => d.stats.variation === input.control);
   if (control === undefined) {
@@ -51,7 +64,7 @@ export function computeResults(input: ResultsInput): ResultsOutcome {
     return { ok: false, error: { code: 'unknown_control', message: `control "${input.control}" not found` } };
   }
 
-  const results = described.map((d) => (d === control ? d.result : compare(d, control, confidence)));
+  const results = described.map((d) => (d === control ? d.result : compare(d, control, confidence, tuning)));
   applyHolm(results, input.control);
   return {
     ok: true,
@@ -95,11 +108,17 @@ function describe(stats: VariationStats): Described {
       value_lift: null,
       value_p_value: null,
       count_p_value: null,
+      sequential: null,
     },
   };
 }
 
-function compare(treatment: Described, control: Described, confidence: number): VariationResult {
+function compare(
+  treatment: Described,
+  control: Described,
+  confidence: number,
+  tuning: number,
+): VariationResult {
   return {
     ...treatment.result,
     lift: relativeLift(treatment.result.conversion_rate, control.result.conversion_rate),
@@ -108,6 +127,12 @@ function compare(treatment: Described, control: Described, confidence: number): 
     value_lift: relativeLift(treatment.value.mean, control.value.mean),
     value_p_value: welchPValue(treatment.value, control.value, treatment.stats.units, control.stats.units),
     count_p_value: welchPValue(treatment.count, control.count, treatment.stats.units, control.stats.units),
+    sequential: sequentialBlock(
+      testStatistics(proportionArm, treatment.stats, control.stats, (t, c) =>
+        sequentialTTest(t, c, confidence, tuning),
+      ),
+      tuning,
+    ),
   };
 }
 

@@ -1,6 +1,8 @@
+import { testStatistics } from './arm-statistics.ts';
 import { relativeTTest } from './relative-t-test.ts';
 import type { RelativeTTestResult } from './relative-t-test.ts';
 import { sampleMoments } from './sample-moments.ts';
+import type { MeanSample } from './welch-t-test.ts';
 
 /** Sufficient statistics of a `mean` (x_u) or `count` (k_u) metric in one variation. */
 export interface MeanSums {
@@ -33,15 +35,18 @@ export function meanRelativeTTest(
   control: MeanSums,
   confidence: number,
 ): RelativeTTestResult | null {
-  if (!isValid(treatment) || !isValid(control)) return null;
-  const t = sampleMoments(treatment.units, treatment.sum, treatment.sumSq);
-  const c = sampleMoments(control.units, control.sum, control.sumSq);
-  if (t.mean === null || t.variance === null || c.mean === null || c.variance === null) return null;
-  return relativeTTest(
-    { mean: t.mean, variance: t.variance, n: treatment.units },
-    { mean: c.mean, variance: c.variance, n: control.units },
-    confidence,
-  );
+  return testStatistics(meanArm, treatment, control, (t, c) => relativeTTest(t, c, confidence));
+}
+
+/**
+ * gbstats' `(mean, variance, n)` of a `SampleMeanStatistic` from the sums, an arm of its tests (see
+ * `meanRelativeTTest` on the accuracy of the variance); null where a figure is undefined (n < 2) or the
+ * sums are not a statistic.
+ */
+export function meanArm(sums: MeanSums): MeanSample | null {
+  if (!isValid(sums)) return null;
+  const { mean, variance } = sampleMoments(sums.units, sums.sum, sums.sumSq);
+  return mean === null || variance === null ? null : { mean, variance, n: sums.units };
 }
 
 function isValid(sums: MeanSums): boolean {

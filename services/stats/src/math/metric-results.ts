@@ -9,16 +9,32 @@
  *
  * `lift` = estimate_t / estimate_c − 1 (null when the control's is 0 or null). `adjusted_p_value`: Holm over
  * the treatments of this metric only (semantics: never across metrics). Undefined figures are null.
+ *
+ * Those are fixed-horizon figures. Every treatment also carries `sequential`, the always-valid comparison
+ * (docs/semantics.md, "Monitoring"): gbstats' SequentialTwoSidedTTest of the relative lift on the type's
+ * gbstats statistic: ProportionStatistic (conversion), SampleMeanStatistic (mean, count), RatioStatistic
+ * (ratio); null on the control.
  */
 import type { MetricType } from '../../../../shared/projects/metric-catalog.ts';
 import { holmAdjust } from './holm.ts';
-import { meanRelativeTTest } from './mean-statistic.ts';
+import { testStatistics } from './arm-statistics.ts';
+import { meanArm, meanRelativeTTest } from './mean-statistic.ts';
+import type { MeanSums } from './mean-statistic.ts';
 import type { MetricStats, MetricVariationStats } from './metric-stats.ts';
-import { ratioRelativeTTest, ratioStatistic } from './ratio-statistic.ts';
+import { proportionArm } from './proportion-statistic.ts';
+import { ratioArm, ratioRelativeTTest, ratioStatistic } from './ratio-statistic.ts';
 import type { RatioSums } from './ratio-statistic.ts';
 import { liftConfidenceInterval, relativeLift } from './relative-lift.ts';
 import { sampleMoments } from './sample-moments.ts';
+import {
+  DEFAULT_SEQUENTIAL_TUNING_PARAMETER,
+  sequentialBlock,
+  sequentialTTest,
+} from './sequential-t-test.ts';
+import type { SequentialTTestResult } from './sequential-t-test.ts';
 import { twoProportionZTest } from './two-proportion-z-test.ts';
+import type { SequentialBlock } from './types.ts';
+import type { MeanSample } from './welch-t-test.ts';
 import { welchTTest } from './welch-t-test.ts';
 
 /** Which test produced `p_value`, named in the answer so a reader knows what was computed. */
@@ -38,6 +54,8 @@ export interface MetricVariationResult {
   lift_ci: [number, number] | null;
   p_value: number | null;
   adjusted_p_value: number | null;
+  /** The always-valid comparison; null on the control. */
+  sequential: SequentialBlock | null;
 }
 
 export interface MetricResults {
@@ -51,12 +69,18 @@ export function computeMetricResults(input: {
   stats: MetricStats;
   control: string;
   confidence: number;
+  /**
+   * gbstats' `sequential_tuning_parameter`, a finite number > 0 (validated with the experiment's
+   * configuration); 5000 when omitted.
+   */
+  sequentialTuningParameter?: number;
 }): MetricResults {
   const { type, control, confidence } = input;
+  const tuning = input.sequentialTuningParameter ?? DEFAULT_SEQUENTIAL_TUNING_PARAMETER;
   const described = input.stats.variations.map((s) => describe(type, s));
   const base = described.find((d) => d.result.variation === control);
   const results = described.map((d) =>
-    d === base || base === undefined ? d.result : compare(type, d, base, confidence),
+    d === base || base === undefined ? d.result : compare(type, d, base, confidence, tuning),
   );
   const tested = results.filter((r) => r.variation !== control && r.p_value !== null);
   holmAdjust(tested.map((r) => r.p_value as number)).forEach((p, i) => {
@@ -113,12 +137,20 @@ function describe(type: MetricType, stats: MetricVariationStats): Described {
       lift_ci: null,
       p_value: null,
       adjusted_p_value: null,
+      sequential: null,
     },
   };
 }
 
-function compare(type: MetricType, t: Described, c: Described, confidence: number): MetricVariationResult {
+function compare(
+  type: MetricType,
+  t: Described,
+  c: Described,
+  confidence: number,
+  tuning: number,
+): MetricVariationResult {
   const lift = relativeLift(t.result.estimate, c.result.estimate);
+  const sequential = sequentialBlock(sequentialTest(type, t.stats, c.stats, confidence, tuning), tuning);
   if (type === 'conversion') {
     const ci = liftConfidenceInterval(t.stats, c.stats, confidence);
     return {
@@ -126,6 +158,7 @@ function compare(type: MetricType, t: Described, c: Described, confidence: numbe
       lift,
       lift_ci: ci === null ? null : [ci[0], ci[1]],
       p_value: twoProportionZTest(t.stats, c.stats)?.pValue ?? null,
+      sequential,
     };
   }
   if (type === 'ratio') {
@@ -135,19 +168,35 @@ function compare(type: MetricType, t: Described, c: Described, confidence: numbe
       lift,
       lift_ci: test === null ? null : [test.ci[0], test.ci[1]],
       p_value: test?.pValue ?? null,
+      sequential,
     };
   }
-  const test = meanRelativeTTest(
-    { units: t.stats.units, sum: t.stats.sum, sumSq: t.stats.sumSq },
-    { units: c.stats.units, sum: c.stats.sum, sumSq: c.stats.sumSq },
-    confidence,
-  );
+  const test = meanRelativeTTest(meanSums(t.stats), meanSums(c.stats), confidence);
   return {
     ...t.result,
     lift,
     lift_ci: test === null ? null : [test.ci[0], test.ci[1]],
     p_value: welchPValue(t, c),
+    sequential,
   };
+}
+
+/** gbstats' sequential test on the type's gbstats statistic. */
+function sequentialTest(
+  type: MetricType,
+  t: MetricVariationStats,
+  c: MetricVariationStats,
+  confidence: number,
+  tuning: number,
+): SequentialTTestResult | null {
+  const test = (a: MeanSample, b: MeanSample) => sequentialTTest(a, b, confidence, tuning);
+  if (type === 'conversion') return testStatistics(proportionArm, t, c, test);
+  if (type === 'ratio') return testStatistics(ratioArm, ratioSums(t), ratioSums(c), test);
+  return testStatistics(meanArm, meanSums(t), meanSums(c), test);
+}
+
+function meanSums(s: MetricVariationStats): MeanSums {
+  return { units: s.units, sum: s.sum, sumSq: s.sumSq };
 }
 
 function welchPValue(t: Described, c: Described): number | null {

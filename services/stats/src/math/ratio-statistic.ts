@@ -1,7 +1,9 @@
+import { testStatistics } from './arm-statistics.ts';
 import { exactSum, twoProduct } from './exact-arithmetic.ts';
 import type { Expansion2 } from './exact-arithmetic.ts';
 import { relativeTTest } from './relative-t-test.ts';
 import type { RelativeTTestResult } from './relative-t-test.ts';
+import type { MeanSample } from './welch-t-test.ts';
 
 /**
  * Sufficient statistics of a ratio metric in one variation: per unit u, N_u and D_u are the sums of
@@ -88,14 +90,13 @@ export function ratioRelativeTTest(
   control: RatioSums,
   confidence: number,
 ): RelativeTTestResult | null {
-  const t = ratioStatistic(treatment);
-  const c = ratioStatistic(control);
-  if (t.mean === null || t.variance === null || c.mean === null || c.variance === null) return null;
-  return relativeTTest(
-    { mean: t.mean, variance: t.variance, n: treatment.units },
-    { mean: c.mean, variance: c.variance, n: control.units },
-    confidence,
-  );
+  return testStatistics(ratioArm, treatment, control, (t, c) => relativeTTest(t, c, confidence));
+}
+
+/** The `ratioStatistic` as an arm of gbstats' tests, `(mean, variance, n)`; null when its ratio or variance is. */
+export function ratioArm(sums: RatioSums): MeanSample | null {
+  const { mean, variance } = ratioStatistic(sums);
+  return mean === null || variance === null ? null : { mean, variance, n: sums.units };
 }
 
 /** The four exact terms of factor · (pair.hi + pair.lo) · x; factor must be a power of two (±1, ±2). */

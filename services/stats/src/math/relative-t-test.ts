@@ -49,16 +49,9 @@ export function relativeTTest(
   confidence: number,
 ): RelativeTTestResult | null {
   if (!(Number.isFinite(confidence) && confidence > 0 && confidence < 1)) return null;
-  if (!isArm(treatment) || !isArm(control)) return null;
-  if (control.mean === 0) return null;
-  if (!(treatment.variance > 0 && control.variance > 0)) return null;
-
-  const mc = control.mean;
-  const mt = treatment.mean;
-  const mc2 = mc * mc;
-  const lift = (mt - mc) / mc;
-  const variance =
-    treatment.variance / (mc2 * treatment.n) + (control.variance * mt * mt) / (mc2 * mc2 * control.n);
+  const difference = relativeDifference(treatment, control);
+  if (difference === null) return null;
+  const { lift, variance } = difference;
   const se = Math.sqrt(variance);
 
   const vnT = treatment.variance / treatment.n;
@@ -72,6 +65,33 @@ export function relativeTTest(
   const pValue = 2 * studentTCdf(-Math.abs(statistic), df);
   if (!Number.isFinite(halfWidth)) return null;
   return { lift, ci: [lift - halfWidth, lift + halfWidth], pValue, df };
+}
+
+/** gbstats' relative point estimate and the variance of its estimator, shared by its frequentist tests. */
+export interface RelativeDifference {
+  /** (m_t − m_c) / m_c: gbstats' `frequentist_diff`. */
+  lift: number;
+  /** v_t / (m_c² n_t) + v_c m_t² / (m_c⁴ n_c): gbstats' `frequentist_variance`, relative. */
+  variance: number;
+}
+
+/**
+ * The lift and its delta-method variance of two gbstats arms, or null where gbstats' tests return their
+ * default output or the input is not a statistic: either n not an integer ≥ 2, a mean or variance not
+ * finite, the control mean 0, either variance ≤ 0, or the variance not a finite positive number.
+ */
+export function relativeDifference(treatment: MeanSample, control: MeanSample): RelativeDifference | null {
+  if (!isArm(treatment) || !isArm(control)) return null;
+  if (control.mean === 0) return null;
+  if (!(treatment.variance > 0 && control.variance > 0)) return null;
+  const mc = control.mean;
+  const mt = treatment.mean;
+  const mc2 = mc * mc;
+  const lift = (mt - mc) / mc;
+  const variance =
+    treatment.variance / (mc2 * treatment.n) + (control.variance * mt * mt) / (mc2 * mc2 * control.n);
+  if (!Number.isFinite(lift) || !(variance > 0 && Number.isFinite(variance))) return null;
+  return { lift, variance };
 }
 
 function isArm(arm: MeanSample): boolean {

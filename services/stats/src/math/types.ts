@@ -34,6 +34,20 @@ export interface VariationStats {
 export type ConfidenceInterval = readonly [number, number];
 
 /**
+ * The always-valid comparison of a treatment with the control (docs/semantics.md, "Monitoring:
+ * always-valid inference"): gbstats' `SequentialTwoSidedTTest` of the relative lift. Unlike the
+ * fixed-horizon `lift_ci` / `p_value` beside it, it stays valid however often it is read.
+ */
+export interface SequentialBlock {
+  /** Confidence sequence of the relative lift at the request's confidence; null when undefined. */
+  lift_ci: [number, number] | null;
+  /** Always-valid p-value of lift = 0; null when undefined. */
+  p_value: number | null;
+  /** The `sequential_tuning_parameter` used (the experiment's, else 5000). */
+  tuning_parameter: number;
+}
+
+/**
  * Results of one variation. Every figure that is undefined for the data is `null` (never NaN or
  * Infinity); comparison fields are `null` on the control. See `computeResults` for each rule.
  */
@@ -54,6 +68,8 @@ export interface VariationResult {
   value_lift: number | null;
   value_p_value: number | null;
   count_p_value: number | null;
+  /** Always-valid test of the conversion-rate lift (gbstats' ProportionStatistic); null on the control. */
+  sequential: SequentialBlock | null;
 }
 
 /** Sample ratio mismatch check over the units of every variation, keyed by variation name. */
@@ -79,6 +95,7 @@ export const RESULTS_ERROR_CODES = [
   'invalid_confidence',
   'invalid_variation_stats',
   'invalid_expected_weights',
+  'invalid_tuning_parameter',
 ] as const;
 
 export type ResultsErrorCode = (typeof RESULTS_ERROR_CODES)[number];

@@ -13,6 +13,11 @@ export interface ResultsInput {
    * split over `variations` when omitted.
    */
   expectedWeights?: Record<string, number>;
+  /**
+   * gbstats' `sequential_tuning_parameter` of the `sequential` blocks, a finite number > 0 (the experiment's
+   * configuration); DEFAULT_SEQUENTIAL_TUNING_PARAMETER (5000) when omitted.
+   */
+  sequentialTuningParameter?: number;
 }
 
 const SUM_FIELDS = [
@@ -28,7 +33,7 @@ const SUM_FIELDS = [
  * Checks a request before any statistic is computed. Returns the first problem as a value (the HTTP
  * layer maps it to 400), or null when the input is usable. Only impossible data is refused: units
  * must be a non-negative integer, 0 ≤ conversions ≤ units (an integer), squares and weights
- * non-negative, every number finite.
+ * non-negative, every number finite, a tuning parameter a finite number > 0.
  */
 export function validateResultsInput(input: ResultsInput): ResultsError | null {
   const names = new Set<string>();
@@ -48,6 +53,13 @@ export function validateResultsInput(input: ResultsInput): ResultsError | null {
   const { confidence } = input;
   if (confidence !== undefined && !(Number.isFinite(confidence) && confidence > 0 && confidence < 1)) {
     return { code: 'invalid_confidence', message: `confidence must be in (0, 1), got ${String(confidence)}` };
+  }
+  const tuning = input.sequentialTuningParameter;
+  if (tuning !== undefined && !(Number.isFinite(tuning) && tuning > 0)) {
+    return {
+      code: 'invalid_tuning_parameter',
+      message: `sequential_tuning_parameter must be a finite number > 0, got ${String(tuning)}`,
+    };
   }
   if (input.expectedWeights !== undefined) {
     for (const [name, weight] of Object.entries(input.expectedWeights)) {

@@ -43,6 +43,7 @@ describe('toResultsBody', () => {
       'computed_at',
       'multiple_exposure_units',
       'srm',
+      'inference',
       'variations',
     ]);
     expect(body.computed_at).toBe('2026-01-01T00:00:00.000Z');
@@ -63,9 +64,25 @@ describe('toResultsBody', () => {
       'value_lift',
       'value_p_value',
       'count_p_value',
+      'sequential',
     ] as const) {
       expect(control?.[field], field).toBeNull();
     }
+  });
+
+  it('says which figures are fixed-horizon and that the sequential block is always valid', () => {
+    expect(body.inference, 'names the fixed-horizon fields').toMatch(
+      /^lift_ci, p_value, adjusted_p_value, value_p_value and count_p_value are fixed-horizon/,
+    );
+    expect(body.inference, 'names the always-valid block').toContain('sequential is always valid');
+  });
+
+  it("copies a treatment's sequential block: the conversion rate's test at τ 5000 by default", () => {
+    const b = body.variations.find((v) => v.variation === 'b');
+    const source = results('control').variations.find((v) => v.variation === 'b');
+    expect(b?.sequential, 'same block').toEqual(source?.sequential);
+    expect(b?.sequential?.tuning_parameter, 'default tuning parameter').toBe(5000);
+    expect(b?.sequential?.p_value, 'defined: 30% vs 20% of 100 units').not.toBeNull();
   });
 
   it('copies the comparison of a treatment unchanged, lift_ci as a two-element array', () => {

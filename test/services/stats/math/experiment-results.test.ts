@@ -4,6 +4,8 @@ import {
   computeResults,
   DEFAULT_CONFIDENCE,
 } from '../../../../services/stats/src/math/experiment-results.ts';
+import { proportionArm } from '../../../../services/stats/src/math/proportion-statistic.ts';
+import { sequentialTTest } from '../../../../services/stats/src/math/sequential-t-test.ts';
 import type { ExperimentResults, VariationStats } from '../../../../services/stats/src/math/types.ts';
 
 /** Stats of an arm whose converters each have one event of `value` at weight 1. */
@@ -54,6 +56,7 @@ describe('computeResults', () => {
       expect(control[field], `control.${field}`).toBeNull();
     }
     expect(control.count_p_value, 'control.count_p_value').toBeNull();
+    expect(control.sequential, 'control.sequential').toBeNull();
   });
 
   it('describes every variation: rate, means, variances and mean value', () => {
@@ -71,6 +74,46 @@ describe('computeResults', () => {
     expect(treatment.p_value, 'z-test p').toBeCloseTo(0.152918, 6);
     expect(treatment.adjusted_p_value, 'one treatment: Holm leaves p as is').toBe(treatment.p_value);
     expect(treatment.value_lift, 'value lift').toBeCloseTo(0.2, 14);
+  });
+
+  it("gives the conversion rate's always-valid test on gbstats' ProportionStatistic, at the experiment's τ", () => {
+    const t = row(
+      ok(computeResults({ variations: twoArms, control: 'control', sequentialTuningParameter: 800 })),
+      'treatment',
+    );
+    const t0 = proportionArm(arm('treatment', 1000, 120));
+    const c0 = proportionArm(arm('control', 1000, 100));
+    const expected = t0 === null || c0 === null ? null : sequentialTTest(t0, c0, 0.95, 800);
+    expect(t.sequential, 'block').toEqual({
+      lift_ci: expected === null ? null : [expected.ci[0], expected.ci[1]],
+      p_value: expected?.pValue ?? null,
+      tuning_parameter: 800,
+    });
+    expect(
+      t.sequential?.p_value,
+      'always valid: no smaller than the fixed-horizon z-test here',
+    ).toBeGreaterThan(t.p_value as number);
+    const byDefault = row(ok(computeResults({ variations: twoArms, control: 'control' })), 'treatment');
+    expect(byDefault.sequential?.tuning_parameter, 'default').toBe(5000);
+  });
+
+  it('keeps the sequential block, with null figures, where its test is undefined', () => {
+    const t = row(
+      ok(computeResults({ variations: [arm('c', 500, 0), arm('t', 500, 20)], control: 'c' })),
+      't',
+    );
+    expect(t.sequential, 'control rate 0').toEqual({ lift_ci: null, p_value: null, tuning_parameter: 5000 });
+  });
+
+  it('refuses a tuning parameter that is not a finite number > 0 as a value', () => {
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const outcome = computeResults({
+        variations: twoArms,
+        control: 'control',
+        sequentialTuningParameter: bad,
+      });
+      expect(!outcome.ok && outcome.error.code, String(bad)).toBe('invalid_tuning_parameter');
+    }
   });
 
   it('uses 95% confidence when none is given', () => {

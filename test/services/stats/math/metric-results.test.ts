@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { computeMetricResults, ratioSums } from '../../../../services/stats/src/math/metric-results.ts';
 import type { MetricVariationStats } from '../../../../services/stats/src/math/metric-stats.ts';
-import { meanRelativeTTest } from '../../../../services/stats/src/math/mean-statistic.ts';
-import { ratioRelativeTTest, ratioStatistic } from '../../../../services/stats/src/math/ratio-statistic.ts';
+import { testStatistics } from '../../../../services/stats/src/math/arm-statistics.ts';
+import { meanArm, meanRelativeTTest } from '../../../../services/stats/src/math/mean-statistic.ts';
+import { proportionArm } from '../../../../services/stats/src/math/proportion-statistic.ts';
+import {
+  ratioArm,
+  ratioRelativeTTest,
+  ratioStatistic,
+} from '../../../../services/stats/src/math/ratio-statistic.ts';
+import { sequentialTTest } from '../../../../services/stats/src/math/sequential-t-test.ts';
+import type { MeanSample } from '../../../../services/stats/src/math/welch-t-test.ts';
 import { holmAdjust } from '../../../../services/stats/src/math/holm.ts';
 import { welchTTest } from '../../../../services/stats/src/math/welch-t-test.ts';
 import { twoProportionZTest } from '../../../../services/stats/src/math/two-proportion-z-test.ts';
@@ -35,6 +43,9 @@ const arms = [
 ];
 const stats = { variations: arms, capValue: null, denominatorCapValue: null };
 const byName = (name: string) => arms.find((a) => a.variation === name) as MetricVariationStats;
+/** gbstats' sequential test of two arms at a confidence and tuning parameter. */
+const sequentialAt = (confidence: number, tuning: number) => (t: MeanSample, c: MeanSample) =>
+  sequentialTTest(t, c, confidence, tuning);
 
 describe('computeMetricResults: each type uses its verified test', () => {
   it('conversion: rate, pooled z-test; control first; Holm across this metric only', () => {
@@ -48,6 +59,14 @@ describe('computeMetricResults: each type uses its verified test', () => {
     const pb = r.variations.find((v) => v.variation === 'b')?.p_value as number;
     expect(a?.adjusted_p_value).toBe(holmAdjust([pb, pa])[1]);
     expect(r.variations[0]?.lift).toBeNull();
+    expect(r.variations[0]?.sequential, 'control').toBeNull();
+    const test = testStatistics(proportionArm, byName('a'), byName('control'), sequentialAt(0.95, 5000));
+    expect(a?.sequential, "gbstats' ProportionStatistic, τ 5000 by default").toEqual({
+      lift_ci: test === null ? null : [test.ci[0], test.ci[1]],
+      p_value: test?.pValue ?? null,
+      tuning_parameter: 5000,
+    });
+    expect(test, 'defined').not.toBeNull();
   });
 
   it('mean: Welch p-value, gbstats relative CI', () => {
@@ -69,6 +88,18 @@ describe('computeMetricResults: each type uses its verified test', () => {
         0.9,
       )?.ci,
     );
+    const sequential = testStatistics(
+      meanArm,
+      { units: 400, sum: 5100, sumSq: 310_000 },
+      { units: 410, sum: 4300, sumSq: 250_000 },
+      sequentialAt(0.9, 5000),
+    );
+    expect(sequential, 'defined').not.toBeNull();
+    expect(b?.sequential, "gbstats' SampleMeanStatistic at the request's confidence").toEqual({
+      lift_ci: [sequential?.ci[0], sequential?.ci[1]],
+      p_value: sequential?.pValue,
+      tuning_parameter: 5000,
+    });
   });
 
   it('ratio: gbstats RatioStatistic and relative t-test', () => {
@@ -80,6 +111,28 @@ describe('computeMetricResults: each type uses its verified test', () => {
     expect(a?.p_value).toBe(test?.pValue);
     expect(a?.lift_ci).toEqual(test?.ci);
     expect(a?.denominator_sum).toBe(720);
+  });
+
+  it("ratio: gbstats' sequential test on the RatioStatistics, at the experiment's tuning parameter", () => {
+    const r = computeMetricResults({
+      type: 'ratio',
+      stats,
+      control: 'control',
+      confidence: 0.95,
+      sequentialTuningParameter: 20_000,
+    });
+    const test = testStatistics(
+      ratioArm,
+      ratioSums(byName('b')),
+      ratioSums(byName('control')),
+      sequentialAt(0.95, 20_000),
+    );
+    expect(test, 'defined').not.toBeNull();
+    expect(r.variations.find((v) => v.variation === 'b')?.sequential).toEqual({
+      lift_ci: [test?.ci[0], test?.ci[1]],
+      p_value: test?.pValue,
+      tuning_parameter: 20_000,
+    });
   });
 
   it('undefined figures are null, never NaN', () => {
@@ -94,6 +147,11 @@ describe('computeMetricResults: each type uses its verified test', () => {
         for (const value of Object.values(v)) expect(Number.isNaN(value)).toBe(false);
       expect(r.variations[1]?.lift).toBeNull();
       expect(r.variations[1]?.p_value).toBeNull();
+      expect(r.variations[1]?.sequential, `${type}: block with null figures`).toEqual({
+        lift_ci: null,
+        p_value: null,
+        tuning_parameter: 5000,
+      });
     }
   });
 });
