@@ -16,11 +16,12 @@ COPY package.json package-lock.json ./
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-build-assets.mjs ./scripts/copy-build-assets.mjs
+COPY scripts/copy-build-assets.mjs scripts/build-ui.mjs ./scripts/
 COPY schemas ./schemas
 COPY shared ./shared
 COPY services ./services
 COPY cli ./cli
+COPY ui ./ui
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund && rm -rf node_modules/chdb node_modules/@chdb
 
 FROM node:22-bookworm-slim AS runtime

@@ -16,13 +16,13 @@ import { gunzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256Hex } from '../../shared/projects/project-catalog.ts';
+import { CHROMIUM, CHROMIUM_ARGS, DESKTOP_USER_AGENT, requireChromium } from '../helpers/chromium.ts';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.ts';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 import { buildSdk, type SdkBuild } from '../helpers/sdk-build.ts';
 import { awaitScenarioResults, sdkScenario, type SdkScenario } from '../helpers/sdk-scenario.ts';
 
 const PROJECT = 'sdk_web';
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const CONVERGE_TIMEOUT_MS = 90_000;
 
 /** The test page: replays the calls it is given through the bundle, and says what it holds. */
@@ -102,7 +102,7 @@ describe('SDK bundle in headless Chromium: the beacon on leaving the page delive
   let scenario: SdkScenario;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+    requireChromium();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-sdk-browser-'));
     sdk = buildSdk();
     pageServer = await servePage(sdk.bundleFile);
@@ -133,21 +133,10 @@ describe('SDK bundle in headless Chromium: the beacon on leaving the page delive
     context = await chromium.launchPersistentContext(path.join(workDir, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1000, height: 420 },
-      // Headless Chromium says "HeadlessChrome", which the gateway drops as a bot (the SDK sends the
-      // page's user agent as context.user_agent): present the desktop browser it stands in for.
-      userAgent:
-        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
+      // The SDK sends the page's user agent as context.user_agent (helpers/chromium.ts).
+      userAgent: DESKTOP_USER_AGENT,
     });
     page = context.pages()[0] ?? (await context.newPage());
     scenario = sdkScenario({ seed: 2026, users: 40, now: Date.now() });

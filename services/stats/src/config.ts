@@ -11,6 +11,7 @@ import {
 } from '../../../shared/http/client-limits.ts';
 import type { ClientLimits } from '../../../shared/http/client-limits.ts';
 import type { SinkConfig } from '../../sink/src/clickhouse-sink.ts';
+import { DEFAULT_UI_DIR } from './http/ui-routes.ts';
 
 /**
  * Defaults of MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS for a read
@@ -71,6 +72,8 @@ const statsEnvFields = commonEnvSchema.extend({
   SINK_STATE_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'liftstream-sink-state')),
   /** How long shutdown waits for in-flight requests, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /** The built results page served under /ui (`npm run build:ui`); default dist/ui. */
+  STATS_UI_DIR: z.string().min(1).default(DEFAULT_UI_DIR),
   ...clientLimitsEnvFields(STATS_CLIENT_LIMITS),
 });
 
@@ -91,6 +94,8 @@ export interface StatsConfig extends CommonConfig, ClientLimits {
   sinkEnabled: boolean;
   sink: SinkConfig;
   shutdownGraceMs: number;
+  /** Directory of the built results page. */
+  uiDir: string;
 }
 
 export function toStatsConfig(env: StatsEnv): StatsConfig {
@@ -119,6 +124,7 @@ export function toStatsConfig(env: StatsEnv): StatsConfig {
         env.SINK_STATE_STORE === 'disk' ? { store: 'disk', dir: env.SINK_STATE_DIR } : { store: 'memory' },
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    uiDir: env.STATS_UI_DIR,
     ...toClientLimits(env),
   };
 }

@@ -72,6 +72,14 @@ describe('loadStatsConfig', () => {
     ).toThrow(/HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
   });
 
+  it("serves the results page from the checkout's dist/ui by default, or from STATS_UI_DIR", () => {
+    const repoRoot = path.resolve(import.meta.dirname, '../../..');
+    expect(loadStatsConfig({ PROJECTS_FILE: 'p.json' }).uiDir, 'run from source').toBe(
+      path.join(repoRoot, 'dist', 'ui'),
+    );
+    expect(loadStatsConfig({ PROJECTS_FILE: 'p.json', STATS_UI_DIR: '/srv/ui' }).uiDir).toBe('/srv/ui');
+  });
+
   it('fails naming the bad variables', () => {
     expect(() => loadStatsConfig({ STATS_PORT: '70000', SINK_BATCH_ROWS: '2000000' })).toThrow(
       /PROJECTS_FILE.*STATS_PORT|STATS_PORT.*PROJECTS_FILE/,

@@ -39,6 +39,10 @@ export const STATS_ERRORS = {
   },
   clickhouse_unavailable: { status: 503, meaning: 'ClickHouse did not answer; retry later.' },
   shutting_down: { status: 503, meaning: 'The service is stopping.' },
+  ui_not_built: {
+    status: 503,
+    meaning: 'The results page under /ui is not built (npm run build:ui); the API works without it.',
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type StatsErrorCode = keyof typeof STATS_ERRORS;
