@@ -25,6 +25,9 @@
  * split by stage with the probe's records as a read_committed consumer sees them in Kafka
  * (probe-watcher.ts, freshness-split.ts). The issue-19 bar is p99 < 1 s at half the pipeline's max rate:
  * name that rate (events/s, measured the same day, e.g. by bench/freshness.ts) with --max-rate.
+ * Every soak project alerts (issue 16) to a receiver in this process, and every ALERT_PROBE_INTERVAL_MS an
+ * SRM is injected in a new experiment: SRM injected → webhook received, p99 < 5 s (soak/alert-probe.ts).
+ * `--no-alerts` runs without either, to compare what alerting costs the rest.
  *
  * Default rate 3,000 events/s: about half the pipeline's measured capacity, which issue 7 asks for. The
  * processor is its narrowest stage: 5,600–6,400 events/s for one instance on this 2-core machine with
@@ -56,6 +59,12 @@ import { startPipeline, type Pipeline } from '../test/helpers/pipeline.ts';
 import { pacedLoad, type PacedOutcome } from './lib/paced-load.ts';
 import { childPids } from './lib/process-stats.ts';
 import { endToEndDifferences, exposurePairs } from './soak/end-to-end-check.ts';
+import {
+  ALERT_PROBE_PROJECT,
+  ALERT_SECRET_ENV,
+  AlertProbe,
+  alertEvaluationLine,
+} from './soak/alert-probe.ts';
 import { FreshnessProbe, PROBE_EVENTS, PROBE_PROJECT, type ProbeRequest } from './soak/freshness-probe.ts';
 import { freshnessSamples, freshnessVerdict, sinkAgeLine, splitLines } from './soak/freshness-split.ts';
 import { ProbeWatcher } from './soak/probe-watcher.ts';
@@ -92,6 +101,8 @@ const { values: args } = parseArgs({
     /** The pipeline's max rate, events/s, measured the same day: the issue-19 bar applies at half of it. */
     'max-rate': { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
+    /** No project alerts and no alert probe: the run to compare with, for what alerting costs. */
+    'no-alerts': { type: 'boolean', default: false },
   },
 });
 const MINUTES = Number(args.minutes);
@@ -124,6 +135,9 @@ const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 /** Probes per second (one event each), on top of --rate. */
 const PROBE_RATE = 1;
+/** Issue 16's alert latency bar (SRM injected → webhook received, p99), and how often an SRM is injected. */
+const ALERT_BAR_MS = 5_000;
+const ALERT_PROBE_INTERVAL_MS = 3_000;
 /** Gauges are sampled this many times per interval (at most every 5 s), for the trends. */
 const SAMPLES_PER_INTERVAL = Math.max(1, Math.round(INTERVAL_S / 5));
 /** How long the lags must stand still, after the load, for the consumers to count as caught up, ms. */
@@ -246,10 +260,15 @@ async function main(): Promise<number> {
   let source: TrafficSource | null = null;
   let probe: FreshnessProbe | null = null;
   let watcher: ProbeWatcher | null = null;
+  const alertProbe = args['no-alerts'] ? null : new AlertProbe();
   try {
+    const alerts = alertProbe === null ? undefined : alertProbe.alertsSetting(await alertProbe.listen());
     const projects = [
-      ...soakProjects(traffic),
+      ...soakProjects(traffic).map((p) => ({ ...p, alerts })),
       { id: PROBE_PROJECT, attribution: 'cumulative' as const, expectedSplit: {} },
+      ...(alerts === undefined
+        ? []
+        : [{ id: ALERT_PROBE_PROJECT, attribution: 'cumulative' as const, expectedSplit: {}, alerts }]),
     ];
     const startedPipeline = Date.now();
     pipeline = await startPipeline({
@@ -261,6 +280,7 @@ async function main(): Promise<number> {
         TOPIC_PARTITIONS: args.partitions,
         PROCESSOR_APP_ID: processorGroup,
         SINK_GROUP_ID: sinkGroup,
+        ...(alertProbe === null ? {} : { [ALERT_SECRET_ENV]: alertProbe.secret }),
       },
     });
     if (stop.signal.aborted) return 130;
@@ -329,6 +349,7 @@ async function main(): Promise<number> {
     const loadEndsAt = startedAt + MINUTES * 60_000;
     const cpuBefore = process.cpuUsage();
     freshness.start();
+    alertProbe?.start(pipeline.gatewayUrl, writeKeys[ALERT_PROBE_PROJECT] as string, ALERT_PROBE_INTERVAL_MS);
     let loadDone = false;
     const load = pacedLoad<TrafficRequest | ProbeRequest>({
       url: pipeline.gatewayUrl,
@@ -377,6 +398,8 @@ async function main(): Promise<number> {
       }
     })();
     const summary = await load;
+    // Injected at the soak's rate only: none during the drain.
+    alertProbe?.stop();
     const loadSeconds = summary.durationS;
     const cpu = process.cpuUsage(cpuBefore);
     if (stop.signal.aborted) {
@@ -474,10 +497,20 @@ async function main(): Promise<number> {
         HALF_RATE_FRESHNESS_BAR_MS,
       ),
     );
+    if (alertProbe !== null) {
+      console.log(
+        alertProbe.summary(ALERT_BAR_MS, {
+          from: loadStartedAt + WARMUP_MS,
+          to: loadStartedAt + loadSeconds * 1000,
+          waitedUntil: Date.now(),
+        }),
+      );
+    }
     console.log('freshness by stage (steady probes):');
     for (const line of splitLines(steadyFresh.samples, steadyFresh.incomplete)) console.log(line);
     const statsMetricsAfter = await scrapeMetrics(`${pipeline.statsUrl}/metrics`);
     console.log(sinkAgeLine(statsMetricsBefore, statsMetricsAfter));
+    if (alertProbe !== null) console.log(alertEvaluationLine(statsMetricsAfter));
     console.log(
       `sink batching over the whole run, drain included (SINK_FLUSH_MODE=${process.env['SINK_FLUSH_MODE'] ?? '(default)'}, ` +
         `SINK_FLUSH_INTERVAL_MS=${process.env['SINK_FLUSH_INTERVAL_MS'] ?? '(default)'}):`,
@@ -523,6 +556,7 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     probe?.stop();
+    await alertProbe?.close();
     await watcher?.stop();
     await source?.close();
     await cleanUp(pipeline);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { LiftstreamError } from '../errors.ts';
 import { originEntryProblem, ORIGIN_RULE } from './origin-patterns.ts';
+import { alertSettingsSchema } from './alert-settings.ts';
 import { analysisSettingsSchema, checkAnalysisReferences } from './metric-catalog.ts';
 import { rule } from './zod-rules.ts';
 
@@ -21,6 +22,7 @@ import { rule } from './zod-rules.ts';
  *     "allowedOrigins": ["https://shop.example"],        // pages that may use the client keys (gateway)
  *     "rateLimits": { "client": { "perSecond": 50, "burst": 100 }, "write": { ... } },  // gateway, per key
  *     "dimensions": [...], "metrics": [...], "experiments": { ... }   // analysis: see metric-catalog.ts
+ *     "alerts": { "webhook": { "url": "https://...", "secret_env": "<VARIABLE>" } }   // stats: see alert-settings.ts
  *   }]
  * }
  */
@@ -103,6 +105,7 @@ const projectSchema = z
         )
         .default({}),
       ...analysisSettingsSchema,
+      ...alertSettingsSchema,
     },
     { error: rule('an object { "id": ..., "keys": [...] }') },
   )

@@ -19,6 +19,8 @@ export interface PipelineProject {
   dimensions?: string[];
   metrics?: unknown[];
   experiments?: Record<string, unknown>;
+  /** The project's `alerts` block, written as given (shared/projects/alert-settings.ts); its secret goes in extraEnv. */
+  alerts?: unknown;
 }
 
 export interface Pipeline {
@@ -69,6 +71,7 @@ export async function startPipeline(opts: {
         ...(p.dimensions === undefined ? {} : { dimensions: p.dimensions }),
         ...(p.metrics === undefined ? {} : { metrics: p.metrics }),
         ...(p.experiments === undefined ? {} : { experiments: p.experiments }),
+        ...(p.alerts === undefined ? {} : { alerts: p.alerts }),
         keys: [
           { role: 'write', sha256: sha256Hex(write) },
           { role: 'read', sha256: sha256Hex(read) },

@@ -120,10 +120,24 @@ export interface SinkDeps {
    */
   hooks?: { afterInsert?(info: InsertInfo): Promise<void> | void };
   /**
+   * Called after each insert of `exposures` or `attributed` rows is in ClickHouse (before its offsets are
+   * resolved), with the distinct (project, experiment) pairs its rows touch: how a reader of the tables (the
+   * stats service's alerts) learns what changed without polling them. Called synchronously, so it must only
+   * take note and return; an exception is logged and ignored, never failing or delaying the insert.
+   */
+  onCommitted?(changes: readonly CommittedChange[]): void;
+  /**
    * Called once when embedded ClickHouse's disk refuses writes (full, read-only, permissions): the sink
    * has stopped consuming and the host should stop cleanly; retrying would only hide it.
    */
   onFatal?(reason: string): void;
+}
+
+/** An experiment whose stored rows an insert changed (SinkDeps.onCommitted). */
+export interface CommittedChange {
+  table: SinkTable;
+  project: string;
+  experiment: string;
 }
 
 export interface PartitionStatus {
@@ -772,8 +786,20 @@ class ClickHouseSink {
     const info = { table, topic, partition, firstOffset: first, lastOffset: last, rows: rows.length };
     if (!(await this.insertWithRetry(info, rows, heartbeat, running))) return false;
     this.watermarks.set(table, partition, last);
+    this.reportCommitted(table, rows);
     await this.deps.hooks?.afterInsert?.(info);
     return true;
+  }
+
+  /** Tells `onCommitted` which experiments the stored rows touch; its failure is not the sink's. */
+  private reportCommitted(table: SinkTable, rows: readonly SinkRow[]): void {
+    const listener = this.deps.onCommitted;
+    if (listener === undefined) return;
+    try {
+      listener(committedChanges(table, rows));
+    } catch (err) {
+      this.logger.warn({ err: message(err) }, 'onCommitted listener failed; ignored');
+    }
   }
 
   /**
@@ -938,6 +964,16 @@ class ClickHouseSink {
     this.lastError = { message: message(err), at: at.toISOString() };
     this.metrics.lastErrorTime.set(at.getTime() / 1000);
   }
+}
+
+/** The distinct (project, experiment) pairs of `rows`, in order of first appearance. */
+export function committedChanges(table: SinkTable, rows: readonly SinkRow[]): CommittedChange[] {
+  const seen = new Map<string, CommittedChange>();
+  for (const row of rows) {
+    const key = `${row.project}\u0000${row.experiment}`;
+    if (!seen.has(key)) seen.set(key, { table, project: row.project, experiment: row.experiment });
+  }
+  return [...seen.values()];
 }
 
 function lagOf(highWatermark: number, consumed: number): number {

@@ -15,14 +15,22 @@ import { addRequestBasics } from '../../../shared/http/request-basics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
+import { alertsRoutes } from './http/alerts-routes.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { resultsRoutes } from './http/results-routes.ts';
+import { addSecurityHeaders } from './http/security-headers.ts';
+import { srmRoutes } from './http/srm-routes.ts';
 import { timeseriesRoutes } from './http/timeseries-routes.ts';
+import { DEFAULT_UI_DIR, uiRoutes } from './http/ui-routes.ts';
 import { StatsHttpError } from './http/stats-errors.ts';
 import type { StatsMetrics } from './stats-metrics.ts';
+import { listAlerts } from './storage/alerts-store.ts';
 
-/** What the app reads of StatsConfig: the bounds on slow and abusive clients. */
-export type StatsAppConfig = ClientLimits;
+/** What the app reads of StatsConfig: the bounds on slow and abusive clients, where the built page is. */
+export type StatsAppConfig = ClientLimits & {
+  /** The built results page (STATS_UI_DIR); default DEFAULT_UI_DIR. */
+  uiDir?: string;
+};
 
 export interface StatsDeps {
   config: StatsAppConfig;
@@ -68,6 +76,7 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
         ? new StatsHttpError('shutting_down', 'the stats service is shutting down', { retryAfterSeconds: 2 })
         : undefined,
   });
+  addSecurityHeaders(app);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -109,6 +118,11 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
       metrics,
       now: deps.now ?? (() => new Date()),
     }),
+  );
+  await app.register(srmRoutes({ catalog: deps.catalog, clickhouse: deps.clickhouse }));
+  await app.register(uiRoutes({ dir: config.uiDir ?? DEFAULT_UI_DIR }));
+  await app.register(
+    alertsRoutes({ catalog: deps.catalog, listAlerts: (listing) => listAlerts(deps.clickhouse, listing) }),
   );
   await app.register(opsRoutes({ clickhouse: deps.clickhouse, metrics, sinkStatus: deps.sinkStatus }));
   return app;

@@ -9,11 +9,14 @@ import { createClickHouse } from '../../../shared/clickhouse/clickhouse-client.t
 import { migrate } from '../../../shared/clickhouse/migrations.ts';
 import { createKafka } from '../../../shared/kafka/kafka-client.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
+import { resolveAlertSecrets } from '../../../shared/projects/alert-settings.ts';
 import { loadProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import { startSink } from '../../sink/src/clickhouse-sink.ts';
 import { backfillVariationMetricsIfMissing } from '../../sink/src/sink-clickhouse.ts';
 import type { SinkHandle } from '../../sink/src/clickhouse-sink.ts';
+import { startAlerting } from './alerts/alerting.ts';
+import type { AlertingPolicy } from './alerts/alerting.ts';
 import { buildStatsApp } from './app.ts';
 import type { StatsConfig } from './config.ts';
 import { registerSrmAlarmGauge } from './metrics/srm-alarm-gauge.ts';
@@ -26,7 +29,10 @@ export interface StatsService {
   app: FastifyInstance;
   clickhouse: ClickHouseClient;
   sink: SinkHandle | undefined;
-  /** Graceful: stop taking requests and answer those in flight, stop the sink (uncommitted work is re-read next time), close ClickHouse. */
+  /**
+   * Graceful: stop taking requests and answer those in flight, stop the sink (uncommitted work is re-read
+   * next time), stop the alerting (deliveries not sent yet are abandoned; the alerts are stored), close ClickHouse.
+   */
   close(): Promise<void>;
 }
 
@@ -35,8 +41,18 @@ export async function createStatsService(
   logger: Logger,
   /** Called when the hosted sink meets a fault it cannot heal (embedded ClickHouse's disk refuses writes). */
   onFatal: (reason: string) => void = () => undefined,
+  /** Where alert secrets are read (process.env by default), and the alerting's timings (tests). */
+  options: { env?: Record<string, string | undefined>; alerting?: AlertingPolicy } = {},
 ): Promise<StatsService> {
   const catalog = loadProjectCatalog(config.projectsFile);
+  // Alerts are detected from the hosted sink's inserts, so the process hosting it alerts. A secret named in
+  // PROJECTS_FILE but missing from the environment stops the start here, before anything runs.
+  const webhooks = config.sinkEnabled ? resolveAlertSecrets(catalog.projects(), options.env) : [];
+  if (!config.sinkEnabled && catalog.projects().some((p) => p.alerts !== undefined)) {
+    logger.info(
+      'SINK_ENABLED=false: alerts are detected by the stats process that hosts the sink, not this one',
+    );
+  }
   const clickhouse = await createClickHouse(config.clickhouse);
   const applied = await migrate(clickhouse);
   if (applied.length > 0) logger.info({ applied }, 'ClickHouse migrations applied');
@@ -53,6 +69,17 @@ export async function createStatsService(
     listExperiments: (project) => listExperiments(clickhouse, project),
     logger,
   });
+  const alerting =
+    webhooks.length === 0
+      ? undefined
+      : startAlerting({
+          catalog,
+          webhooks,
+          clickhouse,
+          logger,
+          registry: metrics.registry,
+          ...(options.alerting === undefined ? {} : { policy: options.alerting }),
+        });
   const sink = config.sinkEnabled
     ? startSink({
         config: config.sink,
@@ -62,6 +89,7 @@ export async function createStatsService(
         logger,
         metrics: metrics.registry,
         onFatal,
+        ...(alerting === undefined ? {} : { onCommitted: (changes) => alerting.committed(changes) }),
       })
     : undefined;
   const app = await buildStatsApp({
@@ -87,6 +115,7 @@ export async function createStatsService(
         await app.close();
         clearTimeout(grace);
         await sink?.stop();
+        await alerting?.stop();
         await clickhouse.close();
       })();
       return closed;
