@@ -1,31 +1,39 @@
 /**
- * Stats benchmark (not a test): the results endpoint over embedded ClickHouse (chDB), no broker. Timed
- * twice in the same run: in-process (the query path alone) and over HTTP (the real stats app on a
- * loopback port, a fetch per request: routing, auth, serialisation and the socket included).
+ * Stats benchmark (not a test): the results endpoints over embedded ClickHouse (chDB), no broker. Each request
+ * is timed twice in the same run: in-process (what the route runs, minus HTTP) and over HTTP (the real stats
+ * app on a loopback port, a fetch per request: routing, auth, serialisation and the socket included).
  *
  *   npx tsx bench/stats-bench.ts                      # 1,000,000 units, 5,000,000 attributed rows
  *   npx tsx bench/stats-bench.ts --units=10000000     # 10x (rows scale with units)
- *   options: --rows-per-unit=5 --runs=20 --keep (keep the data dir and print it)
+ *   options: --rows-per-unit=5 --runs=20 (at most, per line) --budget-s=20 --min-runs=5 (stop adding runs of
+ *            a line after about budget-s, but run at least min-runs) --max-memory-gb=12 (ClickHouse's
+ *            max_memory_usage per query: a line over it is reported as failed instead of starving the
+ *            machine) --no-statements (skip timing each statement alone) --no-extras (skip issue 5's slow
+ *            lines: sink-sized inserts, window, join, restore) --only=series (only the issue 15 lines whose
+ *            label contains it; the baseline always runs) --keep (keep the data dir and print it)
+ *   at 10M units: --units=10000000 --min-runs=2 --no-statements --no-extras keeps a run under ~30 minutes
  *
- * Data (generated inside ClickHouse with INSERT ... SELECT FROM numbers(), in sink-sized inserts so
- * parts and projections are built as the sink builds them): one experiment, 3 arms, unit ids are UUID
- * strings. 1% of units end multiple-exposure (asserted analysed, retracted, re-asserted flagged); 2% were
- * first assigned to another arm (asserted, retracted). Attributed rows: 60% of analysed units have events
- * (~8 each), 80% of rows are the metric `purchase`, the rest `view`; sampling weights 1-4, 25% without a
- * value; 2% of events asserted and retracted. `variation_metrics` is then built from `attributed` in one
- * statement (the bulk-load path; the running sink maintains it per insert, which the sink tests check
- * against the same truth). Timed: `loadResultsAggregates` + `computeResults` + `toResultsBody`, exactly what
- * GET /v1/experiments/:experiment/results runs, after background merges settle, then the same request over
- * HTTP to the stats app built on the same ClickHouse client; also the per-unit paths
- * (a time window, and the join used when tables disagree) and the sink's restore of one partition.
+ * Data: bench/lib/stats-bench-data.ts (one experiment, 3 arms, dimensions on exposures, 30 days of rows).
+ * `variation_metrics` is built from `attributed` in one statement (the bulk-load path; the running sink
+ * maintains it per insert, which the sink tests check against the same truth). Timed after background
+ * merges settle:
+ * - issue 5, the baseline: `loadResultsAggregates` + `computeResults` + `toResultsBody` (GET
+ *   /v1/experiments/:experiment/results?metric=purchase, the maintained per-variation sums);
+ * - issue 15 (bench/lib/stats-catalogue.ts): 5 catalogue metrics (`metricResultsBody`), the same without the
+ *   window, by country, and two daily time series, each against its target; then each request's ClickHouse
+ *   statements alone (where the time goes);
+ * - issue 5's other paths (a time window, the join used when tables disagree, 2,000 sink-sized inserts) and
+ *   the sink's restore of one partition, unless --no-extras.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { FastifyInstance } from 'fastify';
 import { createLogger } from '../shared/logging/logger.ts';
 import { generateApiKey } from '../shared/projects/api-key.ts';
 import { parseProjectCatalog } from '../shared/projects/project-catalog.ts';
+import type { ProjectSettings } from '../shared/projects/project-catalog.ts';
 import { buildStatsApp } from '../services/stats/src/app.ts';
 import { STATS_CLIENT_LIMITS } from '../services/stats/src/config.ts';
 import { createStatsMetrics } from '../services/stats/src/stats-metrics.ts';
@@ -36,6 +44,21 @@ import { toResultsBody } from '../services/stats/src/http/results-response.ts';
 import { computeResults } from '../services/stats/src/math/experiment-results.ts';
 import { loadResultsAggregates, queryMetricSums } from '../services/stats/src/storage/results-query.ts';
 import type { ResultsQuery } from '../services/stats/src/storage/results-query.ts';
+import { percentile, rssMb, timeRuns, timeWithin } from './lib/run-timings.ts';
+import type { TimingSummary } from './lib/run-timings.ts';
+import {
+  BASE_MS,
+  DATA_DAYS,
+  DAY_MS,
+  describeTables,
+  EXPERIMENT,
+  loadAttributed,
+  loadExposures,
+  PROJECT,
+  settleMerges,
+} from './lib/stats-bench-data.ts';
+import { BENCH_ANALYSIS, catalogueRequests, seriesPoints } from './lib/stats-catalogue.ts';
+import type { BenchRequest } from './lib/stats-catalogue.ts';
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -46,10 +69,28 @@ const args = new Map(
 const UNITS = Number(args.get('units') ?? 1_000_000);
 const ROWS_PER_UNIT = Number(args.get('rows-per-unit') ?? 5);
 const RUNS = Number(args.get('runs') ?? 20);
+const BUDGET_MS = Number(args.get('budget-s') ?? 20) * 1000;
+const MIN_RUNS = Number(args.get('min-runs') ?? 5);
+const MAX_MEMORY_GB = Number(args.get('max-memory-gb') ?? 12);
+const STATEMENTS = !args.has('no-statements');
+/** Only the issue 15 lines whose label contains this (e.g. `series`); the baseline always runs. */
+const ONLY = args.get('only');
+const EXTRAS = !args.has('no-extras');
 const KEEP = args.has('keep');
-const INSERT_ROWS = 500_000;
-const DAY_MS = 86_400_000;
-const BASE_MS = Date.UTC(2026, 0, 1);
+/** "Now" for the time series and computed_at: 6 h after the last day of data, so a daily series has 31 points. */
+const NOW_MS = BASE_MS + DATA_DAYS * DAY_MS + 6 * 3_600_000;
+
+/** One line of the summary table: a request timed in-process and over HTTP. */
+interface Line {
+  label: string;
+  targetMs: number | null;
+  /** Null when the request failed (the error is printed; e.g. ClickHouse's memory limit). */
+  inProcess: TimingSummary | null;
+  http: TimingSummary | null;
+  /** Bytes of the HTTP answer. */
+  bytes: number;
+  error?: string;
+}
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-stats-bench-'));
@@ -60,104 +101,293 @@ async function main(): Promise<void> {
     database: 'bench',
     dataDir,
   });
+  let http: Http | undefined;
   try {
     await migrate(client);
+    // chDB keeps SET for the session: every query of this process, the stats app's included.
+    await client.command({ query: `SET max_memory_usage = ${Math.round(MAX_MEMORY_GB * 2 ** 30)}` });
     const totalRows = UNITS * ROWS_PER_UNIT;
     console.log(
-      `stats bench: ${fmt(UNITS)} units, ~${fmt(totalRows)} attributed rows, embedded chDB in ${dataDir}`,
+      `stats bench: ${fmt(UNITS)} units, ~${fmt(totalRows)} attributed rows, embedded chDB in ${dataDir} ` +
+        `(max_memory_usage ${MAX_MEMORY_GB} GiB); load average ${loadAverage()}`,
     );
+    const generation = performance.now();
     let t = performance.now();
-    await loadExposures(client);
+    await loadExposures(client, UNITS);
     console.log(`  exposures loaded in ${sec(t)}`);
     t = performance.now();
-    await loadAttributed(client, totalRows);
+    await loadAttributed(client, UNITS, totalRows);
     console.log(`  attributed loaded in ${sec(t)}`);
     t = performance.now();
     await rebuildVariationMetrics(client, { truncate: false });
     console.log(`  variation_metrics built from attributed in ${sec(t)}`);
     t = performance.now();
     await settleMerges(client);
-    console.log(`  background merges settled after ${sec(t)}`);
-    await describeTables(client);
+    console.log(`  background merges settled after ${sec(t)} (data ready after ${sec(generation)})`);
+    for (const line of await describeTables(client)) console.log(`  ${line}`);
 
-    const query: ResultsQuery = { project: 'bench', experiment: 'checkout', metric: 'purchase' };
+    const read = generateApiKey('read');
+    const catalog = parseProjectCatalog(
+      { projects: [{ id: PROJECT, keys: [read.entry], ...BENCH_ANALYSIS }] },
+      'bench',
+    );
+    const project = catalog.project(PROJECT) as ProjectSettings;
+    http = await startHttp(client, catalog, read.key);
+    const lines: Line[] = [];
+
+    const query: ResultsQuery = { project: PROJECT, experiment: EXPERIMENT, metric: 'purchase' };
     const first = await resultsOnce(client, query);
     console.log(
       `  answer: ${first.body.variations.map((v) => `${v.variation} n=${fmt(v.units)} conv=${fmt(v.conversions)}`).join(', ')}; ` +
         `multiple-exposure ${fmt(first.body.multiple_exposure_units)}; path ${first.path}`,
     );
-    const times = await timeRuns(RUNS, () => resultsOnce(client, query));
-    console.log(
-      `  results query path in-process, ${RUNS} runs: median ${ms(percentile(times, 0.5))}, p90 ${ms(percentile(times, 0.9))}, min ${ms(times[0] as number)}, max ${ms(times[times.length - 1] as number)}`,
+    const baseline = await timeLine(
+      { label: 'baseline: metric=purchase (issue 5, maintained sums)', targetMs: 300 },
+      () => resultsOnce(client, query),
+      http,
+      `/v1/experiments/${EXPERIMENT}/results?metric=${query.metric}&control=control`,
     );
-    const httpTimes = await overHttp(client, query);
+    lines.push(baseline);
+
+    const points = await seriesPoints(client, NOW_MS);
+    const requests = catalogueRequests(NOW_MS).filter((r) => ONLY === undefined || r.label.includes(ONLY));
+    if (ONLY === undefined) await checkAnswers(requests, client, project);
+    for (const request of requests) {
+      const label = request.label.replace('daily series', `daily series (${points} points)`);
+      lines.push(
+        await timeLine({ ...request, label }, () => request.inProcess(client, project), http, request.path),
+      );
+    }
     console.log(
-      `  GET /v1/experiments/checkout/results over HTTP (loopback, the stats app), ${RUNS} runs: median ${ms(percentile(httpTimes, 0.5))}, p90 ${ms(percentile(httpTimes, 0.9))}, min ${ms(httpTimes[0] as number)}, max ${ms(httpTimes[httpTimes.length - 1] as number)}`,
+      `\n  ${fmt(UNITS)} units, ${fmt(totalRows)} attributed rows; load average ${loadAverage()}\n`,
     );
-    // A running sink adds one small insert per chunk (each a part until merges catch up): add 2,000
-    // zero-change inserts, as many as ~4 minutes of a sink flushing every second on 8 partitions.
-    t = performance.now();
-    await addSmallInserts(client, 2_000);
-    const parts = await activeParts(client, 'variation_metrics');
-    const manyParts = await timeRuns(RUNS, () => resultsOnce(client, query));
+    printTable(lines);
+    if (STATEMENTS) await printStatements(requests, client);
+    await http.close();
+    http = undefined;
+
+    if (EXTRAS) await issue5Extras(client, query);
     console.log(
-      `  after 2,000 sink-sized inserts into variation_metrics (${sec(t)}; ${parts} active parts right after): ` +
-        `median ${ms(percentile(manyParts, 0.5))}, p90 ${ms(percentile(manyParts, 0.9))}`,
-    );
-    const windowQuery = { ...query, from: BASE_MS + 2 * DAY_MS, to: BASE_MS + 9 * DAY_MS };
-    const windowTimes = await timeRuns(Math.min(RUNS, 5), () => resultsOnce(client, windowQuery));
-    console.log(
-      `  with a from/to window (per unit, raw rows), ${windowTimes.length} runs: median ${ms(percentile(windowTimes, 0.5))}`,
-    );
-    const agreement = await compareSums(client, query);
-    console.log(
-      `  maintained sums vs per-unit recomputation: max relative difference ${agreement.toExponential(2)}`,
-    );
-    const perUnitTimes = await timeRuns(Math.min(RUNS, 5), () => queryMetricSums(client, query, 'per-unit'));
-    console.log(
-      `  per-unit sums from the per_unit projection (no window), ${perUnitTimes.length} runs: median ${ms(percentile(perUnitTimes, 0.5))}`,
-    );
-    const joinedTimes = await timeRuns(Math.min(RUNS, 3), () => queryMetricSums(client, query, 'joined'));
-    console.log(
-      `  joined on live assignments (tables disagree), ${joinedTimes.length} runs: median ${ms(percentile(joinedTimes, 0.5))}`,
-    );
-    t = performance.now();
-    const restored = await restoreUnitTotals(client, 0);
-    console.log(`  sink restore of partition 0 of 8: ${fmt(restored.length)} unit totals in ${sec(t)}`);
-    console.log(
-      `  RSS ${fmt(Math.round(process.memoryUsage().rss / 1024 / 1024))} MiB (node + chDB), load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
+      `  RSS ${fmt(Math.round(rssMb()))} MiB now, peak ${fmt(Math.round(process.resourceUsage().maxRSS / 1024))} MiB ` +
+        `(node + chDB); ClickHouse MemoryTracking ${fmt(Math.round((await memoryTracking(client)) / 2 ** 20))} MiB; ` +
+        `load average ${loadAverage()}`,
     );
   } finally {
+    await http?.close();
     await client.close();
     if (KEEP) console.log(`  data kept in ${dataDir}`);
     else fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** The same request through the stats app on a loopback port: each run a fetch that must answer 200. */
-async function overHttp(client: ClickHouseClient, query: ResultsQuery): Promise<number[]> {
-  const read = generateApiKey('read');
-  const app = await buildStatsApp({
+/** The stats app on a loopback port, built once on the same ClickHouse client and catalog; now pinned. */
+interface Http {
+  get: (path: string) => Promise<number>;
+  close: () => Promise<void>;
+}
+
+async function startHttp(
+  client: ClickHouseClient,
+  catalog: ReturnType<typeof parseProjectCatalog>,
+  key: string,
+): Promise<Http> {
+  const app: FastifyInstance = await buildStatsApp({
     config: STATS_CLIENT_LIMITS,
-    catalog: parseProjectCatalog({ projects: [{ id: query.project, keys: [read.entry] }] }, 'bench'),
+    catalog,
     clickhouse: client,
     logger: createLogger('stats-bench', 'silent'),
     metrics: createStatsMetrics({ defaults: false }),
+    now: () => new Date(NOW_MS),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  try {
-    const path = `/v1/experiments/${query.experiment}/results?metric=${query.metric}&control=control`;
-    return await timeRuns(RUNS, async () => {
-      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${read.key}` } });
+  return {
+    /** One GET that must answer 200; the body's length in bytes. */
+    async get(path: string): Promise<number> {
+      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
       const body = await res.text();
-      if (res.status !== 200) throw new Error(`stats answered ${res.status}: ${body.slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new Error(`stats answered ${res.status} to ${path}: ${body.slice(0, 300)}`);
+      return Buffer.byteLength(body);
+    },
+    close: () => app.close(),
+  };
+}
+
+/** A request timed in-process, then over HTTP, each line printed as it completes. */
+async function timeLine(
+  request: Pick<BenchRequest, 'label' | 'targetMs'>,
+  inProcess: () => Promise<unknown>,
+  http: Http,
+  path: string,
+): Promise<Line> {
+  const options = { maxRuns: RUNS, minRuns: MIN_RUNS, budgetMs: BUDGET_MS };
+  let local: TimingSummary | null = null;
+  let bytes = 0;
+  try {
+    local = await timeWithin(options, inProcess);
+    const remote = await timeWithin(options, async () => {
+      bytes = await http.get(path);
     });
-  } finally {
-    await app.close();
+    console.log(
+      `  ${request.label}: in-process ${summary(local)}; HTTP ${summary(remote)}, ${fmt(bytes)} bytes; ` +
+        `peak RSS ${fmt(Math.round(Math.max(local.peakRssMb, remote.peakRssMb)))} MiB`,
+    );
+    return { label: request.label, targetMs: request.targetMs, inProcess: local, http: remote, bytes };
+  } catch (err) {
+    const error = `${(err as { type?: string }).type ?? 'error'}: ${(err as Error).message.slice(0, 200)}`;
+    console.log(`  ${request.label}: FAILED (${local === null ? 'in-process' : 'over HTTP'}): ${error}`);
+    return { label: request.label, targetMs: request.targetMs, inProcess: local, http: null, bytes, error };
   }
+}
+
+/** The parts of a metric results answer the checks read. */
+interface MetricAnswer {
+  metrics: {
+    metric: string;
+    cap_value: number | null;
+    variations: { variation: string; conversions: number; sum: number; estimate: number | null }[];
+  }[];
+  values?: { value: string; units: { units: number }[] }[];
+}
+
+/**
+ * A few figures of the answers (caps, estimates, dimension values), and two checks that stop the bench: the
+ * joined path (5 metrics) and the projected one (the same without the window) give the same sums for the
+ * metrics they share, and the windowed conversion counts some units (a join matching no unit gives zeros).
+ */
+async function checkAnswers(
+  requests: readonly BenchRequest[],
+  client: ClickHouseClient,
+  project: ProjectSettings,
+): Promise<void> {
+  const [joined, projected, byCountry] = (await Promise.all(
+    requests.slice(0, 3).map((r) => r.inProcess(client, project)),
+  )) as MetricAnswer[];
+  if (joined === undefined || projected === undefined || byCountry === undefined)
+    throw new Error('no answer');
+  console.log(
+    `  5 metrics, control: ${joined.metrics
+      .map(
+        (m) =>
+          `${m.metric} ${m.variations[0]?.estimate?.toPrecision(4)}${m.cap_value === null ? '' : ` (cap ${m.cap_value.toPrecision(6)})`}`,
+      )
+      .join(', ')}`,
+  );
+  let worst = 0;
+  for (const m of joined.metrics) {
+    const other = projected.metrics.find((o) => o.metric === m.metric);
+    if (other === undefined) continue;
+    for (const v of m.variations) {
+      const w = other.variations.find((o) => o.variation === v.variation);
+      const diff = w === undefined ? Infinity : Math.abs(v.sum - w.sum) / Math.max(1, Math.abs(w.sum));
+      worst = Math.max(worst, diff, v.conversions === w?.conversions ? 0 : Infinity);
+    }
+  }
+  const windowed = joined.metrics[0]?.variations.reduce((n, v) => n + v.conversions, 0) ?? 0;
+  console.log(
+    `  joined vs projected path, shared metrics: max relative difference ${worst.toExponential(2)}; ` +
+      `windowed conversions ${fmt(windowed)}`,
+  );
+  if (!(worst < 1e-9) || windowed === 0) throw new Error('the joined and projected paths disagree');
+  console.log(
+    `  by country: ${byCountry.values?.length} values: ${byCountry.values
+      ?.map((v) => `${v.value} ${fmt(v.units.reduce((n, u) => n + u.units, 0))}`)
+      .join(', ')}`,
+  );
+}
+
+/** Each request's ClickHouse statements timed alone (median of up to 5 runs): where the time goes. */
+async function printStatements(requests: readonly BenchRequest[], client: ClickHouseClient): Promise<void> {
+  console.log(`\n  where the time goes (each statement alone, in-process, median of up to 5 runs):`);
+  for (const request of requests) {
+    const parts: string[] = [];
+    try {
+      for (const statement of await request.statements(client)) {
+        const timing = await timeWithin({ maxRuns: 5, minRuns: 3, budgetMs: BUDGET_MS / 2 }, statement.run);
+        parts.push(
+          `${statement.name} ${ms(timing.medianMs)} (peak RSS ${fmt(Math.round(timing.peakRssMb))} MiB)`,
+        );
+      }
+    } catch (err) {
+      parts.push(`FAILED: ${(err as Error).message.slice(0, 200)}`);
+    }
+    console.log(`  ${request.label}: ${parts.join('; ')}`);
+  }
+  console.log('');
+}
+
+/** The summary table (markdown, pasted into bench/RESULTS.md); verdicts on the HTTP median. */
+function printTable(lines: readonly Line[]): void {
+  const header = [
+    'request',
+    'in-process median / p95 / min',
+    'HTTP median / p95 / min',
+    'runs',
+    'target (median)',
+    'verdict (HTTP median)',
+  ];
+  const rows = lines.map((l) => [
+    l.label,
+    l.inProcess === null ? 'failed' : triple(l.inProcess),
+    l.http === null ? 'failed' : triple(l.http),
+    `${l.inProcess?.runs ?? 0} / ${l.http?.runs ?? 0}`,
+    l.targetMs === null ? '(reference)' : `< ${l.targetMs} ms`,
+    l.targetMs === null
+      ? ''
+      : l.http === null
+        ? `**MISSED** (${l.error?.split(':')[0]})`
+        : l.http.medianMs < l.targetMs
+          ? 'MET'
+          : '**MISSED**',
+  ]);
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`| ${header.map(() => '---').join(' | ')} |`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  console.log('');
+}
+
+/** Issue 5's slower lines: sink-sized inserts, a from/to window, the join fallback, the sink's restore. */
+async function issue5Extras(client: ClickHouseClient, query: ResultsQuery): Promise<void> {
+  // A running sink adds one small insert per chunk (each a part until merges catch up): add 2,000
+  // zero-change inserts, as many as ~4 minutes of a sink flushing every second on 8 partitions.
+  let t = performance.now();
+  await addSmallInserts(client, 2_000);
+  const parts = await activeParts(client, 'variation_metrics');
+  const manyParts = await timeRuns(RUNS, () => resultsOnce(client, query));
+  console.log(
+    `  after 2,000 sink-sized inserts into variation_metrics (${sec(t)}; ${parts} active parts right after): ` +
+      `median ${ms(percentile(manyParts, 0.5))}, p90 ${ms(percentile(manyParts, 0.9))}`,
+  );
+  const windowQuery = { ...query, from: BASE_MS + 2 * DAY_MS, to: BASE_MS + 9 * DAY_MS };
+  const windowTimes = await timeRuns(Math.min(RUNS, 5), () => resultsOnce(client, windowQuery));
+  console.log(
+    `  with a from/to window (per unit, raw rows), ${windowTimes.length} runs: median ${ms(percentile(windowTimes, 0.5))}`,
+  );
+  const agreement = await compareSums(client, query);
+  console.log(
+    `  maintained sums vs per-unit recomputation: max relative difference ${agreement.toExponential(2)}`,
+  );
+  const perUnitTimes = await timeRuns(Math.min(RUNS, 5), () => queryMetricSums(client, query, 'per-unit'));
+  console.log(
+    `  per-unit sums from the per_unit projection (no window), ${perUnitTimes.length} runs: median ${ms(percentile(perUnitTimes, 0.5))}`,
+  );
+  const joinedTimes = await timeRuns(Math.min(RUNS, 3), () => queryMetricSums(client, query, 'joined'));
+  console.log(
+    `  joined on live assignments (tables disagree), ${joinedTimes.length} runs: median ${ms(percentile(joinedTimes, 0.5))}`,
+  );
+  t = performance.now();
+  const restored = await restoreUnitTotals(client, 0);
+  console.log(`  sink restore of partition 0 of 8: ${fmt(restored.length)} unit totals in ${sec(t)}`);
+}
+
+async function memoryTracking(client: ClickHouseClient): Promise<number> {
+  const [row] = await (
+    await client.query({
+      query: "SELECT toFloat64(value) AS v FROM system.metrics WHERE metric = 'MemoryTracking'",
+      format: 'JSONEachRow',
+    })
+  ).json<{ v: number }>();
+  return Number(row?.v ?? 0);
 }
 
 async function resultsOnce(client: ClickHouseClient, query: ResultsQuery) {
@@ -228,122 +458,17 @@ async function compareSums(client: ClickHouseClient, query: ResultsQuery): Promi
   return worst;
 }
 
-/** Per unit u: its final row, plus the retracted detours of 1% (multiple-exposure) and 2% (arm change). */
-async function loadExposures(client: ClickHouseClient): Promise<void> {
-  for (let start = 0; start < UNITS; start += INSERT_ROWS) {
-    const count = Math.min(INSERT_ROWS, UNITS - start);
-    await client.command({
-      query: `
-        INSERT INTO exposures
-        SELECT 'bench', 'checkout', unit, r.1, r.2, r.3, r.4, toUInt32(cityHash64(unit) % 8), number
-        FROM (
-          SELECT number, ${unitId('number')} AS unit, ${arm('number')} AS arm,
-                 toDateTime64(${BASE_MS / 1000} + (number * 37) % (14 * 86400), 3, 'UTC') AS fe,
-                 arrayJoin(
-                   multiIf(
-                     number % 100 = 7, [(arm, fe, false, 1), (arm, fe, false, -1), (arm, fe, true, 1)],
-                     number % 50 = 3, [(${otherArm('number')}, fe + 60, false, 1), (${otherArm('number')}, fe + 60, false, -1), (arm, fe, false, 1)],
-                     [(arm, fe, false, 1)]
-                   )
-                 ) AS r
-          FROM numbers(${start}, ${count})
-        )`,
-    });
-  }
+function summary(t: TimingSummary): string {
+  return `${t.runs} runs: median ${ms(t.medianMs)}, p95 ${ms(t.p95Ms)}, min ${ms(t.minMs)}, max ${ms(t.maxMs)}`;
 }
-
-/** ~rows attributed rows over 60% of analysed units; 2% of events asserted then retracted. */
-async function loadAttributed(client: ClickHouseClient, rows: number): Promise<void> {
-  const base = Math.round(rows / 1.02);
-  const converting = Math.max(1, Math.floor(UNITS * 0.6));
-  for (let start = 0; start < base; start += INSERT_ROWS) {
-    const count = Math.min(INSERT_ROWS, base - start);
-    await client.command({
-      query: `
-        INSERT INTO attributed
-        SELECT 'bench', 'checkout', ${unitId('u')}, ${arm('u')}, toString(number),
-               if(number % 5 = 0, 'view', 'purchase'),
-               toDateTime64(${BASE_MS / 1000} + (u * 37) % (14 * 86400) + number % (7 * 86400), 3, 'UTC'),
-               [1., 1., 1., 2., 4.][number % 5 + 1],
-               if(number % 4 = 0, NULL, (number % 10000) / 100),
-               s, toUInt32(cityHash64(${unitId('u')}) % 8), number
-        FROM (
-          SELECT number, if(h % 100 = 7, h - 1, h) AS u, arrayJoin(if(number % 50 = 0, [1, -1], [1])) AS s
-          FROM (SELECT number, cityHash64(number) % ${converting} AS h FROM numbers(${start}, ${count}))
-        )`,
-    });
-  }
+function triple(t: TimingSummary): string {
+  return `${ms(t.medianMs)} / ${ms(t.p95Ms)} / ${ms(t.minMs)}`;
 }
-
-function unitId(n: string): string {
-  return `UUIDNumToString(sipHash128(${n}))`;
-}
-function arm(n: string): string {
-  return `['control', 'a', 'b'][${n} % 3 + 1]`;
-}
-function otherArm(n: string): string {
-  return `['a', 'b', 'control'][${n} % 3 + 1]`;
-}
-
-/** Waits until no merge has run for 3 s (bounded at 3 minutes): the steady state a running sink reaches. */
-async function settleMerges(client: ClickHouseClient): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  let quietSince = Date.now();
-  while (Date.now() < deadline) {
-    const [row] = await (
-      await client.query({
-        query: 'SELECT toFloat64(count()) AS n FROM system.merges',
-        format: 'JSONEachRow',
-      })
-    ).json<{ n: number }>();
-    if (Number(row?.n) > 0) quietSince = Date.now();
-    else if (Date.now() - quietSince > 3_000) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-async function describeTables(client: ClickHouseClient): Promise<void> {
-  const rows = await (
-    await client.query({
-      query: `SELECT table, toFloat64(count()) AS parts, toFloat64(sum(rows)) AS rows,
-                     toFloat64(sum(bytes_on_disk)) AS bytes
-              FROM system.parts WHERE active AND database = currentDatabase()
-                AND table IN ('exposures', 'attributed', 'variation_metrics')
-              GROUP BY table ORDER BY table`,
-      format: 'JSONEachRow',
-    })
-  ).json<{ table: string; parts: number; rows: number; bytes: number }>();
-  const projections = await (
-    await client.query({
-      query: `SELECT table, name, toFloat64(sum(rows)) AS rows FROM system.projection_parts
-              WHERE active AND database = currentDatabase() GROUP BY table, name ORDER BY table, name`,
-      format: 'JSONEachRow',
-    })
-  ).json<{ table: string; name: string; rows: number }>();
-  for (const r of rows) {
-    const proj = projections
-      .filter((p) => p.table === r.table)
-      .map((p) => `${p.name} ${fmt(Number(p.rows))} rows`)
-      .join(', ');
-    console.log(
-      `  ${r.table}: ${fmt(Number(r.rows))} rows in ${r.parts} parts, ${(Number(r.bytes) / 2 ** 20).toFixed(0)} MiB; projections: ${proj}`,
-    );
-  }
-}
-
-async function timeRuns(runs: number, run: () => Promise<unknown>): Promise<number[]> {
-  await run(); // warm-up: caches of marks and the first projection read
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await run();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
 function ms(x: number): string {
   return `${x.toFixed(0)} ms`;
