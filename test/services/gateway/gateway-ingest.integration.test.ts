@@ -143,6 +143,7 @@ describe('POST /v1/batch into Kafka', () => {
         experiment: 'checkout_color',
         variation: 'green',
         decision_id: null,
+        properties: {},
       },
     });
 
