@@ -62,6 +62,7 @@ describe('schema registry (real registry, Confluent API)', () => {
       variation: 'treatment',
       first_exposure_at: 1_763_000_000_000,
       multiple_exposure: false,
+      dimensions: { country: 'DE' },
       sign: -1,
     };
     const { id, value } = await confluentDecode(registryUrl, registered.encode(row));
@@ -86,6 +87,7 @@ describe('schema registry (real registry, Confluent API)', () => {
       variation: 'control',
       first_exposure_at: 1,
       multiple_exposure: false,
+      dimensions: {},
       sign: 1,
     };
     const wire = next.encode({ ...row, segment: 'mobile' });
