@@ -6,18 +6,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../../shared/logging/logger.ts';
 import type { MetricConfig } from '../../../shared/projects/metric-catalog.ts';
 import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project-catalog.ts';
-import { buildStatsApp } from '../../../services/stats/src/app.ts';
-import { STATS_CLIENT_LIMITS } from '../../../services/stats/src/config.ts';
 import { METRIC_RESULTS_INFERENCE } from '../../../services/stats/src/http/metric-results.ts';
 import { computeMetricResults } from '../../../services/stats/src/math/metric-results.ts';
 import type { SequentialBlock } from '../../../services/stats/src/math/types.ts';
-import { createStatsMetrics } from '../../../services/stats/src/stats-metrics.ts';
 import { referenceMetricStats, referenceMetricTimeseries } from '../../e2e/reference/metric-reference.ts';
 import type { AcceptedEvent } from '../../e2e/reference/semantics-reference.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
+import { testStatsApp } from '../../helpers/stats/test-stats-app.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
 import type { TruthUnit } from '../../helpers/stats/signed-rows-scenario.ts';
@@ -117,14 +114,7 @@ let app: FastifyInstance;
 beforeAll(async () => {
   ch = await openClickHouse(inject('clickhouseUrl'), 'metric_api');
   await ch.store(changelogOf(units, 32, ARMS), { rowsPerInsert: 600 });
-  app = await buildStatsApp({
-    config: STATS_CLIENT_LIMITS,
-    catalog,
-    clickhouse: ch.client,
-    logger: createLogger('stats-test', 'silent'),
-    metrics: createStatsMetrics({ defaults: false }),
-    now: () => NOW,
-  });
+  app = await testStatsApp(catalog, ch.client, NOW);
 });
 
 afterAll(async () => {

@@ -5,16 +5,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../../shared/logging/logger.ts';
 import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project-catalog.ts';
-import { buildStatsApp } from '../../../services/stats/src/app.ts';
-import { STATS_CLIENT_LIMITS } from '../../../services/stats/src/config.ts';
 import { computeResults } from '../../../services/stats/src/math/experiment-results.ts';
 import type { ExperimentResults } from '../../../services/stats/src/math/types.ts';
-import { createStatsMetrics } from '../../../services/stats/src/stats-metrics.ts';
 import { RESULTS_INFERENCE } from '../../../services/stats/src/http/results-response.ts';
 import type { ResultsBody } from '../../../services/stats/src/http/results-response.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
+import { testStatsApp } from '../../helpers/stats/test-stats-app.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, expectedStats, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
 import type { TruthUnit } from '../../helpers/stats/signed-rows-scenario.ts';
@@ -100,14 +97,7 @@ beforeAll(async () => {
     await ch.store(changelog, { rowsPerInsert: 700, firstOffset: offset });
     offset += changelog.exposures.length + changelog.attributed.length;
   }
-  app = await buildStatsApp({
-    config: STATS_CLIENT_LIMITS,
-    catalog,
-    clickhouse: ch.client,
-    logger: createLogger('stats-test', 'silent'),
-    metrics: createStatsMetrics({ defaults: false }),
-    now: () => NOW,
-  });
+  app = await testStatsApp(catalog, ch.client, NOW);
 });
 
 afterAll(async () => {
