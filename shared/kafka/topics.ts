@@ -18,6 +18,11 @@ export interface TopicNames {
   exposures: string;
   /** Public: attributed track events (sign ±1), key `<project>/<unit>`. */
   attributed: string;
+  /**
+   * Public: pre-exposure track events feeding CUPED covariates (sign ±1), key `<project>/<unit>`; only for
+   * events some metric with `cuped` names (schemas/covariate-event.avsc).
+   */
+  covariates: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -28,6 +33,7 @@ export function topicNames(prefix: string): TopicNames {
     unitsChangelog: `${prefix}processor.units-changelog`,
     exposures: `${prefix}exposures`,
     attributed: `${prefix}attributed`,
+    covariates: `${prefix}covariates`,
   };
 }
 
@@ -47,6 +53,7 @@ export function topicSpecs(config: KafkaConfig, retentionMs: number): ITopicConf
     { topic: names.unitsChangelog, ...base, configEntries: compacted },
     { topic: names.exposures, ...base, configEntries: timed },
     { topic: names.attributed, ...base, configEntries: timed },
+    { topic: names.covariates, ...base, configEntries: timed },
   ];
 }
 

@@ -81,6 +81,21 @@ const capSchema = z.union(
   { error: rule('{ "absolute": <number > 0> } or { "percentile": <number in (0, 1)> }') },
 );
 
+/** The covariate lookback when `cuped` gives no `days` (docs/semantics.md, "Variance reduction"). */
+export const DEFAULT_CUPED_DAYS = 14;
+const CUPED_DAYS_RULE = `a number of days > 0 and at most ${MAX_WINDOW_HOURS / 24} (and within the state retention)`;
+
+const cupedSchema = z.strictObject(
+  {
+    days: z
+      .number({ error: rule(CUPED_DAYS_RULE) })
+      .gt(0, { error: rule(CUPED_DAYS_RULE) })
+      .max(MAX_WINDOW_HOURS / 24, { error: rule(CUPED_DAYS_RULE) })
+      .default(DEFAULT_CUPED_DAYS),
+  },
+  { error: rule('an object { "days"?: <days before first exposure, default 14> }') },
+);
+
 const metricSchema = z.strictObject(
   {
     id: z.string({ error: rule(METRIC_ID_RULE) }).regex(METRIC_ID_PATTERN, { error: rule(METRIC_ID_RULE) }),
@@ -97,6 +112,8 @@ const metricSchema = z.strictObject(
     denominator: z.string({ error: rule('the id of a mean or count metric') }).optional(),
     window: windowSchema.optional(),
     cap: capSchema.optional(),
+    /** CUPED: the covariate is this metric over the unit's events in [first_exposure − days, first_exposure). */
+    cuped: cupedSchema.optional(),
     guardrail: z.boolean({ error: rule('true or false') }).default(false),
     direction: z.enum(DIRECTIONS, { error: rule('"increase" or "decrease"') }).default('increase'),
   },
@@ -104,7 +121,7 @@ const metricSchema = z.strictObject(
     error: (issue) =>
       issue.code === 'unrecognized_keys'
         ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; a metric has id, type, event, numerator, ` +
-          'denominator, window, cap, guardrail, direction, description'
+          'denominator, window, cap, cuped, guardrail, direction, description'
         : rule('an object { "id": ..., "type": ..., ... }')(issue),
   },
 );
@@ -205,6 +222,11 @@ export function checkAnalysisReferences(project: {
           path: at('cap'),
           message: 'a ratio takes no cap: set it on the numerator and denominator metrics',
         });
+      if (metric.cuped !== undefined)
+        issues.push({
+          path: at('cuped'),
+          message: 'CUPED applies to mean and count metrics; this metric is a ratio',
+        });
       if (metric.numerator === undefined)
         issues.push({ path: at('numerator'), message: 'missing; a ratio needs a numerator metric id' });
       if (metric.denominator === undefined)
@@ -227,6 +249,12 @@ export function checkAnalysisReferences(project: {
       issues.push({
         path: at('event'),
         message: `event "${metric.event}" is not defined in the project's eventDefinitions`,
+      });
+    }
+    if (metric.cuped !== undefined && metric.type !== 'mean' && metric.type !== 'count') {
+      issues.push({
+        path: at('cuped'),
+        message: `CUPED applies to mean and count metrics; this metric is a ${metric.type}`,
       });
     }
     if (metric.type === 'conversion' && metric.cap !== undefined) {
@@ -279,4 +307,39 @@ export function definedEventNames(eventDefinitions: unknown): Set<string> | null
   const events = (eventDefinitions as { events?: unknown }).events;
   if (typeof events !== 'object' || events === null || Array.isArray(events)) return null;
   return new Set(Object.keys(events));
+}
+
+/**
+ * Per event name, the longest CUPED lookback (ms) among the project's metrics on that event: what the processor
+ * emits covariate rows for (schemas/covariate-event.avsc). Empty when no metric has `cuped`.
+ */
+export function cupedLookbackByEvent(metrics: readonly MetricConfig[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const metric of metrics) {
+    if (metric.cuped === undefined || metric.event === undefined) continue;
+    const ms = Math.round(metric.cuped.days * 86_400_000);
+    out[metric.event] = Math.max(out[metric.event] ?? 0, ms);
+  }
+  return out;
+}
+
+/**
+ * The metrics whose `cuped.days` exceed the state retention (pre-exposure events older than retention are
+ * evicted before they could be counted): refused at start by the services that know the retention.
+ */
+export function cupedBeyondRetention(
+  metrics: readonly MetricConfig[],
+  retentionDays: number,
+): ReferenceIssue[] {
+  const issues: ReferenceIssue[] = [];
+  metrics.forEach((metric, i) => {
+    if (metric.cuped !== undefined && metric.cuped.days > retentionDays)
+      issues.push({
+        path: ['metrics', i, 'cuped', 'days'],
+        message:
+          `${metric.cuped.days} days exceed the state retention (RETENTION_DAYS=${retentionDays}): ` +
+          'pre-exposure events older than that are evicted before they could feed the covariate',
+      });
+  });
+  return issues;
 }

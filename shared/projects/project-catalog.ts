@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { LiftstreamError } from '../errors.ts';
 import { originEntryProblem, ORIGIN_RULE } from './origin-patterns.ts';
 import { alertSettingsSchema } from './alert-settings.ts';
-import { analysisSettingsSchema, checkAnalysisReferences } from './metric-catalog.ts';
+import { analysisSettingsSchema, checkAnalysisReferences, cupedBeyondRetention } from './metric-catalog.ts';
 import { rule } from './zod-rules.ts';
 
 /**
@@ -143,7 +143,10 @@ export class ProjectCatalog {
   private readonly byId = new Map<string, ProjectSettings>();
 
   /** `source` (a file name) only makes error messages say where the catalog came from. */
-  constructor(projects: ProjectSettings[], source?: string) {
+  constructor(
+    projects: ProjectSettings[],
+    private readonly source?: string,
+  ) {
     const keyIndex = new Map<string, string>(); // digest -> 'project "x" key i', for the message
     for (const [p, project] of projects.entries()) {
       if (this.byId.has(project.id)) {
@@ -187,6 +190,22 @@ export class ProjectCatalog {
 
   project(id: string): ProjectSettings | undefined {
     return this.byId.get(id);
+  }
+
+  /**
+   * Refuses a CUPED lookback longer than the state retention (`RETENTION_DAYS`, which the processor and the
+   * stats service read): the processor evicts older events, so such a covariate would silently be partial.
+   */
+  assertCupedWithinRetention(retentionDays: number): void {
+    for (const project of this.byId.values()) {
+      const [issue] = cupedBeyondRetention(project.metrics, retentionDays);
+      if (issue === undefined) continue;
+      const metric = project.metrics[Number(issue.path[1])];
+      throw invalid(
+        `project "${project.id}", metric "${metric?.id ?? '?'}", "cuped.days": ${issue.message}`,
+        this.source,
+      );
+    }
   }
 
   projects(): ProjectSettings[] {

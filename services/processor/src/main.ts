@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const config = loadProcessorConfig();
   const logger = createLogger('processor', config.logLevel);
   const catalog = loadProjectCatalog(config.projectsFile);
+  catalog.assertCupedWithinRetention(config.retentionMs / 86_400_000);
   const kafka = createKafka(config.kafka, `${config.appId}-${process.pid}`, logger);
   const registry = new AvroSchemaRegistry(config.registryUrl);
   const processor = new StreamProcessor({

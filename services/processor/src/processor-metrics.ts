@@ -50,8 +50,8 @@ export class ProcessorMetrics {
       labelNames: ['kind'],
       registers,
     });
-    // Both kinds exist from the start: rate() and alerts see 0 rather than no series.
-    for (const kind of ['exposure', 'attributed']) this.corrections.inc({ kind }, 0);
+    // Every kind exist from the start: rate() and alerts see 0 rather than no series.
+    for (const kind of ['exposure', 'attributed', 'covariate']) this.corrections.inc({ kind }, 0);
     this.stageEvents = new Counter({
       name: 'liftstream_processor_stage_events_total',
       help: 'Domain stage counters (duplicates_dropped, aliases_applied, merged, forwarded, ...)',
@@ -144,6 +144,7 @@ export class ProcessorMetrics {
       if (counter === 'duplicates_dropped') this.duplicatesDropped.inc(n);
       if (counter === 'exposure_retracted') this.corrections.inc({ kind: 'exposure' }, n);
       if (counter === 'attributed_retracted') this.corrections.inc({ kind: 'attributed' }, n);
+      if (counter === 'covariate_retracted') this.corrections.inc({ kind: 'covariate' }, n);
     }
   }
 }

@@ -2,9 +2,11 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
+import { cupedLookbackByEvent } from '../../../shared/projects/metric-catalog.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import type { ProcessorConfig } from './config.ts';
+import { NO_COVARIATES } from './domain/attribution/covariate-lookback.ts';
 import { evictUnit } from './domain/attribution/retention.ts';
 import type { UnitState } from './domain/attribution/unit-state.ts';
 import { evictIdentity } from './domain/identity/identity-retention.ts';
@@ -81,6 +83,8 @@ export class StreamProcessor {
           onDropped: onDropped('identity'),
         }),
     };
+    // Per project, the CUPED lookback per event name, computed once (the catalog is fixed for the process).
+    const covariates = new Map(catalog.projects().map((p) => [p.id, cupedLookbackByEvent(p.metrics)]));
     const units: TaskStage<UnitState> = {
       name: 'units',
       codec: unitStoreCodec,
@@ -89,6 +93,7 @@ export class StreamProcessor {
         processUnitBatch(store, records, {
           encoders,
           modeOf: (project) => catalog.project(project)?.attribution ?? 'cumulative',
+          covariatesOf: (project) => covariates.get(project) ?? NO_COVARIATES,
           topics,
           onDropped: onDropped('units'),
         }),

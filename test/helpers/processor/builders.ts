@@ -1,6 +1,7 @@
 import type { IngestEvent, PropertyValue } from '../../../services/processor/src/domain/ingest-event.ts';
 import type {
   AttributedEventRow,
+  CovariateEventRow,
   Sign,
   SignedRow,
   UnitExposureRow,
@@ -142,18 +143,30 @@ export function attributedRow(t: TrackEvent, o: Partial<AttributedEventRow> = {}
   };
 }
 
+/** A covariate row of unit u in project p for `t` against first exposure `first_exposure_at`; defaults as above. */
+export function covariateRow(
+  t: TrackEvent,
+  first_exposure_at: number,
+  o: Partial<CovariateEventRow> = {},
+): CovariateEventRow {
+  return { ...attributedRow(t), first_exposure_at, ...o };
+}
+
+type AnyOutputRow = UnitExposureRow | AttributedEventRow | CovariateEventRow;
+
 /** The row asserted (+1). */
-export function plus(row: UnitExposureRow | AttributedEventRow): SignedRow {
+export function plus(row: AnyOutputRow): SignedRow {
   return signed(row, 1);
 }
 
 /** The row retracted (−1). */
-export function minus(row: UnitExposureRow | AttributedEventRow): SignedRow {
+export function minus(row: AnyOutputRow): SignedRow {
   return signed(row, -1);
 }
 
-function signed(row: UnitExposureRow | AttributedEventRow, sign: Sign): SignedRow {
-  return 'event_id' in row
-    ? { kind: 'attributed', record: { ...row, sign } }
-    : { kind: 'exposure', record: { ...row, sign } };
+function signed(row: AnyOutputRow, sign: Sign): SignedRow {
+  if (!('event_id' in row)) return { kind: 'exposure', record: { ...row, sign } };
+  return 'first_exposure_at' in row
+    ? { kind: 'covariate', record: { ...row, sign } }
+    : { kind: 'attributed', record: { ...row, sign } };
 }

@@ -27,6 +27,7 @@ import { identityStage } from '../../../services/processor/src/domain/identity/i
 import { identityKeyOf, type IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
 import type {
   AttributedEventRow,
+  CovariateEventRow,
   SignedRow,
   UnitExposureRow,
 } from '../../../services/processor/src/domain/output-rows.ts';
@@ -38,6 +39,8 @@ export interface SimulationOptions {
   modeOf?: (project: string) => AttributionMode;
   /** The declared dimensions of each project (default none). */
   dimensionsOf?: (project: string) => readonly string[];
+  /** The CUPED lookback (ms) per event name of each project (default none). */
+  lookbackOf?: (project: string) => Readonly<Record<string, number>>;
   /**
    * The scheduler's choice at each step: `choice % ready` picks the ready queue (in order of
    * creation); with `delivery: 'any-order'`, `floor(choice / ready)` also picks the message in a
@@ -54,7 +57,7 @@ export interface SimulationOptions {
 
 export interface SimulationResult {
   /** Rows whose sign sums to 1 after the run. */
-  rows: { exposures: UnitExposureRow[]; attributed: AttributedEventRow[] };
+  rows: { exposures: UnitExposureRow[]; attributed: AttributedEventRow[]; covariates: CovariateEventRow[] };
   /** Every emitted row with the step that emitted it. */
   emitted: Array<{ step: number; row: SignedRow }>;
   /** Rows whose running sign total left {0, 1}, and emissions of already evicted events. */
@@ -72,6 +75,7 @@ type Item = { stage: 'identity'; event: IngestEvent } | { stage: 'unit'; message
 export function simulate(ingest: readonly IngestEvent[], options: SimulationOptions = {}): SimulationResult {
   const modeOf = options.modeOf ?? (() => 'cumulative' as const);
   const dimensionsOf = options.dimensionsOf ?? (() => []);
+  const lookbackOf = options.lookbackOf ?? (() => ({}));
   const pick = options.pick ?? (() => 0);
   const queues = new Map<string, Item[]>();
   const enqueue = (key: string, item: Item): void => {
@@ -111,14 +115,14 @@ export function simulate(ingest: readonly IngestEvent[], options: SimulationOpti
     } else {
       const { message } = item;
       const state = read(unitStates.get(key), deserializeUnitState) ?? emptyUnitState();
-      const result = unitStage(state, message, modeOf(message.project));
+      const result = unitStage(state, message, modeOf(message.project), lookbackOf(message.project));
       unitStates.set(key, serializeUnitState(result.state));
       count(result.counters);
       for (const forward of result.forwards)
         enqueue(`unit:${unitKey(forward)}`, { stage: 'unit', message: forward });
       for (const row of result.emits) {
         emitted.push({ step, row });
-        if (row.kind === 'attributed' && evicted.has(row.record.event_id)) {
+        if (row.kind !== 'exposure' && evicted.has(row.record.event_id)) {
           violations.push(`step ${step}: emitted ${describe(row)} after its event was evicted`);
         }
         const id = identityOf(row);
@@ -145,15 +149,20 @@ export function simulate(ingest: readonly IngestEvent[], options: SimulationOpti
     }
   }
 
-  const rows: SimulationResult['rows'] = { exposures: [], attributed: [] };
+  const rows: SimulationResult['rows'] = { exposures: [], attributed: [], covariates: [] };
   for (const { row, total } of totals.values()) {
     if (total !== 1) continue;
-    const { sign: _sign, ...fields } = row.record;
-    if (row.kind === 'exposure') rows.exposures.push(fields as UnitExposureRow);
-    else rows.attributed.push(fields as AttributedEventRow);
+    if (row.kind === 'exposure') rows.exposures.push(withoutSign(row.record));
+    else if (row.kind === 'attributed') rows.attributed.push(withoutSign(row.record));
+    else rows.covariates.push(withoutSign(row.record));
   }
   const states = new Map([...unitStates].map(([k, json]) => [k, read(json, deserializeUnitState)!]));
   return { rows, emitted, violations, counters, unitStates: states, evicted };
+}
+
+function withoutSign<T extends { sign: number }>(record: T): Omit<T, 'sign'> {
+  const { sign: _sign, ...fields } = record;
+  return fields;
 }
 
 /** Rows in a canonical order, for comparing row sets with toEqual. */

@@ -13,6 +13,7 @@
 import type { IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
 import type {
   AttributedEventRow,
+  CovariateEventRow,
   UnitExposureRow,
 } from '../../../services/processor/src/domain/output-rows.ts';
 import type { AttributionMode } from '../../../services/processor/src/domain/attribution/unit-state.ts';
@@ -21,16 +22,18 @@ import type { AttributionMode } from '../../../services/processor/src/domain/att
 export interface ReferenceRows {
   exposures: UnitExposureRow[];
   attributed: AttributedEventRow[];
+  covariates: CovariateEventRow[];
 }
 
 /**
  * `events`: every event the gateway accepted, in acceptance order; `dimensionsOf`: each project's
- * declared dimension names.
+ * declared dimension names; `lookbackOf`: each project's CUPED lookback (ms) per event name.
  */
 export function referenceRows(
   events: readonly IngestEvent[],
   modeOf: (project: string) => AttributionMode,
   dimensionsOf: (project: string) => readonly string[] = () => [],
+  lookbackOf: (project: string) => Readonly<Record<string, number>> = () => ({}),
 ): ReferenceRows {
   // message_id: two accepted events of a project with the same message_id count once, the
   // first accepted wins.
@@ -56,6 +59,7 @@ export function referenceRows(
 
   const exposureRows: UnitExposureRow[] = [];
   const attributed: AttributedEventRow[] = [];
+  const covariates: CovariateEventRow[] = [];
   const units = new Set(
     accepted.filter((e) => e.body.kind !== 'alias').map((e) => JSON.stringify([e.project, unitOf(e)])),
   );
@@ -108,6 +112,26 @@ export function referenceRows(
       if (multiple) continue;
       for (const t of mine) {
         if (t.body.kind !== 'track') continue;
+        // CUPED: y_u is over the unit's events in [first_exposure − P, first_exposure); they are never attributed.
+        const lookback = lookbackOf(project)[t.body.event];
+        if (
+          lookback !== undefined &&
+          t.timestamp < firstExposure &&
+          t.timestamp >= firstExposure - lookback
+        ) {
+          covariates.push({
+            project,
+            experiment,
+            unit,
+            variation,
+            first_exposure_at: firstExposure,
+            event_id: t.event_id,
+            event: t.body.event,
+            timestamp: t.timestamp,
+            weight: 1 / t.body.sample,
+            value: t.body.value,
+          });
+        }
         // Events before a unit's first exposure never count.
         if (t.timestamp < firstExposure) continue;
         // decision mode: a track with a decision_id counts only for experiments whose exposures
@@ -134,5 +158,5 @@ export function referenceRows(
       }
     }
   }
-  return { exposures: exposureRows, attributed };
+  return { exposures: exposureRows, attributed, covariates };
 }

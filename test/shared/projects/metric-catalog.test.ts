@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cupedLookbackByEvent } from '../../../shared/projects/metric-catalog.ts';
 import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project-catalog.ts';
 
 /** A one-project catalog with the given analysis settings. */
@@ -111,6 +112,51 @@ describe('metric catalogue', () => {
       });
       expect(message, String(bad)).toMatch(
         /project "shop", experiment "checkout", "sequential_tuning_parameter" .*: must be a finite number > 0/,
+      );
+    }
+  });
+
+  it('takes CUPED on mean and count metrics, 14 days by default, and derives the lookback per event', () => {
+    const catalog = parseProjectCatalog(
+      catalogWith({
+        metrics: [
+          { ...revenue, cuped: {} },
+          { ...orders, cuped: { days: 21 } },
+          { id: 'views', type: 'count', event: 'view', cuped: { days: 0.5 } },
+        ],
+      }),
+    );
+    const shop = catalog.project('shop')!;
+    expect(shop.metrics.map((m) => m.cuped)).toEqual([{ days: 14 }, { days: 21 }, { days: 0.5 }]);
+    expect(cupedLookbackByEvent(shop.metrics), 'the longest per event, in ms').toEqual({
+      purchase: 21 * 86_400_000,
+      view: 43_200_000,
+    });
+    expect(() => catalog.assertCupedWithinRetention(21)).not.toThrow();
+    expect(() => catalog.assertCupedWithinRetention(20)).toThrow(
+      'Invalid project catalog: project "shop", metric "orders", "cuped.days": 21 days exceed the state retention ' +
+        '(RETENTION_DAYS=20): pre-exposure events older than that are evicted before they could feed the covariate',
+    );
+  });
+
+  it('refuses CUPED on a conversion or a ratio, and a lookback of 0 days or more than a year', () => {
+    expect(
+      problem({ metrics: [{ id: 'bought', type: 'conversion', event: 'purchase', cuped: {} }] }),
+    ).toMatch(
+      /metric "bought", "cuped" .*: CUPED applies to mean and count metrics; this metric is a conversion/,
+    );
+    expect(
+      problem({
+        metrics: [
+          revenue,
+          orders,
+          { id: 'aov', type: 'ratio', numerator: 'revenue', denominator: 'orders', cuped: {} },
+        ],
+      }),
+    ).toMatch(/metric "aov", "cuped" .*: CUPED applies to mean and count metrics; this metric is a ratio/);
+    for (const days of [0, -1, 367, '14']) {
+      expect(problem({ metrics: [{ ...revenue, cuped: { days } }] }), String(days)).toMatch(
+        /metric "revenue", "cuped.days" .*: must be a number of days > 0 and at most 366/,
       );
     }
   });

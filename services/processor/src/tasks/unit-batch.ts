@@ -1,4 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
+import { NO_COVARIATES, type CovariateLookback } from '../domain/attribution/covariate-lookback.ts';
 import { unitStage } from '../domain/attribution/unit-stage.ts';
 import { emptyUnitState, type AttributionMode, type UnitState } from '../domain/attribution/unit-state.ts';
 import { deserializeUnitMessage, serializeUnitMessage } from '../domain/unit-message-codec.ts';
@@ -11,7 +12,9 @@ export interface UnitBatchDeps {
   encoders: OutputEncoders;
   /** The project's current attribution mode (PROJECTS_FILE; unknown projects: cumulative). */
   modeOf(project: string): AttributionMode;
-  topics: { units: string; exposures: string; attributed: string };
+  /** The project's CUPED lookback per event name (PROJECTS_FILE metrics with `cuped`); none when omitted. */
+  covariatesOf?(project: string): CovariateLookback;
+  topics: { units: string; exposures: string; attributed: string; covariates: string };
   onDropped?: (offset: string, reason: string) => void;
 }
 
@@ -40,15 +43,22 @@ export function processUnitBatch(
     const message = decoded.value;
     const key = unitKey(message);
     const mode = deps.modeOf(message.project);
-    const result = unitStage(store.get(key) ?? emptyUnitState(mode), message, mode);
+    const lookback = deps.covariatesOf?.(message.project) ?? NO_COVARIATES;
+    const result = unitStage(store.get(key) ?? emptyUnitState(mode), message, mode, lookback);
     store.set(key, result.state);
     out.countAll(result.counters);
     for (const row of result.emits) {
       const rowKey = `${row.record.project}/${row.record.unit}`;
-      if (row.kind === 'exposure') {
-        out.push(deps.topics.exposures, rowKey, deps.encoders.exposure(row.record));
-      } else {
-        out.push(deps.topics.attributed, rowKey, deps.encoders.attributed(row.record));
+      switch (row.kind) {
+        case 'exposure':
+          out.push(deps.topics.exposures, rowKey, deps.encoders.exposure(row.record));
+          break;
+        case 'attributed':
+          out.push(deps.topics.attributed, rowKey, deps.encoders.attributed(row.record));
+          break;
+        case 'covariate':
+          out.push(deps.topics.covariates, rowKey, deps.encoders.covariate(row.record));
+          break;
       }
       out.count(row.record.sign === 1 ? `${row.kind}_asserted` : `${row.kind}_retracted`);
     }

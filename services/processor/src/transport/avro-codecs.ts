@@ -2,7 +2,11 @@ import type avro from 'avsc';
 import type { TopicNames } from '../../../../shared/kafka/topics.ts';
 import { readAvsc } from '../../../../shared/registry/avro-schemas.ts';
 import type { AvroSchemaRegistry } from '../../../../shared/registry/schema-registry.ts';
-import type { AttributedEventRecord, UnitExposureRecord } from '../domain/output-rows.ts';
+import type {
+  AttributedEventRecord,
+  CovariateEventRecord,
+  UnitExposureRecord,
+} from '../domain/output-rows.ts';
 
 /** A decoded Confluent-framed Avro value, or why it could not be decoded. */
 export type AvroRead = { ok: true; value: unknown } | { ok: false; reason: string };
@@ -67,17 +71,23 @@ function isNotFound(error: unknown): boolean {
 export interface OutputEncoders {
   exposure(record: UnitExposureRecord): Buffer;
   attributed(record: AttributedEventRecord): Buffer;
+  covariate(record: CovariateEventRecord): Buffer;
 }
 
 /**
- * Registers `unit-exposure` and `attributed-event` under the output topics' subjects
+ * Registers `unit-exposure`, `attributed-event` and `covariate-event` under the output topics' subjects
  * (TopicNameStrategy, `<topic>-value`) and returns their synchronous encoders. Idempotent.
  */
 export async function registerOutputSchemas(
   registry: AvroSchemaRegistry,
-  topics: Pick<TopicNames, 'exposures' | 'attributed'>,
+  topics: Pick<TopicNames, 'exposures' | 'attributed' | 'covariates'>,
 ): Promise<OutputEncoders> {
   const exposure = await registry.register(`${topics.exposures}-value`, readAvsc('unit-exposure'));
   const attributed = await registry.register(`${topics.attributed}-value`, readAvsc('attributed-event'));
-  return { exposure: (r) => exposure.encode(r), attributed: (r) => attributed.encode(r) };
+  const covariate = await registry.register(`${topics.covariates}-value`, readAvsc('covariate-event'));
+  return {
+    exposure: (r) => exposure.encode(r),
+    attributed: (r) => attributed.encode(r),
+    covariate: (r) => covariate.encode(r),
+  };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type {
   AttributedEventRecord,
+  CovariateEventRecord,
   UnitExposureRecord,
 } from '../../../../services/processor/src/domain/output-rows.ts';
 
@@ -39,6 +40,20 @@ const attributedRecord: Required<AttributedEventRecord> = {
   sign: -1,
 };
 
+const covariateRecord: Required<CovariateEventRecord> = {
+  project: 'p',
+  experiment: 'e',
+  unit: 'u',
+  variation: 'A',
+  first_exposure_at: 2,
+  event_id: 't',
+  event: 'buy',
+  timestamp: 1,
+  weight: 1,
+  value: 3.5,
+  sign: 1,
+};
+
 describe('output row types', () => {
   it('have exactly the fields of unit-exposure.avsc', () => {
     expect(Object.keys(exposureRecord).sort()).toEqual(schemaFields('unit-exposure.avsc'));
@@ -46,5 +61,9 @@ describe('output row types', () => {
 
   it('have exactly the fields of attributed-event.avsc', () => {
     expect(Object.keys(attributedRecord).sort()).toEqual(schemaFields('attributed-event.avsc'));
+  });
+
+  it('have exactly the fields of covariate-event.avsc', () => {
+    expect(Object.keys(covariateRecord).sort()).toEqual(schemaFields('covariate-event.avsc'));
   });
 });

@@ -166,8 +166,11 @@ function modeLookup(modes: Record<string, AttributionMode>): (project: string) =
   return (project) => modes[project] ?? 'cumulative';
 }
 
+/** CUPED lookbacks: p1 looks back 5 ms on buy (timestamps are small integers), p2 has no CUPED metric. */
+const lookbackOf = (project: string): Record<string, number> => (project === 'p1' ? { buy: 5 } : {});
+
 function optionsFor(modes: Record<string, AttributionMode>, schedule: number[]): SimulationOptions {
-  return { modeOf: modeLookup(modes), dimensionsOf, pick: (step) => schedule[step] ?? 0 };
+  return { modeOf: modeLookup(modes), dimensionsOf, lookbackOf, pick: (step) => schedule[step] ?? 0 };
 }
 
 describe('identity and unit stages against the batch semantics', () => {
@@ -182,15 +185,22 @@ describe('identity and unit stages against the batch semantics', () => {
         forwarded: 0,
         attributed: 0,
         valuesRetracted: 0,
+        covariates: 0,
+        covariatesRetracted: 0,
       };
       fc.assert(
         fc.property(arbScenario, ({ specs, retries, modes, schedule }) => {
           const events = buildEvents(specs, retries);
           const result = simulate(events, { ...optionsFor(modes, schedule), delivery });
-          const expected = referenceRows(events, modeLookup(modes), dimensionsOf);
+          const expected = referenceRows(events, modeLookup(modes), dimensionsOf, lookbackOf);
           expect(result.violations, 'sign totals outside {0, 1}').toEqual([]);
           expect(sortRows(result.rows.exposures), 'exposure rows').toEqual(sortRows(expected.exposures));
           expect(sortRows(result.rows.attributed), 'attributed rows').toEqual(sortRows(expected.attributed));
+          expect(sortRows(result.rows.covariates), 'covariate rows').toEqual(sortRows(expected.covariates));
+          seen.covariates += expected.covariates.length;
+          seen.covariatesRetracted += result.emitted.filter(
+            ({ row }) => row.kind === 'covariate' && row.record.sign === -1,
+          ).length;
 
           seen.retractions += result.emitted.filter((e) => e.row.record.sign === -1).length;
           seen.multiple += expected.exposures.filter((r) => r.multiple_exposure).length;
@@ -216,6 +226,11 @@ describe('identity and unit stages against the batch semantics', () => {
       expect(seen.valuesRetracted, 'exposure rows retracted with their dimension values').toBeGreaterThan(
         100,
       );
+      expect(seen.covariates, 'covariate rows').toBeGreaterThan(100);
+      expect(
+        seen.covariatesRetracted,
+        'covariate rows retracted (moved first exposure, merge)',
+      ).toBeGreaterThan(20);
       if (delivery === 'any-order') expect(seen.forwarded, 'in-flight events forwarded').toBeGreaterThan(50);
     },
   );

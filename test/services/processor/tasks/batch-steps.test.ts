@@ -144,9 +144,9 @@ describe('processIdentityBatch', () => {
 describe('processUnitBatch', () => {
   const encode = (row: object) => Buffer.from(JSON.stringify(row));
   const deps = {
-    encoders: { exposure: encode, attributed: encode },
+    encoders: { exposure: encode, attributed: encode, covariate: encode },
     modeOf: () => 'cumulative' as const,
-    topics: { units: 'units', exposures: 'exposures', attributed: 'attributed' },
+    topics: { units: 'units', exposures: 'exposures', attributed: 'attributed', covariates: 'covariates' },
   };
   const event = (unit: string, e: UnitEvent): UnitMessage => ({
     type: 'event',
@@ -188,6 +188,32 @@ describe('processUnitBatch', () => {
       out.topicMessages().every((t) => t.messages.every((m) => m.key === 'p/u')),
       'keyed by unit',
     ).toBe(true);
+  });
+
+  it('emits covariate rows to the covariates topic for a project with CUPED, and none for the others', () => {
+    const messages = [
+      record(0, serializeUnitMessage(event('u', track('t0', 500)))),
+      record(1, serializeUnitMessage(event('u', exposure('x1', 1500, 'A')))),
+      record(2, serializeUnitMessage(event('u', exposure('x0', 1000, 'A')))),
+    ];
+    const withCuped = processUnitBatch(storeOf<UnitState>(unitStoreCodec), messages, {
+      ...deps,
+      covariatesOf: (project): Record<string, number> => (project === 'p' ? { buy: 10_000 } : {}),
+    });
+    const covariates = (withCuped.topicMessages().find((t) => t.topic === 'covariates')?.messages ?? []).map(
+      (m) => JSON.parse(String(m.value)) as { sign: number; first_exposure_at: number; event_id: string },
+    );
+    expect(
+      covariates.map((r) => [r.sign, r.event_id, r.first_exposure_at]),
+      'asserted against 1500, then moved to the earlier first exposure',
+    ).toEqual([
+      [1, 't0', 1500],
+      [-1, 't0', 1500],
+      [1, 't0', 1000],
+    ]);
+    expect(withCuped.counters.get('covariate_retracted')).toBe(1);
+    const without = processUnitBatch(storeOf<UnitState>(unitStoreCodec), messages, deps);
+    expect(without.sizeOf('covariates')).toBe(0);
   });
 
   it('a merge forwards the content to the target unit on the repartition topic', () => {

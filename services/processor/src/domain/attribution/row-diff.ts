@@ -1,4 +1,10 @@
-import type { AttributedEventRow, Sign, SignedRow, UnitExposureRow } from '../output-rows.ts';
+import type {
+  AttributedEventRow,
+  CovariateEventRow,
+  Sign,
+  SignedRow,
+  UnitExposureRow,
+} from '../output-rows.ts';
 import { canonicalDimensions, compareStrings } from './experiment-exposure.ts';
 import type { DerivedRows } from './derive-rows.ts';
 
@@ -19,7 +25,10 @@ export function diffRows(before: DerivedRows, after: DerivedRows): SignedRow[] {
   return out;
 }
 
-type AnyRow = { kind: 'exposure'; row: UnitExposureRow } | { kind: 'attributed'; row: AttributedEventRow };
+type AnyRow =
+  | { kind: 'exposure'; row: UnitExposureRow }
+  | { kind: 'attributed'; row: AttributedEventRow }
+  | { kind: 'covariate'; row: CovariateEventRow };
 
 /**
  * A string that is equal for two rows exactly when every field is equal. The field lists are
@@ -37,6 +46,22 @@ export function rowIdentity(row: AnyRow): string {
       r.first_exposure_at,
       r.multiple_exposure,
       canonicalDimensions(r.dimensions),
+    ]);
+  }
+  if (row.kind === 'covariate') {
+    const r = row.row;
+    return JSON.stringify([
+      'covariate',
+      r.project,
+      r.experiment,
+      r.unit,
+      r.variation,
+      r.first_exposure_at,
+      r.event_id,
+      r.event,
+      r.timestamp,
+      r.weight,
+      r.value,
     ]);
   }
   const r = row.row;
@@ -58,6 +83,7 @@ function identified(rows: DerivedRows): Map<string, AnyRow> {
   const out = new Map<string, AnyRow>();
   for (const row of rows.exposures) add(out, { kind: 'exposure', row });
   for (const row of rows.attributed) add(out, { kind: 'attributed', row });
+  for (const row of rows.covariates) add(out, { kind: 'covariate', row });
   return out;
 }
 
@@ -70,7 +96,12 @@ function sortedEntries(map: Map<string, AnyRow>): [string, AnyRow][] {
 }
 
 function signed(row: AnyRow, sign: Sign): SignedRow {
-  return row.kind === 'exposure'
-    ? { kind: 'exposure', record: { ...row.row, sign } }
-    : { kind: 'attributed', record: { ...row.row, sign } };
+  switch (row.kind) {
+    case 'exposure':
+      return { kind: 'exposure', record: { ...row.row, sign } };
+    case 'attributed':
+      return { kind: 'attributed', record: { ...row.row, sign } };
+    case 'covariate':
+      return { kind: 'covariate', record: { ...row.row, sign } };
+  }
 }

@@ -1,5 +1,6 @@
 import type { SignedRow } from '../output-rows.ts';
 import type { EventMessage, MergeInMessage, MergeMessage, UnitMessage } from '../unit-message.ts';
+import { isNoCovariates, NO_COVARIATES, type CovariateLookback } from './covariate-lookback.ts';
 import { deriveRows, NO_ROWS } from './derive-rows.ts';
 import { diffRows } from './row-diff.ts';
 import {
@@ -50,29 +51,42 @@ export interface UnitStepResult {
  * nothing is lost or counted twice, but which unit ends up with the events of a cycle depends
  * on arrival order.
  *
- * `mode` is the project's current attribution mode. Cost: O(events × experiments) of the unit.
+ * `mode` is the project's current attribution mode and `lookback` its CUPED covariate lookback per
+ * event name (none by default). Cost: O(events × experiments) of the unit.
  */
-export function unitStage(state: UnitState, message: UnitMessage, mode: AttributionMode): UnitStepResult {
+export function unitStage(
+  state: UnitState,
+  message: UnitMessage,
+  mode: AttributionMode,
+  lookback: CovariateLookback = NO_COVARIATES,
+): UnitStepResult {
+  const settings = { mode, lookback };
   switch (message.type) {
     case 'event':
-      return deliver(state, message, contentOf(message.event), mode);
+      return deliver(state, message, contentOf(message.event), settings);
     case 'merge-in':
-      return deliver(state, message, message.content, mode);
+      return deliver(state, message, message.content, settings);
     case 'merge':
       return merge(state, message);
   }
+}
+
+/** The project settings rows are derived with. */
+interface Derivation {
+  mode: AttributionMode;
+  lookback: CovariateLookback;
 }
 
 function deliver(
   state: UnitState,
   message: EventMessage | MergeInMessage,
   content: UnitContent,
-  mode: AttributionMode,
+  settings: Derivation,
 ): UnitStepResult {
-  if (state.kind === 'live') return absorb(state, message, content, mode, {});
+  if (state.kind === 'live') return absorb(state, message, content, settings, {});
   const via = [...message.via, message.unit];
   if (via.includes(state.mergedInto)) {
-    return absorb(emptyUnitState(mode), message, content, mode, { alias_cycle_broken: 1 });
+    return absorb(emptyUnitState(settings.mode), message, content, settings, { alias_cycle_broken: 1 });
   }
   return {
     state,
@@ -86,15 +100,21 @@ function absorb(
   state: LiveUnit,
   message: UnitMessage,
   more: UnitContent,
-  mode: AttributionMode,
+  settings: Derivation,
   counters: Partial<Record<UnitCounter, number>>,
 ): UnitStepResult {
+  const { mode, lookback } = settings;
   const { content, replayedTracks } = unionContent(state.content, more);
-  // "Before" is derived from the stored content and mode, i.e. exactly what is asserted now
+  // "Before" is derived from the stored content, mode and lookback, i.e. exactly what is asserted now
   // (evicted tracks are already gone from it, so they are neither retracted nor re-asserted).
-  const emits = diffRows(deriveRows(message, state.content, state.mode), deriveRows(message, content, mode));
+  const emits = diffRows(
+    deriveRows(message, state.content, state.mode, state.covariates),
+    deriveRows(message, content, mode, lookback),
+  );
   return {
-    state: { kind: 'live', mode, content },
+    state: isNoCovariates(lookback)
+      ? { kind: 'live', mode, content }
+      : { kind: 'live', mode, covariates: lookback, content },
     emits,
     forwards: [],
     counters: replayedTracks > 0 ? { ...counters, tracks_replayed: replayedTracks } : counters,
@@ -111,7 +131,7 @@ function merge(state: UnitState, message: MergeMessage): UnitStepResult {
     : [{ type: 'merge-in', project, unit: into, content: state.content, via: [unit] }];
   return {
     state: { kind: 'merged', mergedInto: into },
-    emits: diffRows(deriveRows(message, state.content, state.mode), NO_ROWS),
+    emits: diffRows(deriveRows(message, state.content, state.mode, state.covariates), NO_ROWS),
     forwards,
     counters: { merged: 1 },
   };

@@ -17,6 +17,9 @@ const STORE = 'unit-state';
  * the values (its retractions would then lack the dimensions their assertions carried).
  */
 const VERSION = 2;
+// The optional `covariates` lookback of a live unit needs no new version: a value without it reads as "no
+// lookback", which is exactly what it was derived with. A build that predates it ignores the field (it
+// emits no covariate rows); rolled back to, it leaves the covariate rows already asserted as they are.
 
 /** The unit store's changelog value (JSON, versioned). */
 export function serializeUnitState(state: UnitState): string {
@@ -53,8 +56,14 @@ function isUnitState(value: unknown): value is UnitState {
   return (
     value.kind === 'live' &&
     (value.mode === 'cumulative' || value.mode === 'decision') &&
+    (value.covariates === undefined || isLookback(value.covariates)) &&
     isUnitContent(value.content)
   );
+}
+
+/** A CUPED lookback: event name → ms (covariate-lookback.ts). */
+function isLookback(value: unknown): boolean {
+  return isRecord(value) && Object.values(value).every((ms) => isFiniteNumber(ms) && ms > 0);
 }
 
 /** Shape check of a unit's content (also carried by merge-in messages on the repartition topic). */

@@ -1,4 +1,5 @@
 import type { TrackEvent, UnitEvent } from '../unit-event.ts';
+import type { CovariateLookback } from './covariate-lookback.ts';
 import { addExposures, exposureOf, type ExperimentExposure } from './experiment-exposure.ts';
 
 /**
@@ -25,6 +26,11 @@ export interface LiveUnit {
    * "before" rows in the new mode would retract rows that were never asserted).
    */
   mode: AttributionMode;
+  /**
+   * The CUPED lookback the unit's asserted covariate rows were derived with, kept for the same reason as
+   * `mode`; absent when none (most projects), so their state is unchanged.
+   */
+  covariates?: CovariateLookback;
   content: UnitContent;
 }
 

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   countsFor,
   deriveRows,
+  feedsCovariate,
 } from '../../../../../services/processor/src/domain/attribution/derive-rows.ts';
 import type { ExperimentExposure } from '../../../../../services/processor/src/domain/attribution/experiment-exposure.ts';
 import type { AttributionMode } from '../../../../../services/processor/src/domain/attribution/unit-state.ts';
 import type { TrackEvent } from '../../../../../services/processor/src/domain/unit-event.ts';
-import { attributedRow, exposureRow, track } from '../../../../helpers/processor/builders.ts';
+import { attributedRow, covariateRow, exposureRow, track } from '../../../../helpers/processor/builders.ts';
 
 const x = (o: Partial<ExperimentExposure> = {}): ExperimentExposure => ({
   experiment: 'e',
@@ -106,6 +107,60 @@ describe('deriveRows', () => {
       { exposures: [x({ multiple_exposure: true })], tracks: [track('t', 2000)] },
       'cumulative',
     );
-    expect(rows).toEqual({ exposures: [exposureRow(1000, { multiple_exposure: true })], attributed: [] });
+    expect(rows).toEqual({
+      exposures: [exposureRow(1000, { multiple_exposure: true })],
+      attributed: [],
+      covariates: [],
+    });
+  });
+});
+
+describe('feedsCovariate (CUPED lookback of 100 ms before a first exposure at 1000)', () => {
+  it.each<[string, TrackEvent, ExperimentExposure, boolean]>([
+    ['1 ms before the first exposure', track('t', 999), x(), true],
+    ['exactly lookback before it (the window is closed there)', track('t', 900), x(), true],
+    ['1 ms older than the lookback', track('t', 899), x(), false],
+    ['at the first exposure (that one is attributed instead)', track('t', 1000), x(), false],
+    ['of a multiple-exposure unit', track('t', 950), x({ multiple_exposure: true }), false],
+  ])('%s → %s', (_name, t, summary, expected) => {
+    expect(feedsCovariate(t, summary, 100)).toBe(expected);
+  });
+});
+
+describe('deriveRows with a CUPED lookback', () => {
+  const ref = { project: 'p', unit: 'u' };
+  const pre = track('pre', 950, { value: 3, weight: 2 });
+  const old = track('old', 100, { value: 5 });
+  const post = track('post', 1500, { value: 7 });
+  const other = track('other', 960, { event: 'view' });
+
+  it('emits a covariate row, carrying the first exposure, for each pre-exposure track of a looked-back event', () => {
+    const rows = deriveRows(
+      ref,
+      {
+        exposures: [x(), x({ experiment: 'f', first_exposure_at: 990, variation: 'B' })],
+        tracks: [pre, old, post, other],
+      },
+      'cumulative',
+      { buy: 100 },
+    );
+    expect(
+      rows.covariates,
+      'old is beyond the lookback, post is attributed, view is not looked back',
+    ).toEqual([covariateRow(pre, 1000), covariateRow(pre, 990, { experiment: 'f', variation: 'B' })]);
+    expect(rows.attributed).toEqual([
+      attributedRow(post),
+      attributedRow(post, { experiment: 'f', variation: 'B' }),
+    ]);
+  });
+
+  it('ignores the attribution mode: a pre-exposure track naming another decision still feeds the covariate', () => {
+    const t = track('t', 950, { decision: 'elsewhere' });
+    const rows = deriveRows(ref, { exposures: [x()], tracks: [t] }, 'decision', { buy: 100 });
+    expect(rows.covariates).toEqual([covariateRow(t, 1000)]);
+  });
+
+  it('emits none without a lookback (the default)', () => {
+    expect(deriveRows(ref, { exposures: [x()], tracks: [pre] }, 'cumulative').covariates).toEqual([]);
   });
 });

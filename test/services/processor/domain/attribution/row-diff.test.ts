@@ -7,19 +7,25 @@ describe('diffRows', () => {
   const t = track('t1', 1500);
 
   it('emits nothing when the rows are unchanged', () => {
-    const rows = { exposures: [exposureRow(1000)], attributed: [attributedRow(t)] };
-    expect(diffRows(rows, { exposures: [exposureRow(1000)], attributed: [attributedRow(t)] })).toEqual([]);
+    const rows = { exposures: [exposureRow(1000)], attributed: [attributedRow(t)], covariates: [] };
+    expect(
+      diffRows(rows, { exposures: [exposureRow(1000)], attributed: [attributedRow(t)], covariates: [] }),
+    ).toEqual([]);
   });
 
   it('asserts every row of a unit that had none', () => {
-    expect(diffRows(NO_ROWS, { exposures: [exposureRow(1000)], attributed: [] })).toEqual([
+    expect(diffRows(NO_ROWS, { exposures: [exposureRow(1000)], attributed: [], covariates: [] })).toEqual([
       plus(exposureRow(1000)),
     ]);
   });
 
   it('turns a changed field into a retraction of the old row, then an assertion of the new', () => {
-    const before = { exposures: [exposureRow(1000)], attributed: [attributedRow(t)] };
-    const after = { exposures: [exposureRow(1000, { multiple_exposure: true })], attributed: [] };
+    const before = { exposures: [exposureRow(1000)], attributed: [attributedRow(t)], covariates: [] };
+    const after = {
+      exposures: [exposureRow(1000, { multiple_exposure: true })],
+      attributed: [],
+      covariates: [],
+    };
     expect(diffRows(before, after)).toEqual([
       minus(attributedRow(t)),
       minus(exposureRow(1000)),
@@ -30,16 +36,21 @@ describe('diffRows', () => {
   it('retracts a row with exactly its old dimension values when only they change', () => {
     const de = exposureRow(1000, { dimensions: { country: 'DE', plan: 'pro' } });
     const fr = exposureRow(1000, { dimensions: { country: 'FR', plan: 'pro' } });
-    expect(diffRows({ exposures: [de], attributed: [] }, { exposures: [fr], attributed: [] })).toEqual([
-      minus(de),
-      plus(fr),
-    ]);
+    expect(
+      diffRows(
+        { exposures: [de], attributed: [], covariates: [] },
+        { exposures: [fr], attributed: [], covariates: [] },
+      ),
+    ).toEqual([minus(de), plus(fr)]);
   });
 
   it('orders each group by row identity, not by input order', () => {
     const a = exposureRow(1000, { experiment: 'a' });
     const b = exposureRow(1000, { experiment: 'b' });
-    expect(diffRows(NO_ROWS, { exposures: [b, a], attributed: [] })).toEqual([plus(a), plus(b)]);
+    expect(diffRows(NO_ROWS, { exposures: [b, a], attributed: [], covariates: [] })).toEqual([
+      plus(a),
+      plus(b),
+    ]);
   });
 });
 

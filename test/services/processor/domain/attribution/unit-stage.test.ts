@@ -14,6 +14,7 @@ import type { UnitEvent } from '../../../../../services/processor/src/domain/uni
 import type { UnitMessage } from '../../../../../services/processor/src/domain/unit-message.ts';
 import {
   attributedRow,
+  covariateRow,
   exposure,
   exposureRow,
   minus,
@@ -339,5 +340,66 @@ describe('unitStage: merged unit', () => {
     expect(result.emits).toEqual([plus(exposureRow(1000, { unit: 'a' }))]);
     expect(result.state).toEqual({ kind: 'live', mode: 'cumulative', content });
     expect(result.counters).toEqual({ alias_cycle_broken: 1 });
+  });
+});
+
+describe('unitStage with a CUPED lookback (buy: 1000 ms)', () => {
+  const lookback = { buy: 1000 };
+  const step = (state: UnitState, message: UnitMessage) => unitStage(state, message, 'cumulative', lookback);
+
+  it('emits a covariate row for a track before the first exposure, whichever arrives first', () => {
+    const t = track('t', 1500, { value: 4 });
+    const first = step(emptyUnitState(), event(t));
+    expect(first.emits, 'no exposure yet: nothing to feed').toEqual([]);
+    const second = step(first.state, event(exposure('x', 2000)));
+    expect(second.emits).toEqual([plus(covariateRow(t, 2000)), plus(exposureRow(2000))]);
+    expect(second.state).toMatchObject({ kind: 'live', covariates: lookback });
+  });
+
+  it('a late earlier exposure retracts the covariate rows and re-derives them against the new first exposure', () => {
+    const t1 = track('t1', 1500);
+    const t2 = track('t2', 2500);
+    let state = step(emptyUnitState(), event(exposure('x2', 3000))).state;
+    state = step(state, event(t1)).state;
+    state = step(state, event(t2)).state;
+    const late = step(state, event(exposure('x1', 2000)));
+    expect(
+      late.emits,
+      't1 was beyond the lookback of 3000 and is within that of 2000; t2 becomes attributed',
+    ).toEqual([
+      minus(covariateRow(t2, 3000)),
+      minus(exposureRow(3000)),
+      plus(attributedRow(t2)),
+      plus(covariateRow(t1, 2000)),
+      plus(exposureRow(2000)),
+    ]);
+  });
+
+  it('a merge retracts the merged unit covariate rows; the surviving unit asserts them against its own exposure', () => {
+    const t = track('t', 1500);
+    let anon = step(emptyUnitState(), event(t, 'a')).state;
+    anon = step(anon, event(exposure('xa', 1800), 'a')).state;
+    const merged = step(anon, merge('a', 'u'));
+    expect(merged.emits).toEqual([
+      minus(covariateRow(t, 1800, { unit: 'a' })),
+      minus(exposureRow(1800, { unit: 'a' })),
+    ]);
+    const known = step(emptyUnitState(), event(exposure('xu', 2200))).state;
+    const [forward] = merged.forwards;
+    const absorbed = step(known, forward!);
+    expect(absorbed.emits).toEqual([
+      minus(exposureRow(2200)),
+      plus(covariateRow(t, 1800)),
+      plus(exposureRow(1800)),
+    ]);
+  });
+
+  it('retracts with the lookback the rows were asserted with when the catalogue changes', () => {
+    const t = track('t', 1500);
+    let state = step(emptyUnitState(), event(exposure('x', 2000))).state;
+    state = step(state, event(t)).state;
+    const without = unitStage(state, event(track('t2', 2500)), 'cumulative');
+    expect(without.emits).toEqual([minus(covariateRow(t, 2000)), plus(attributedRow(track('t2', 2500)))]);
+    expect(without.state).not.toHaveProperty('covariates');
   });
 });

@@ -28,6 +28,10 @@ describe('unit state codec', () => {
   it.each<[string, UnitState]>([
     ['a live unit', live],
     ['a merged unit', { kind: 'merged', mergedInto: 'u' }],
+    [
+      'a live unit with the CUPED lookback its rows were derived with',
+      { ...live, covariates: { buy: 86_400_000 } },
+    ],
   ])('round-trips %s', (_name, state) => {
     expect(deserializeUnitState(serializeUnitState(state))).toEqual({ ok: true, value: state });
   });
@@ -68,6 +72,11 @@ describe('unit state codec', () => {
     [
       'a dimension value that is not a string',
       '{"v":2,"state":{"kind":"live","mode":"cumulative","content":{"exposures":[{"experiment":"e","first_exposure_at":1,"variation":"A","multiple_exposure":false,"decision_ids":[],"dimensions":{"seats":3}}],"tracks":[]}}}',
+      'unit-state: version 2 state has an unexpected shape',
+    ],
+    [
+      'a CUPED lookback that is not a positive number',
+      '{"v":2,"state":{"kind":"live","mode":"cumulative","covariates":{"buy":-1},"content":{"exposures":[],"tracks":[]}}}',
       'unit-state: version 2 state has an unexpected shape',
     ],
     [
