@@ -36,6 +36,8 @@ interface VariationFigures {
   adjusted_p_value?: number | null;
   /** Always-valid block (absent from the expectation only where the answer has no such field). */
   sequential?: SequentialBlock | null;
+  /** CUPED-adjusted figures (null where the metric has no `cuped`), compared field by field. */
+  cuped?: unknown;
 }
 
 interface MetricBlock {
@@ -108,7 +110,29 @@ function variationDifferences(
     }
     if (e.sequential !== undefined)
       sequentialDifferences(`${at}.sequential`, a.sequential, e.sequential, out);
+    if (e.cuped !== undefined) deepDifferences(`${at}.cuped`, a.cuped, e.cuped, out);
   });
+}
+
+/**
+ * Every field of `expected` in `actual`: numbers within TOLERANCE, everything else equal; walks objects and
+ * arrays (a block whose shape the comparison need not spell out, such as `cuped`).
+ */
+function deepDifferences(at: string, actual: unknown, expected: unknown, out: string[]): void {
+  if (typeof expected === 'number' || typeof actual === 'number') {
+    const a = typeof actual === 'number' ? actual : null;
+    const e = typeof expected === 'number' ? expected : null;
+    if (!close(a, e) || (a === null) !== (actual === null))
+      out.push(`${at}: ${String(actual)} vs ${String(expected)}`);
+    return;
+  }
+  if (expected === null || typeof expected !== 'object' || actual === null || typeof actual !== 'object') {
+    if ((actual ?? null) !== (expected ?? null))
+      out.push(`${at}: ${JSON.stringify(actual)} vs ${JSON.stringify(expected)}`);
+    return;
+  }
+  for (const [key, value] of Object.entries(expected))
+    deepDifferences(`${at}.${key}`, (actual as Record<string, unknown>)[key], value, out);
 }
 
 function sequentialDifferences(

@@ -216,6 +216,37 @@ export function unitMetricValues(view: ExperimentView, metric: MetricConfig): Ma
   return perUnit;
 }
 
+/**
+ * CUPED (semantics.md, "Variance reduction"): the covariate y_u of every analysed unit at T for a mean or
+ * count metric with `cuped: { days: P }`: the same amount (Σ w·value, or Σ w) over the unit's track events
+ * named `metric.event` with first_exposure − P days ≤ t < first_exposure, 0 if none. Such events are never
+ * attributed, so neither the attribution mode nor the window applies; the cap is defined on x_u and is not
+ * applied to y_u (a stated reading).
+ */
+export function unitCovariateValues(view: ExperimentView, metric: MetricConfig): Map<string, number> {
+  if (
+    metric.cuped === undefined ||
+    (metric.type !== 'mean' && metric.type !== 'count') ||
+    !present(metric.event)
+  ) {
+    throw new Error(`metric "${metric.id}" has no CUPED covariate`);
+  }
+  const lookback = metric.cuped.days * DAY_MS;
+  const perUnit = new Map<string, number>();
+  for (const unit of view.assignment.analysed.keys()) perUnit.set(unit, 0);
+  for (const t of view.known) {
+    if (t.kind !== 'track' || t.event !== metric.event) continue;
+    const unit = unitOf(t, view.aliases);
+    const assignment = unit === null ? undefined : view.assignment.analysed.get(unit);
+    if (unit === null || assignment === undefined) continue;
+    const first = assignment.firstExposure;
+    if (!(first - lookback <= t.timestamp && t.timestamp < first)) continue;
+    const amount = metric.type === 'mean' ? weightOf(t) * (t.value ?? 0) : weightOf(t);
+    perUnit.set(unit, (perUnit.get(unit) as number) + amount);
+  }
+  return perUnit;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Caps
 // ---------------------------------------------------------------------------------------------
@@ -421,7 +452,8 @@ export function ratioOperand(
  * Per-variation sufficient statistics (services/stats/src/math/metric-stats.ts) of catalogue metric
  * `metric` in `experiment` of `project`: v_u per analysed unit (with window and cap), d_u too for a
  * ratio (numerator and denominator from `catalogue`, each with its own window and cap; `conversions`
- * counts the units with a counted numerator event). Options: as_of(T), and one dimension value.
+ * counts the units with a counted numerator event), and the CUPED covariate sums (Σ y, Σ y², Σ v·y) for a
+ * metric with `cuped`. Options: as_of(T), and one dimension value.
  */
 export function referenceMetricStats(
   events: readonly AcceptedEvent[],
@@ -440,6 +472,8 @@ export function referenceMetricStats(
   );
   const denominator =
     metric.type === 'ratio' ? cappedUnitValues(view, ratioOperand(metric, 'denominator', catalogue)) : null;
+  const covariate =
+    metric.cuped !== undefined && metric.type !== 'ratio' ? unitCovariateValues(view, metric) : null;
 
   const variations: MetricVariationStats[] = view.assignment.variations.map((variation) => ({
     variation,
@@ -450,6 +484,7 @@ export function referenceMetricStats(
     denominatorSum: 0,
     denominatorSumSq: 0,
     crossSum: 0,
+    ...(covariate === null ? {} : { covariate: { sum: 0, sumSq: 0, crossSum: 0 } }),
   }));
   const byName = new Map(variations.map((v) => [v.variation, v]));
   for (const [unit, assignment] of view.assignment.analysed) {
@@ -460,6 +495,12 @@ export function referenceMetricStats(
     stats.conversions += v.conversion;
     stats.sum += v.value;
     stats.sumSq += v.value * v.value;
+    if (covariate !== null && stats.covariate !== undefined) {
+      const y = covariate.get(unit) as number;
+      stats.covariate.sum += y;
+      stats.covariate.sumSq += y * y;
+      stats.covariate.crossSum += v.value * y;
+    }
     if (denominator === null) continue;
     const d = (denominator.perUnit.get(unit) as UnitMetricValue).value;
     stats.denominatorSum += d;

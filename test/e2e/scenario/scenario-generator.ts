@@ -195,7 +195,7 @@ export const SCENARIO_DIMENSIONS = ['country', 'platform'] as const;
  * The metric catalogue of every scenario project, in the parsed form (defaults written out). Sized to the
  * traffic: purchases are worth 15–173, up to 3 per visit plus a return visit, so the absolute cap of 150
  * bites; returns come 26–60 h after the first exposure, so the 1 h + 36 h window cuts some; page views
- * are counted for 48 h.
+ * are counted for 48 h; two metrics carry CUPED covariates of purchases before the first exposure.
  */
 export const SCENARIO_METRIC_CATALOGUE: readonly MetricConfig[] = [
   metricConfig('purchased_late', 'conversion', { event: 'purchase', window: { delay_hours: 1, hours: 36 } }),
@@ -205,11 +205,15 @@ export const SCENARIO_METRIC_CATALOGUE: readonly MetricConfig[] = [
   metricConfig('views', 'count', { event: 'page_view', window: { delay_hours: 0, hours: 48 } }),
   metricConfig('app_errors', 'count', { event: 'app_error', guardrail: true, direction: 'decrease' }),
   metricConfig('revenue_per_view', 'ratio', { numerator: 'revenue_capped', denominator: 'views' }),
+  // CUPED: pre-exposure purchases come 1–180 min before the first exposure, so the 0.1-day (144 min)
+  // lookback drops some of those the 14-day one keeps (the processor emits for the longest, 14 days).
+  metricConfig('revenue_cuped', 'mean', { event: 'purchase', cuped: { days: 14 } }),
+  metricConfig('orders_cuped', 'count', { event: 'purchase', cap: { absolute: 2 }, cuped: { days: 0.1 } }),
 ];
 
 /** The metric set of each project's first experiment. */
 export const SCENARIO_METRIC_SET: MetricSetConfig = {
-  metrics: ['purchased_late', 'revenue_p90', 'revenue_per_view'],
+  metrics: ['purchased_late', 'revenue_p90', 'revenue_per_view', 'revenue_cuped', 'orders_cuped'],
   guardrails: ['app_errors'],
   control: 'control',
 };

@@ -24,6 +24,12 @@ export interface MetricVariationStats {
   denominatorSum: number;
   denominatorSumSq: number;
   crossSum: number;
+  /**
+   * CUPED covariate (docs/semantics.md, "Variance reduction (CUPED)"), present when the metric has `cuped`:
+   * with y_u the same metric's value over the unit's events in [first_exposure − P days, first_exposure)
+   * (0 without any), Σ y_u, Σ y_u² and Σ v_u·y_u over the same n units. Mean and count metrics only.
+   */
+  covariate?: { sum: number; sumSq: number; crossSum: number };
 }
 
 /** The statistics of one metric of one experiment (or of one dimension value of it). */

@@ -105,7 +105,82 @@ export function perUnitShapeFor(metrics: readonly BaseMetric[], scope: MetricSql
   return needsJoin ? 'joined' : 'projected';
 }
 
+/** Base metric indexes whose covariate (CUPED) is computed: mean and count metrics with `cuped`. */
+export function cupedIndexes(metrics: readonly BaseMetric[]): number[] {
+  return metrics.flatMap((m, i) => (m.cuped !== undefined && m.type !== 'conversion' ? [i] : []));
+}
+
+/**
+ * Per unit, with the CUPED covariates when a metric has `cuped`: the attributed per-unit rows (below) and the
+ * covariate per-unit rows (`covariatePerUnitSql`) side by side, re-grouped per unit, so a unit with only
+ * pre-exposure events (v = 0, y > 0) is there too. Adds ye{i} (live covariate rows) and y{i} (Σ amount) for
+ * each CUPED metric i. Without CUPED metrics it is exactly the attributed per-unit query.
+ */
 function perUnitSql(
+  metrics: readonly BaseMetric[],
+  scope: MetricSqlScope,
+  params: Record<string, unknown>,
+  shape: PerUnitShape,
+  withCovariates = true,
+): string {
+  const cuped = withCovariates ? cupedIndexes(metrics) : [];
+  const attributed = attributedPerUnitSql(metrics, scope, params, shape);
+  if (cuped.length === 0) return attributed;
+  const zeros = (names: string[]) => names.map((n) => `0. AS ${n}`).join(', ');
+  const covariateNames = cuped.flatMap((i) => [`ye${i}`, `y${i}`]);
+  const metricNames = metrics.flatMap((_m, i) => [`e${i}`, `r${i}`]);
+  const all = [...metricNames, ...covariateNames];
+  return `SELECT who, arm, any(dv) AS dv, ${all.map((n) => `sum(${n}) AS ${n}`).join(', ')}
+          FROM (
+            SELECT who, arm, dv, ${metricNames.map((n) => `toFloat64(${n}) AS ${n}`).join(', ')}, ${zeros(covariateNames)}
+            FROM (${attributed})
+            UNION ALL
+            SELECT who, arm, dv, ${zeros(metricNames)}, ${covariateNames.join(', ')}
+            FROM (${covariatePerUnitSql(metrics, cuped, scope, params, shape)})
+          )
+          GROUP BY who, arm`;
+}
+
+/**
+ * Per unit, for each CUPED metric i: ye{i} = Σ sign and y{i} = Σ amount of its live covariate rows with
+ * `first_exposure_at − days ≤ timestamp` (rows are only written for timestamp < first_exposure_at, by the
+ * processor, with the longest lookback among the project's metrics on that event; each metric applies its
+ * own here). The covariate is not capped: the metric's cap is defined on the post-exposure value x_u.
+ * Shapes as for attributed rows: `joined` keeps only units analysed in that variation now (and gives the
+ * dimension value); `projected` trusts the processor to retract the rows of units that are not.
+ */
+function covariatePerUnitSql(
+  metrics: readonly BaseMetric[],
+  cuped: readonly number[],
+  scope: MetricSqlScope,
+  params: Record<string, unknown>,
+  shape: PerUnitShape,
+): string {
+  const columns = cuped.map((i) => {
+    const metric = metrics[i] as BaseMetric;
+    params[`cev${i}`] = metric.event;
+    params[`cms${i}`] = Math.round((metric.cuped?.days ?? 0) * 24 * HOUR_MS);
+    const condition =
+      `c.event = {cev${i}:String} AND ` +
+      `toUnixTimestamp64Milli(c.timestamp) >= toUnixTimestamp64Milli(c.first_exposure_at) - {cms${i}:Int64}`;
+    const amount = metric.type === 'mean' ? 'c.sign * c.weight * coalesce(c.value, 0)' : 'c.sign * c.weight';
+    return `toFloat64(sumIf(c.sign, ${condition})) AS ye${i}, toFloat64(sumIf(${amount}, ${condition})) AS y${i}`;
+  });
+  params['cevents'] = [...new Set(cuped.map((i) => (metrics[i] as BaseMetric).event))];
+  const where = `c.project = {project:String} AND c.experiment = {experiment:String} AND has({cevents:Array(String)}, c.event)`;
+  if (shape === 'projected') {
+    return `SELECT c.unit AS who, c.variation AS arm, '' AS dv, ${columns.join(', ')}
+            FROM covariates AS c WHERE ${where}
+            GROUP BY c.unit, c.variation`;
+  }
+  return `SELECT c.unit AS who, a.arm AS arm, any(a.dv) AS dv, ${columns.join(', ')}
+          FROM covariates AS c
+          INNER JOIN (${assignedSql(scope)}) AS a ON c.unit = a.who AND c.variation = a.arm
+          WHERE ${where}
+          GROUP BY c.unit, a.arm`;
+}
+
+function attributedPerUnitSql(
   metrics: readonly BaseMetric[],
   scope: MetricSqlScope,
   params: Record<string, unknown>,
@@ -162,7 +237,7 @@ export function quantileSql(
   shape: PerUnitShape,
 ): BuiltSql {
   const params = scopeParams({ ...scope, dimension: undefined });
-  const perUnit = perUnitSql(metrics, { ...scope, dimension: undefined }, params, shape);
+  const perUnit = perUnitSql(metrics, { ...scope, dimension: undefined }, params, shape, false);
   const columns = capped.map((i) => {
     const metric = metrics[i] as BaseMetric;
     if (metric.cap === undefined || !('percentile' in metric.cap))
@@ -198,12 +273,16 @@ export function metricSumsSql(
     (_m, i) => `toFloat64(countIf(e${i} > 0)) AS c${i}, sum(v${i}) AS s${i}, sum(v${i} * v${i}) AS q${i}`,
   );
   const cross = ratioPairs.map(([n, d], j) => `sum(v${n} * v${d}) AS x${j}`);
+  // CUPED: the covariate value yv{i} (0 without live rows, as v) and Σ y, Σ y², Σ v·y per variation.
+  const cuped = cupedIndexes(metrics);
+  const covariateValues = cuped.map((i) => `if(ye${i} > 0, y${i}, 0.) AS yv${i}`);
+  const covariateSums = cuped.map(
+    (i) => `sum(yv${i}) AS sy${i}, sum(yv${i} * yv${i}) AS syy${i}, sum(v${i} * yv${i}) AS sxy${i}`,
+  );
+  const carried = metrics.map((_m, i) => `e${i}`).join(', ');
   return {
-    sql: `SELECT dv, arm, ${[...sums, ...cross].join(', ')}
-          FROM (SELECT dv, arm, e0${metrics
-            .slice(1)
-            .map((_m, i) => `, e${i + 1}`)
-            .join('')}, ${values.join(', ')} FROM (${perUnit}))
+    sql: `SELECT dv, arm, ${[...sums, ...cross, ...covariateSums].join(', ')}
+          FROM (SELECT dv, arm, ${carried}, ${[...values, ...covariateValues].join(', ')} FROM (${perUnit}))
           GROUP BY dv, arm`,
     params,
   };

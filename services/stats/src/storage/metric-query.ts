@@ -12,6 +12,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { MetricConfig } from '../../../../shared/projects/metric-catalog.ts';
 import type { MetricStats, MetricVariationStats } from '../math/metric-stats.ts';
 import {
+  cupedIndexes,
   dimensionValuesSql,
   metricSumsSql,
   NONE_VALUE,
@@ -191,6 +192,7 @@ export function assembleGroups(input: AssembleInput): MetricStatsOutcome {
   const variations = [...new Set(input.unitRows.map((r) => r.variation))].sort(compareNames);
   const values = input.broken ? orderValues(input.unitRows) : [''];
   const { ratioIndex } = baseMetricsOf(input.query.metrics, input.query.catalogue);
+  const cuped = new Set(cupedIndexes(input.base));
   const groups: MetricStatsGroup[] = [];
   for (const dv of values) {
     const units = new Map(variations.map((v) => [v, 0]));
@@ -221,6 +223,9 @@ export function assembleGroups(input: AssembleInput): MetricStatsOutcome {
           denominatorSum: d === undefined ? 0 : num(`s${d}`),
           denominatorSumSq: d === undefined ? 0 : num(`q${d}`),
           crossSum: pair === undefined ? 0 : num(`x${ratioIndex.get(metric.id) as number}`),
+          ...(pair === undefined && cuped.has(n)
+            ? { covariate: { sum: num(`sy${n}`), sumSq: num(`syy${n}`), crossSum: num(`sxy${n}`) } }
+            : {}),
         };
       });
       const bad = stats.find((s) => s.conversions > s.units);
