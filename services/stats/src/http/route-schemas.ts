@@ -246,6 +246,54 @@ export const MetricsCatalogueResponseSchema = Type.Object(
   { title: 'Metric catalogue' },
 );
 
+const CupedSchema = Nullable(
+  Type.Object(
+    {
+      estimate: Nullable(
+        Type.Number({
+          description:
+            "The arm's adjusted mean, mean(v) − θ·mean(y); on the control only when one treatment makes θ unique",
+        }),
+      ),
+      variance: Nullable(
+        Type.Number({ description: 'Its unit-level variance, var(v) + θ²·var(y) − 2θ·cov(v, y)' }),
+      ),
+      theta: Nullable(
+        Type.Number({
+          description: 'θ pooled over the treatment and the control; 0 when gbstats falls back',
+        }),
+      ),
+      control_estimate: Nullable(
+        Type.Number({
+          description: "The control's adjusted mean under this comparison's θ; null on the control",
+        }),
+      ),
+      lift: Nullable(
+        Type.Number({
+          description:
+            "gbstats' point estimate: (estimate − control_estimate) / the control's unadjusted mean",
+        }),
+      ),
+      lift_ci: fixedHorizonInterval("gbstats' relative TwoSidedTTest on the adjusted statistics"),
+      p_value: fixedHorizonNumber("gbstats' relative TwoSidedTTest on the adjusted statistics"),
+      adjusted_p_value: fixedHorizonNumber("Holm over this metric's treatments' CUPED p-values"),
+      sequential: SequentialSchema,
+      variance_reduction: Nullable(
+        Type.Number({
+          description:
+            "1 − V_adjusted / V_unadjusted, V the delta-method variance of the relative-lift estimator (gbstats' " +
+            'frequentist_variance) with and without the covariate',
+        }),
+      ),
+    },
+    {
+      description:
+        'CUPED (docs/semantics.md, "Variance reduction"): gbstats 0.8.0\'s RegressionAdjustedStatistic, θ pooled over ' +
+        'the two arms compared. Null unless the metric is a mean or count with `cuped`; comparison fields null on the control.',
+    },
+  ),
+);
+
 const MetricVariationSchema = Type.Object({
   variation: Type.String(),
   units: Type.Integer(),
@@ -261,6 +309,7 @@ const MetricVariationSchema = Type.Object({
   p_value: fixedHorizonNumber("The block's test"),
   adjusted_p_value: fixedHorizonNumber("Holm over this metric's treatments"),
   sequential: SequentialSchema,
+  cuped: CupedSchema,
 });
 
 const MetricBlockSchema = Type.Object({

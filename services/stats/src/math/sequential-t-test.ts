@@ -1,6 +1,6 @@
 import { relativeDifference } from './relative-t-test.ts';
+import type { TestArm } from './relative-t-test.ts';
 import type { ConfidenceInterval, SequentialBlock } from './types.ts';
-import type { MeanSample } from './welch-t-test.ts';
 
 /** gbstats' `SequentialConfig.sequential_tuning_parameter` default, and docs/semantics.md's. */
 export const DEFAULT_SEQUENTIAL_TUNING_PARAMETER = 5000;
@@ -31,11 +31,12 @@ export function sequentialRho(alpha: number, tuningParameter: number): number {
  * (docs/semantics.md, "Monitoring: always-valid inference").
  *
  * Each arm is gbstats' `(mean, variance, n)` of its statistic, as for `relativeTTest`: the unit-level
- * variance of a `SampleMeanStatistic` (n − 1), of a `ProportionStatistic` (rate·(1 − rate)) or a
- * `RatioStatistic`'s delta-method variance. With m, v, n per arm (c = control, t = treatment),
- * α = 1 − confidence, τ the tuning parameter and N = n_c + n_t:
- * - lift = (m_t − m_c) / m_c (signed control, as gbstats);
- * - V = v_t / (m_c² n_t) + v_c m_t² / (m_c⁴ n_c), the delta-method variance (`relativeDifference`);
+ * variance of a `SampleMeanStatistic` (n − 1), of a `ProportionStatistic` (rate·(1 − rate)), a
+ * `RatioStatistic`'s delta-method variance or a `RegressionAdjustedStatistic`'s (with its unadjusted mean,
+ * see `TestArm`). With m, v, n per arm (c = control, t = treatment), u the unadjusted mean (= m but for
+ * CUPED), α = 1 − confidence, τ the tuning parameter and N = n_c + n_t:
+ * - lift = (m_t − m_c) / u_c (signed control, as gbstats);
+ * - V = v_t / (u_c² n_t) + v_c u_t² / (u_c⁴ n_c), the delta-method variance (`relativeDifference`);
  * - ρ = `sequentialRho(α, τ)`;
  * - ci = lift ± √(V·N) · √(2(Nρ² + 1) · ln(√(Nρ² + 1) / α) / (Nρ)²) (eq. 9);
  * - p = min(1, √(Nρ² + 1) · exp(−ρ²·st2 / (2(Nρ² + 1)))) with st2 = lift²·N / V (eq. 155).
@@ -44,7 +45,7 @@ export function sequentialRho(alpha: number, tuningParameter: number): number {
  * gbstats' exp(x) overflows (x > 709.8) and it reports 0 for p-values down to ~1e−308.
  *
  * Null rules (gbstats' "default output", expected 0, ci [0, 0], p 1, is not a result):
- * - control mean is 0 (gbstats: ZERO_NEGATIVE_BASELINE_VARIATION);
+ * - control mean, or its unadjusted mean, is 0 (gbstats: ZERO_NEGATIVE_BASELINE_VARIATION);
  * - either variance is ≤ 0 (gbstats: ZERO_NEGATIVE_VARIANCE); gbstats' statistics report variance 0
  *   for n ≤ 1 (a proportion of one unit is 0 or 1), so this covers arms of 0 or 1 unit;
  * - either n is not an integer ≥ 2, a mean or variance is not finite, confidence is not in (0, 1), or
@@ -57,8 +58,8 @@ export function sequentialRho(alpha: number, tuningParameter: number): number {
  * @param tuningParameter τ, gbstats' `sequential_tuning_parameter` (units, both arms together)
  */
 export function sequentialTTest(
-  treatment: MeanSample,
-  control: MeanSample,
+  treatment: TestArm,
+  control: TestArm,
   confidence: number,
   tuningParameter: number = DEFAULT_SEQUENTIAL_TUNING_PARAMETER,
 ): SequentialTTestResult | null {

@@ -47,6 +47,7 @@ describe('guardrail condition: the sequential interval wholly on the bad side', 
     p_value: null,
     adjusted_p_value: null,
     sequential: name === 'control' ? null : { lift_ci: liftCi, p_value: 0.01, tuning_parameter: 5000 },
+    cuped: null,
   });
 
   it('holds while any treatment breaches, and lists each treatment with its sequential block', () => {

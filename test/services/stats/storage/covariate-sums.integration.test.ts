@@ -119,13 +119,9 @@ beforeAll(async () => {
       return e.retracted ? [row, { ...row, sign: -1 }] : [row];
     }),
   );
-  for (const [table, values] of [
-    ['exposures', exposures],
-    ['attributed', attributed],
-    ['covariates', covariates],
-  ] as const) {
-    await ch.client.insert({ table, values, format: 'JSONEachRow' });
-  }
+  await ch.client.insert({ table: 'exposures', values: exposures, format: 'JSONEachRow' });
+  await ch.client.insert({ table: 'attributed', values: attributed, format: 'JSONEachRow' });
+  await ch.client.insert({ table: 'covariates', values: covariates, format: 'JSONEachRow' });
 }, 120_000);
 
 afterAll(async () => {
