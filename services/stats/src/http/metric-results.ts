@@ -151,7 +151,25 @@ export async function metricResultsBody(
 }
 
 /** Which figures of the catalogue answer are fixed-horizon, and that `sequential` is always valid. */
-export const METRIC_RESULTS_INFERENCE = inferenceNote(['lift_ci', 'p_value', 'adjusted_p_value']);
+export const METRIC_RESULTS_INFERENCE = inferenceNote([
+  'lift_ci',
+  'p_value',
+  'adjusted_p_value',
+  'cuped.lift_ci',
+  'cuped.p_value',
+  'cuped.adjusted_p_value',
+]);
+
+/**
+ * What a reader of CUPED figures must know about the covariate's inputs (docs/semantics.md, "Variance
+ * reduction"): the processor holds a unit's events only for RETENTION_DAYS (it refuses a longer `days` at
+ * start), so pre-exposure events older than that, or that arrived while the unit's first exposure was
+ * backfilled long after them, are absent from y_u rather than wrong.
+ */
+export const CUPED_COVERAGE_NOTE =
+  "y_u sums the metric over the unit's events in [first_exposure − days, first_exposure). Events older than " +
+  "the processor's state retention (RETENTION_DAYS) when the unit's first exposure was processed are absent " +
+  '(the processor refuses a days beyond its retention at start); y_u is not capped.';
 
 /** One metric's block: its definition as configured, the caps applied, and the figures. */
 export function metricBlock(
@@ -172,6 +190,10 @@ export function metricBlock(
     cap: metric.cap ?? null,
     cap_value: stats.capValue,
     denominator_cap_value: stats.denominatorCapValue,
+    cuped:
+      metric.cuped === undefined || metric.type === 'conversion' || metric.type === 'ratio'
+        ? null
+        : { days: metric.cuped.days, note: CUPED_COVERAGE_NOTE },
     test: results.test,
     variations: results.variations,
   };

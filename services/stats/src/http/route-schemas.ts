@@ -219,6 +219,7 @@ const MetricDefinitionSchema = Type.Object({
   cap: Type.Optional(
     Type.Object({ absolute: Type.Optional(Type.Number()), percentile: Type.Optional(Type.Number()) }),
   ),
+  cuped: Type.Optional(Type.Object({ days: Type.Number() })),
   guardrail: Type.Boolean(),
   direction: Type.Union([Type.Literal('increase'), Type.Literal('decrease')]),
 });
@@ -330,6 +331,17 @@ const MetricBlockSchema = Type.Object({
     Type.Number({ description: 'The cap applied to v_u: absolute, or the percentile found' }),
   ),
   denominator_cap_value: NullableNumber,
+  cuped: Nullable(
+    Type.Object(
+      {
+        days: Type.Number({
+          description: 'The covariate lookback: events in [first_exposure − days, first_exposure)',
+        }),
+        note: Type.String({ description: 'What the covariate covers, and what retention leaves out' }),
+      },
+      { description: "The metric's CUPED setting; the figures are each variation's `cuped` block. Null without one" },
+    ),
+  ),
   test: Type.String({ description: 'two_proportion_z, welch_t or gbstats_relative_t: what p_value is' }),
   variations: Type.Array(MetricVariationSchema, { description: 'The control first' }),
 });
