@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/processor-bench.ts [--events 300000] [--units 100000] [--restore-units 1000000]
  *                                    [--partitions 8] [--instances 1] [--skip-kafka-perf] [--keep-topics]
- *                                    [--cpu-prof] [--latency-rate 3000] [--latency-seconds 15]
+ *                                    [--cpu-prof] [--latency-rate 3000] [--latency-seconds 15] [--cuped]
  *
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7).
  *
@@ -16,6 +16,8 @@
  *    in steady state (group join excluded on both sides, as the processor's rate is timed from /readyz);
  * 3. the processor as a child process (its own core, as in production) from a cold start, until
  *    every ingest record and every repartition message is committed (read from its /metrics);
+ * 3a. with --cuped: the same events again under a second prefix, processed with a CUPED metric on purchase:
+ *    events/s and per CPU-second with and without covariate rows (issue 16);
  * 3b. freshness: with the state of phase 3 loaded, exposures of new units at --latency-rate events/s
  *    for --latency-seconds; each one's exposure row is read back (read_committed) and its age is
  *    taken from its event time (set to the send time): ingest produce → committed output row;
@@ -54,6 +56,8 @@ const { values: args } = parseArgs({
     instances: { type: 'string', default: '1' },
     'latency-rate': { type: 'string', default: '3000' },
     'latency-seconds': { type: 'string', default: '15' },
+    /** Also process the same events with a CUPED metric (issue 16) and print the cost of covariate rows. */
+    cuped: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(args.events);
@@ -86,11 +90,15 @@ async function createTopics(): Promise<string> {
   return prefix;
 }
 
-function writeProjects(): string {
-  const file = path.join(workDir, 'projects.json');
+/** The bench's project; with `cuped`, a mean metric on purchase with a 14-day CUPED covariate. */
+function writeProjects(cuped = false): string {
+  const file = path.join(workDir, cuped ? 'projects-cuped.json' : 'projects.json');
+  const metrics = cuped ? [{ id: 'revenue', type: 'mean', event: 'purchase', cuped: { days: 14 } }] : [];
   fs.writeFileSync(
     file,
-    JSON.stringify({ projects: [{ id: 'shop', keys: [{ role: 'write', sha256: '0'.repeat(63) + '1' }] }] }),
+    JSON.stringify({
+      projects: [{ id: 'shop', keys: [{ role: 'write', sha256: '0'.repeat(63) + '1' }], metrics }],
+    }),
   );
   return file;
 }
@@ -412,37 +420,25 @@ async function freshness(
   );
 }
 
-async function main(): Promise<void> {
-  await admin.connect();
-  const projectsFile = writeProjects();
-  console.log(
-    `processor bench: ${EVENTS} events over ${UNITS} units, ${PARTITIONS} partitions, broker ${brokers}, ${os.cpus().length} cores`,
-  );
-
-  // 1. Pre-load.
-  const prefix = await createTopics();
-  const topics = topicNames(prefix);
-  const ingestSchema = await registry.register(`${topics.ingest}-value`, readAvsc('ingest-event'));
-  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  let t = Date.now();
-  function* ingestRecords() {
-    for (const e of ingestEvents(EVENTS, UNITS))
-      yield { key: identityKeyOf(e)!, value: ingestSchema.encode(avroValue(e)) };
-  }
-  const loaded = await produceAll(producer, topics.ingest, ingestRecords());
-  console.log(`pre-loaded ${loaded} ingest records in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-
-  // 2. Raw consume rates.
-  const perf = consumerPerformance(topics.ingest, loaded);
-  const kafkajsRate = await kafkajsConsumeRate(topics.ingest, loaded);
-  console.log(
-    `raw consume: ConsumerPerformance ${perf}; bare kafkajs consumer ${kafkajsRate.toFixed(0)} msg/s after its first batch`,
-  );
-
-  // 3. Processing from a cold start (--instances processes in one group share the partitions).
+/**
+ * Phase 3: the processor (--instances processes in one group share the partitions) from a cold start over the
+ * pre-loaded `loaded` records under `prefix`, until every ingest record and repartition message is committed.
+ */
+async function processFromColdStart(
+  prefix: string,
+  projectsFile: string,
+  loaded: number,
+  kafkajsRate: number,
+  label: string,
+): Promise<{
+  group: Child[];
+  emptyRss: number;
+  emptyAnon: number;
+  rate: number;
+  perCpuSecond: number;
+}> {
   const group = await Promise.all(
-    Array.from({ length: INSTANCES }, (_, i) => startProcessor(prefix, projectsFile, `process-${i}`)),
+    Array.from({ length: INSTANCES }, (_, i) => startProcessor(prefix, projectsFile, `${label}-${i}`)),
   );
   const child = group[0]!;
   const readyAt = Math.max(...(await Promise.all(group.map((c) => waitReady(c, 120_000)))));
@@ -478,8 +474,9 @@ async function main(): Promise<void> {
   const rate = loaded / seconds;
   const exposures = m(last, 'liftstream_processor_records_out_total{stage="units",topic="exposures"}');
   const attributed = m(last, 'liftstream_processor_records_out_total{stage="units",topic="attributed"}');
+  const covariates = m(last, 'liftstream_processor_records_out_total{stage="units",topic="covariates"}');
   console.log(
-    `processed ${loaded} events with ${INSTANCES} instance(s) in ${seconds.toFixed(1)} s after ready (start-up ${((readyAt - child.spawnedAt) / 1000).toFixed(1)} s): ` +
+    `${label}: processed ${loaded} events with ${INSTANCES} instance(s) in ${seconds.toFixed(1)} s after ready (start-up ${((readyAt - child.spawnedAt) / 1000).toFixed(1)} s): ` +
       `${rate.toFixed(0)} events/s = ${((100 * rate) / kafkajsRate).toFixed(0)}% of the bare kafkajs consumer`,
   );
   console.log(
@@ -488,11 +485,74 @@ async function main(): Promise<void> {
   );
   console.log(
     `  outputs: ${exposures} exposure rows, ${attributed} attributed rows, ` +
-      `${m(last, 'liftstream_processor_corrections_total{kind="exposure"}') + m(last, 'liftstream_processor_corrections_total{kind="attributed"}')} corrections, ` +
+      `${covariates} covariate rows, ` +
+      `${m(last, 'liftstream_processor_corrections_total{kind="exposure"}') + m(last, 'liftstream_processor_corrections_total{kind="attributed"}') + m(last, 'liftstream_processor_corrections_total{kind="covariate"}')} corrections, ` +
       `${m(last, 'liftstream_processor_duplicates_dropped_total')} duplicates dropped; ` +
       `transactions ${m(last, 'liftstream_processor_transactions_total{stage="identity",result="commit"}') + m(last, 'liftstream_processor_transactions_total{stage="units",result="commit"}')} committed; ` +
       `state ${m(last, 'liftstream_processor_state_keys{store="units"}')} units, ${m(last, 'liftstream_processor_state_keys{store="identity"}')} identities; peak RSS ${peakRss.toFixed(0)} MB (all instances)`,
   );
+
+  return { group, emptyRss, emptyAnon, rate, perCpuSecond: loaded / cpuUsed };
+}
+
+async function main(): Promise<void> {
+  await admin.connect();
+  const projectsFile = writeProjects();
+  console.log(
+    `processor bench: ${EVENTS} events over ${UNITS} units, ${PARTITIONS} partitions, broker ${brokers}, ${os.cpus().length} cores`,
+  );
+
+  // 1. Pre-load.
+  const prefix = await createTopics();
+  const topics = topicNames(prefix);
+  const ingestSchema = await registry.register(`${topics.ingest}-value`, readAvsc('ingest-event'));
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  let t = Date.now();
+  function* ingestRecords() {
+    for (const e of ingestEvents(EVENTS, UNITS))
+      yield { key: identityKeyOf(e)!, value: ingestSchema.encode(avroValue(e)) };
+  }
+  const loaded = await produceAll(producer, topics.ingest, ingestRecords());
+  console.log(`pre-loaded ${loaded} ingest records in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  // 2. Raw consume rates.
+  const perf = consumerPerformance(topics.ingest, loaded);
+  const kafkajsRate = await kafkajsConsumeRate(topics.ingest, loaded);
+  console.log(
+    `raw consume: ConsumerPerformance ${perf}; bare kafkajs consumer ${kafkajsRate.toFixed(0)} msg/s after its first batch`,
+  );
+
+  // 3. Processing from a cold start.
+  const { group, emptyRss, emptyAnon, rate, perCpuSecond } = await processFromColdStart(
+    prefix,
+    projectsFile,
+    loaded,
+    kafkajsRate,
+    'process',
+  );
+  // 3a. The cost of CUPED covariate emission (issue 16): the same events under a second prefix, processed
+  // with a CUPED metric on purchase (every pre-exposure purchase becomes a covariate row), same run.
+  if (args.cuped) {
+    const cupedPrefix = await createTopics();
+    const cupedTopics = topicNames(cupedPrefix);
+    const cupedSchema = await registry.register(`${cupedTopics.ingest}-value`, readAvsc('ingest-event'));
+    const copied = await produceAll(
+      producer,
+      cupedTopics.ingest,
+      (function* () {
+        for (const e of ingestEvents(EVENTS, UNITS))
+          yield { key: identityKeyOf(e)!, value: cupedSchema.encode(avroValue(e)) };
+      })(),
+    );
+    const cuped = await processFromColdStart(cupedPrefix, writeProjects(true), copied, kafkajsRate, 'cuped');
+    await Promise.all(cuped.group.map((c) => stopChild(c)));
+    console.log(
+      `CUPED covariate emission: ${cuped.rate.toFixed(0)} vs ${rate.toFixed(0)} events/s without (` +
+        `${(cuped.rate / rate).toFixed(2)}x), ${cuped.perCpuSecond.toFixed(0)} vs ${perCpuSecond.toFixed(0)} events per ` +
+        `processor CPU-second (${(cuped.perCpuSecond / perCpuSecond).toFixed(2)}x)`,
+    );
+  }
 
   // 3b. Freshness at a fixed rate.
   await freshness(topics, ingestSchema.encode, producer);

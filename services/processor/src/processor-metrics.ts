@@ -40,7 +40,7 @@ export class ProcessorMetrics {
     });
     this.recordsOut = new Counter({
       name: 'liftstream_processor_records_out_total',
-      help: 'Records produced in committed transactions, per stage and topic kind (units, exposures, attributed, changelog)',
+      help: 'Records produced in committed transactions, per stage and topic kind (units, exposures, attributed, covariates, changelog)',
       labelNames: ['stage', 'topic'],
       registers,
     });

@@ -280,6 +280,7 @@ function changelogEndFrom(
 }
 
 function topicKind(topic: string): string {
-  for (const kind of ['units', 'exposures', 'attributed']) if (topic.endsWith(kind)) return kind;
+  for (const kind of ['units', 'exposures', 'attributed', 'covariates'])
+    if (topic.endsWith(kind)) return kind;
   return 'other';
 }
