@@ -22,6 +22,8 @@
  * - issue 15 (bench/lib/stats-catalogue.ts): 5 catalogue metrics (`metricResultsBody`), the same without the
  *   window, by country, and two daily time series, each against its target; then each request's ClickHouse
  *   statements alone (where the time goes);
+ * - issue 16: the 5 metrics with CUPED on the three mean/count ones (covariate rows for 40% of units), with
+ *   their sequential blocks (every catalogue line computes those);
  * - issue 5's other paths (a time window, the join used when tables disagree, 2,000 sink-sized inserts) and
  *   the sink's restore of one partition, unless --no-extras.
  */
@@ -53,6 +55,7 @@ import {
   describeTables,
   EXPERIMENT,
   loadAttributed,
+  loadCovariates,
   loadExposures,
   PROJECT,
   settleMerges,
@@ -118,6 +121,9 @@ async function main(): Promise<void> {
     t = performance.now();
     await loadAttributed(client, UNITS, totalRows);
     console.log(`  attributed loaded in ${sec(t)}`);
+    t = performance.now();
+    await loadCovariates(client, UNITS, UNITS);
+    console.log(`  covariates (CUPED, ${fmt(UNITS)} pre-exposure rows) loaded in ${sec(t)}`);
     t = performance.now();
     await rebuildVariationMetrics(client, { truncate: false });
     console.log(`  variation_metrics built from attributed in ${sec(t)}`);

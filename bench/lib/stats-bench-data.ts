@@ -91,6 +91,35 @@ export async function loadAttributed(client: ClickHouseClient, units: number, ro
   }
 }
 
+/**
+ * ~`rows` covariate rows (pre-exposure events, CUPED; issue 16) over 40% of the units (multiple-exposure ones
+ * excluded, as the processor emits none for them): each up to 14 days before its unit's first exposure, 80%
+ * `purchase`, weights and values as the attributed rows. Every row +1 (the table's retractions cost the
+ * query nothing more than any other row).
+ */
+export async function loadCovariates(client: ClickHouseClient, units: number, rows: number): Promise<void> {
+  const covered = Math.max(1, Math.floor(units * 0.4));
+  for (let start = 0; start < rows; start += INSERT_ROWS) {
+    const count = Math.min(INSERT_ROWS, rows - start);
+    await client.command({
+      query: `
+        INSERT INTO covariates (project, experiment, unit, variation, first_exposure_at, event_id, event, timestamp,
+                                weight, value, sign, src_partition, src_offset)
+        SELECT '${PROJECT}', '${EXPERIMENT}', ${unitId('u')}, ${arm('u')}, fe, concat('c', toString(number)),
+               if(number % 5 = 0, 'view', 'purchase'), fe - toIntervalSecond(1 + number % (14 * 86400)),
+               [1., 1., 1., 2., 4.][number % 5 + 1], if(number % 4 = 0, NULL, (number % 10000) / 100),
+               1, toUInt32(cityHash64(${unitId('u')}) % 8), number
+        FROM (
+          SELECT number, u, toDateTime64(${BASE_MS / 1000} + ${firstExposureSeconds('u')}, 3, 'UTC') AS fe
+          FROM (
+            SELECT number, toUInt64(if(h % 100 = 7, h - 1, h)) AS u
+            FROM (SELECT number, cityHash64(number, 'covariate') % ${covered} AS h FROM numbers(${start}, ${count}))
+          )
+        )`,
+    });
+  }
+}
+
 function unitId(n: string): string {
   return `UUIDNumToString(sipHash128(${n}))`;
 }

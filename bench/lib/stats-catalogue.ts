@@ -44,6 +44,9 @@ export const BENCH_ANALYSIS = {
     { id: 'orders', type: 'count', event: 'purchase', cap: { absolute: 10 } },
     { id: 'order_value', type: 'ratio', numerator: 'revenue', denominator: 'orders' },
     { id: 'view_value', type: 'mean', event: 'view' },
+    { id: 'revenue_cuped', type: 'mean', event: 'purchase', cap: { percentile: 0.99 }, cuped: { days: 14 } },
+    { id: 'orders_cuped', type: 'count', event: 'purchase', cap: { absolute: 10 }, cuped: { days: 14 } },
+    { id: 'view_value_cuped', type: 'mean', event: 'view', cuped: { days: 7 } },
   ],
   experiments: {
     [EXPERIMENT]: {
@@ -55,6 +58,8 @@ export const BENCH_ANALYSIS = {
 
 /** The 5-metric request: one windowed conversion, a p99-capped mean, an absolute-capped count, their ratio, a mean. */
 const FIVE = ['purchased', 'revenue', 'orders', 'order_value', 'view_value'];
+/** Issue 16: the 5 with CUPED on its three mean/count metrics (every line also carries sequential blocks). */
+const FIVE_CUPED = ['purchased', 'revenue_cuped', 'orders_cuped', 'order_value', 'view_value_cuped'];
 /** The same without the window: no join (the per_unit projection). */
 const FIVE_NO_WINDOW = ['purchased_any', 'revenue', 'orders', 'order_value', 'view_value'];
 
@@ -108,6 +113,7 @@ export function catalogueRequests(nowMs: number): BenchRequest[] {
   return [
     catalogue('5 metrics (window, p99 cap, abs cap, ratio, mean)', FIVE, 150),
     catalogue('same 5 without the window (per_unit projection)', FIVE_NO_WINDOW, null),
+    catalogue('5 metrics, 3 with CUPED (issue 16; sequential in every line)', FIVE_CUPED, 200),
     catalogue(`5 metrics by country (${MAX_DIMENSION_VALUES} values + other)`, FIVE, 300, 'country'),
     series('daily series: purchased (72 h window)', 'purchased'),
     series('daily series: order_value (ratio, p99 cap)', 'order_value'),
