@@ -1,7 +1,8 @@
 /**
  * Kafka → ClickHouse sink for the processor's public topics: `<prefix>exposures` → table `exposures`,
- * `<prefix>attributed` → table `attributed`, Avro through the schema registry, read_committed (the
- * processor writes them in transactions, so aborted output is never seen).
+ * `<prefix>attributed` → table `attributed`, `<prefix>covariates` → table `covariates` (SINK_TABLES), Avro
+ * through the schema registry, read_committed (the processor writes them in transactions, so aborted output
+ * is never seen).
  *
  * Exactly-once, with ClickHouse as the offset store of record (README.md has the full argument):
  * - every row carries `src_partition` and `src_offset`, the Kafka record it came from;
@@ -51,14 +52,14 @@ import type { BackoffPolicy } from './retry-backoff.ts';
 import { insertRows, restoreUnitTotals, storedOffsets } from './sink-clickhouse.ts';
 import { createSinkMetrics } from './sink-metrics.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
-import { insertDedupToken, toAttributedRow, toExposureRow } from './sink-rows.ts';
+import { insertDedupToken, ROW_READERS, SINK_TABLES } from './sink-rows.ts';
 import type { AttributedRow, RowRead, SinkRow, SinkTable } from './sink-rows.ts';
 import { DiskUnitTotalsStore } from './disk-unit-totals.ts';
 import { planChunk, UnitTotalsStore, type ChunkPlan, type UnitTotalsStorage } from './variation-deltas.ts';
 import type { VariationDeltaRow } from './variation-deltas.ts';
 
 export interface SinkConfig {
-  /** Topic prefix (TOPIC_PREFIX): the sink reads `<prefix>exposures` and `<prefix>attributed`. */
+  /** Topic prefix (TOPIC_PREFIX): the sink reads `<prefix>` + each of SINK_TABLES. */
   topicPrefix: string;
   /** Consumer group of the sink (its own, so it never shares offsets with other readers). */
   groupId: string;
@@ -120,10 +121,11 @@ export interface SinkDeps {
    */
   hooks?: { afterInsert?(info: InsertInfo): Promise<void> | void };
   /**
-   * Called after each insert of `exposures` or `attributed` rows is in ClickHouse (before its offsets are
-   * resolved), with the distinct (project, experiment) pairs its rows touch: how a reader of the tables (the
-   * stats service's alerts) learns what changed without polling them. Called synchronously, so it must only
-   * take note and return; an exception is logged and ignored, never failing or delaying the insert.
+   * Called after each insert of `exposures`, `attributed` or `covariates` rows is in ClickHouse (before its
+   * offsets are resolved), with the distinct (project, experiment) pairs its rows touch: how a reader of the
+   * tables (the stats service's alerts) learns what changed without polling them. Called synchronously, so
+   * it must only take note and return; an exception is logged and ignored, never failing or delaying the
+   * insert.
    */
   onCommitted?(changes: readonly CommittedChange[]): void;
   /**
@@ -223,19 +225,11 @@ class ClickHouseSink {
   private stopping = false;
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
-  private assignment: Assignment = {
-    epoch: 0,
-    partitions: { exposures: [], attributed: [] },
-    prepared: false,
-  };
+  private assignment: Assignment = { epoch: 0, partitions: perTable(() => []), prepared: false };
   private startup: Promise<void> = Promise.resolve();
   private backoff: BackoffState | null = null;
   private lastError: SinkStatus['lastError'] = null;
-  private readonly rowsInserted: Record<StoredTable, number> = {
-    exposures: 0,
-    attributed: 0,
-    variation_metrics: 0,
-  };
+  private readonly rowsInserted: Record<StoredTable, number> = { ...perTable(() => 0), variation_metrics: 0 };
   private readonly totals: UnitTotalsStorage;
   private readonly stateDirectory: LmdbDirectory | null = null;
   private readonly skipped = { alreadyStored: 0, invalid: 0 };
@@ -243,7 +237,7 @@ class ClickHouseSink {
   private readonly unknownSchemaIds = new Set<number>();
   private readonly knownSchemaIds = new Set<number>();
   private readonly flushPolicy: FlushPolicy;
-  /** Per partition number, the current flush round of the two co-partitioned topics (adaptive flush). */
+  /** Per partition number, the current flush round of the co-partitioned topics (adaptive flush). */
   private readonly rounds = new Map<number, { startedAt: number; joined: Set<SinkTable> }>();
   /** Per partition number, the token bucket pacing its rounds (adaptive flush). */
   private readonly roundBudgets = new Map<number, RoundBudget>();
@@ -261,7 +255,7 @@ class ClickHouseSink {
     this.logger = deps.logger.child({ component: 'clickhouse-sink' });
     this.metrics = createSinkMetrics(deps.metrics);
     const names = topicNames(deps.config.topicPrefix);
-    this.topics = { exposures: names.exposures, attributed: names.attributed };
+    this.topics = perTable((table) => names[table]);
     const state = deps.config.state ?? { store: 'memory' };
     if (state.store === 'disk') {
       // Refuses an unusable SINK_STATE_DIR now, naming it and the cause.
@@ -305,7 +299,7 @@ class ClickHouseSink {
 
   status(): SinkStatus {
     const partitions: PartitionStatus[] = [];
-    for (const table of ['exposures', 'attributed'] as const) {
+    for (const table of SINK_TABLES) {
       for (const partition of this.assignment.partitions[table]) {
         const topic = this.topics[table];
         const stored = this.watermarks.get(table, partition);
@@ -403,10 +397,7 @@ class ClickHouseSink {
       }
     });
     await consumer.connect();
-    await consumer.subscribe({
-      topics: [this.topics.exposures, this.topics.attributed],
-      fromBeginning: true,
-    });
+    await consumer.subscribe({ topics: SINK_TABLES.map((table) => this.topics[table]), fromBeginning: true });
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
@@ -443,10 +434,9 @@ class ClickHouseSink {
     const epoch = this.assignment.epoch + 1;
     this.assignment = {
       epoch,
-      partitions: {
-        exposures: [...(memberAssignment[this.topics.exposures] ?? [])].sort((a, b) => a - b),
-        attributed: [...(memberAssignment[this.topics.attributed] ?? [])].sort((a, b) => a - b),
-      },
+      partitions: perTable((table) =>
+        [...(memberAssignment[this.topics[table]] ?? [])].sort((a, b) => a - b),
+      ),
       prepared: false,
     };
     this.watermarks.clear();
@@ -469,7 +459,7 @@ class ClickHouseSink {
     const current = () => !this.stopping && this.assignment.epoch === assignment.epoch;
     for (let attempt = 1; current(); attempt++) {
       try {
-        for (const table of ['exposures', 'attributed'] as const) {
+        for (const table of SINK_TABLES) {
           const partitions = assignment.partitions[table];
           if (partitions.length === 0) continue;
           const stored = await storedOffsets(this.deps.clickhouse, table, partitions);
@@ -613,8 +603,10 @@ class ClickHouseSink {
       if (decision.reason === 'round') {
         this.rounds.set(batch.partition, { startedAt: now, joined: new Set([table]) });
         this.roundBudgets.set(batch.partition, { tokens: tokens - 1, at: now });
-        // The other topic's batch of this partition, if it waits, joins the round now.
-        this.resumeDeferred(this.topics[table === 'exposures' ? 'attributed' : 'exposures'], batch.partition);
+        // The other topics' batches of this partition, if they wait, join the round now.
+        for (const other of SINK_TABLES) {
+          if (other !== table) this.resumeDeferred(this.topics[other], batch.partition);
+        }
       } else if (decision.reason === 'companion') round?.joined.add(table);
     }
     if (skipped > 0) {
@@ -738,7 +730,7 @@ class ClickHouseSink {
       }
     }
     const rows: SinkRow[] = [];
-    const toRow = table === 'exposures' ? toExposureRow : toAttributedRow;
+    const toRow = ROW_READERS[table];
     for (const r of chunk) {
       const read = await this.read(r, partition, toRow);
       if (read.ok) rows.push(read.row);
@@ -954,9 +946,7 @@ class ClickHouseSink {
   }
 
   private tableOf(topic: string): SinkTable | null {
-    if (topic === this.topics.exposures) return 'exposures';
-    if (topic === this.topics.attributed) return 'attributed';
-    return null;
+    return SINK_TABLES.find((table) => this.topics[table] === topic) ?? null;
   }
 
   private noteError(err: unknown): void {
@@ -974,6 +964,11 @@ export function committedChanges(table: SinkTable, rows: readonly SinkRow[]): Co
     if (!seen.has(key)) seen.set(key, { table, project: row.project, experiment: row.experiment });
   }
   return [...seen.values()];
+}
+
+/** One value per sink table. */
+function perTable<V>(value: (table: SinkTable) => V): Record<SinkTable, V> {
+  return Object.fromEntries(SINK_TABLES.map((table) => [table, value(table)])) as Record<SinkTable, V>;
 }
 
 function lagOf(highWatermark: number, consumed: number): number {

@@ -29,12 +29,13 @@ export interface FlushPolicy {
 }
 
 /**
- * A partition's flush round (adaptive): the two topics are co-partitioned (a unit's exposure and attributed
- * rows share a partition number), so a partition number is flushed in rounds: the first batch due starts
- * one, and the other topic's batch of that partition joins it if it comes within half an interval (it
- * usually comes in the same fetch). Inserted together, the two tables stay in step (results notice an
- * attributed row whose exposure is not stored yet, and fall back to a slower query), and each topic
- * gets one insert per partition and round.
+ * A partition's flush round (adaptive): the sink's topics are co-partitioned and written in the same
+ * transactions (a unit's exposure, attributed and covariate rows share a partition number), so a partition
+ * number is flushed in rounds: the first batch due starts one, and each other topic's batch of that
+ * partition joins it if it comes within half an interval (it usually comes in the same fetch). Inserted
+ * together, the tables stay in step (results notice an attributed row whose exposure is not stored yet, and
+ * fall back to a slower query; a transaction's covariate rows usually go in with its other rows), and each
+ * topic gets one insert per partition and round.
  *
  * Rounds are paced by a token bucket per partition number: ROUND_BURST tokens, one more per interval.
  * Sporadic traffic (a quiet pipeline, a few events a second) finds a token and goes in at once; steady
@@ -81,7 +82,7 @@ export type FlushReason =
   | 'large'
   /** A token was there (the sink had caught up, or the deferral is over): a new round starts, using it. */
   | 'round'
-  /** The other topic's batch of this partition started a round moments ago: this one joins it. */
+  /** Another topic's batch of this partition started a round moments ago: this one joins it. */
   | 'companion';
 
 export type FlushDecision = { flush: true; reason: FlushReason } | { flush: false; waitMs: number };

@@ -1,10 +1,11 @@
 /**
  * The sink's Prometheus metrics, registered on the registry of the process that hosts it (the stats
  * service). Re-registering on the same registry reuses the existing metrics, so a sink restarted in one
- * process keeps counting. Label values are bounded: two tables, the topics' partitions, fixed reasons.
+ * process keeps counting. Label values are bounded: the sink's tables, the topics' partitions, fixed reasons.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { SINK_TABLES } from './sink-rows.ts';
 
 export interface SinkMetrics {
   /** Rows written to ClickHouse, per table (after exactly-once filtering). */
@@ -34,7 +35,7 @@ export interface SinkMetrics {
 }
 
 /** Every table the sink inserts into: their failure and backoff series exist (at 0) from the start. */
-const TABLES = ['exposures', 'attributed', 'variation_metrics'] as const;
+const TABLES = [...SINK_TABLES, 'variation_metrics'] as const;
 
 export function createSinkMetrics(registry: Registry): SinkMetrics {
   const registers = [registry];

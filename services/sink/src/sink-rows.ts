@@ -1,13 +1,19 @@
 /**
  * Decoded Avro records of the public topics → rows of the ClickHouse tables. Pure: the field names
- * are those of schemas/unit-exposure.avsc and schemas/attributed-event.avsc (avsc's in-memory form:
- * `timestamp-millis` longs arrive as numbers, `["null","double"]` as a number or null), plus the Kafka
- * coordinates of the record, which are what makes the sink exactly-once. A record of the wrong shape
- * (another producer on the topic, a schema this build cannot read) is a reason, never an exception.
+ * are those of schemas/unit-exposure.avsc, attributed-event.avsc and covariate-event.avsc (avsc's
+ * in-memory form: `timestamp-millis` longs arrive as numbers, `["null","double"]` as a number or null),
+ * plus the Kafka coordinates of the record, which are what makes the sink exactly-once. A record of the
+ * wrong shape (another producer on the topic, a schema this build cannot read) is a reason, never an
+ * exception.
  */
 
-/** The ClickHouse tables the sink writes, one per topic. */
-export type SinkTable = 'exposures' | 'attributed';
+/**
+ * The ClickHouse tables the sink writes, one per topic (`topicNames(prefix)[table]`), all fed the same way:
+ * co-partitioned topics written in the same transactions, stored exactly once by the same rules.
+ */
+export const SINK_TABLES = ['exposures', 'attributed', 'covariates'] as const;
+
+export type SinkTable = (typeof SINK_TABLES)[number];
 
 /** Where a row came from: the exactly-once key (see README.md). */
 export interface SourcePosition {
@@ -53,7 +59,16 @@ export interface AttributedRow {
   src_offset: number;
 }
 
-export type SinkRow = ExposureRow | AttributedRow;
+/**
+ * A row of `covariates` in JSONEachRow form: a track event before the unit's first exposure (CUPED), with
+ * the fields of an attributed row plus the first exposure it was derived against.
+ */
+export interface CovariateRow extends AttributedRow {
+  /** `YYYY-MM-DD hh:mm:ss.sss`, UTC. */
+  first_exposure_at: string;
+}
+
+export type SinkRow = ExposureRow | AttributedRow | CovariateRow;
 
 export type RowRead<R> = { ok: true; row: R } | { ok: false; reason: string };
 
@@ -143,6 +158,27 @@ export function toAttributedRow(value: unknown, at: SourcePosition): RowRead<Att
     },
   };
 }
+
+/**
+ * A decoded `CovariateEvent` record → a `covariates` row: an attributed event's fields, checked the same
+ * way, plus `first_exposure_at`. Whether `timestamp` lies before it is the processor's rule, not checked
+ * here: the table mirrors the topic.
+ */
+export function toCovariateRow(value: unknown, at: SourcePosition): RowRead<CovariateRow> {
+  if (!isObject(value)) return { ok: false, reason: 'not a record' };
+  const event = toAttributedRow(value, at);
+  if (!event.ok) return event;
+  const firstExposureAt = formatDateTime64(millis(value['first_exposure_at']));
+  if (firstExposureAt === null) {
+    return { ok: false, reason: 'first_exposure_at must be unix ms within 1900-2299' };
+  }
+  return { ok: true, row: { ...event.row, first_exposure_at: firstExposureAt } };
+}
+
+/** The row mapping of each table's topic. */
+export const ROW_READERS: Readonly<
+  Record<SinkTable, (value: unknown, at: SourcePosition) => RowRead<SinkRow>>
+> = { exposures: toExposureRow, attributed: toAttributedRow, covariates: toCovariateRow };
 
 /**
  * `insert_deduplication_token` of one insert: `<topic>:<partition>:<firstOffset>-<lastOffset>`. A retry

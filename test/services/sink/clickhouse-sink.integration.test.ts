@@ -1,9 +1,10 @@
 /**
  * The sink against the real broker and registry and embedded ClickHouse, as one deployment's life:
  * a first run; a crash between an insert and its Kafka commit; the group's offsets reset to the start;
- * ClickHouse refusing inserts and inserts that land but are reported failed. After each step every
- * committed record is stored exactly once, the signed tables sum to the scenario's truth, and the
- * per-variation sums the sink maintains (variation_metrics) equal the truth's.
+ * ClickHouse refusing inserts and inserts that land but are reported failed; CUPED covariates, one of
+ * them retracted, and a restart from reset offsets. After each step every committed record is stored
+ * exactly once, the signed tables sum to the scenario's truth, and the per-variation sums the sink
+ * maintains (variation_metrics) equal the truth's.
  *
  * Each file run uses its own topic prefix, registry subjects, consumer group and ClickHouse database.
  */
@@ -22,6 +23,7 @@ import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts'
 import type { RegisteredAvro } from '../../../shared/registry/schema-registry.ts';
 import { startSink } from '../../../services/sink/src/clickhouse-sink.ts';
 import { ROUND_BURST } from '../../../services/sink/src/flush-decision.ts';
+import { SINK_TABLES } from '../../../services/sink/src/sink-rows.ts';
 import {
   backfillVariationMetricsIfMissing,
   rebuildVariationMetrics,
@@ -35,7 +37,7 @@ import type {
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, expectedStats, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
-import type { Changelog, TruthUnit } from '../../helpers/stats/signed-rows-scenario.ts';
+import type { AttributedRecord, Changelog, TruthUnit } from '../../helpers/stats/signed-rows-scenario.ts';
 
 const PARTITIONS = 3;
 const prefix = `test-${randomUUID()}.`;
@@ -48,15 +50,22 @@ let kafka: Kafka;
 let admin: Admin;
 let producer: Producer;
 let registry: AvroSchemaRegistry;
-let encoders: { exposure: RegisteredAvro; attributed: RegisteredAvro };
+let encoders: { exposure: RegisteredAvro; attributed: RegisteredAvro; covariate: RegisteredAvro };
 let ch: ClickHouseFixture;
 const running: SinkHandle[] = [];
 /** Releases sinks frozen by a simulated crash, so that they can be stopped. */
 const thawers: (() => void)[] = [];
 
+/** A record of `<prefix>covariates` (schemas/covariate-event.avsc). */
+interface CovariateRecord extends AttributedRecord {
+  first_exposure_at: number;
+}
+
 /** Everything committed so far: the truth the tables must sum to, and how many records were committed. */
 const truth: TruthUnit[] = [];
-const committed = { exposures: 0, attributed: 0 };
+/** The covariate records that hold (each +1 not retracted). */
+const liveCovariates: CovariateRecord[] = [];
+const committed = { exposures: 0, attributed: 0, covariates: 0 };
 
 const config: SinkConfig = {
   topicPrefix: prefix,
@@ -108,7 +117,7 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    topics: [topics.exposures, topics.attributed].map((topic) => ({
+    topics: [topics.exposures, topics.attributed, topics.covariates].map((topic) => ({
       topic,
       numPartitions: PARTITIONS,
       replicationFactor: 1,
@@ -119,6 +128,7 @@ beforeAll(async () => {
   encoders = {
     exposure: await registry.register(`${topics.exposures}-value`, readAvsc('unit-exposure')),
     attributed: await registry.register(`${topics.attributed}-value`, readAvsc('attributed-event')),
+    covariate: await registry.register(`${topics.covariates}-value`, readAvsc('covariate-event')),
   };
   producer = kafka.producer({
     transactionalId: `${prefix}test-producer`,
@@ -138,13 +148,22 @@ afterEach(async () => {
 
 afterAll(async () => {
   await producer?.disconnect().catch(() => undefined);
-  await admin?.deleteTopics({ topics: [topics.exposures, topics.attributed] }).catch(() => undefined);
+  await admin
+    ?.deleteTopics({ topics: [topics.exposures, topics.attributed, topics.covariates] })
+    .catch(() => undefined);
   await admin?.disconnect().catch(() => undefined);
   await ch?.close();
 });
 
-/** Produces a changelog in one committed transaction (as the processor does), keyed by unit. */
-async function produceCommitted(changelog: Changelog, units: readonly TruthUnit[]): Promise<void> {
+/**
+ * Produces a changelog in one committed transaction (as the processor does), keyed by unit, with the
+ * covariate records of the same units in that transaction.
+ */
+async function produceCommitted(
+  changelog: Changelog,
+  units: readonly TruthUnit[],
+  covariates: readonly CovariateRecord[] = [],
+): Promise<void> {
   const tx = await producer.transaction();
   await tx.send({
     topic: topics.exposures,
@@ -160,10 +179,31 @@ async function produceCommitted(changelog: Changelog, units: readonly TruthUnit[
       value: encoders.attributed.encode(r),
     })),
   });
+  await tx.send({
+    topic: topics.covariates,
+    messages: covariates.map((r) => ({ key: `${r.project}/${r.unit}`, value: encoders.covariate.encode(r) })),
+  });
   await tx.commit();
   truth.push(...units);
   committed.exposures += changelog.exposures.length;
   committed.attributed += changelog.attributed.length;
+  committed.covariates += covariates.length;
+  for (const r of covariates) {
+    if (r.sign === 1) {
+      liveCovariates.push(r);
+      continue;
+    }
+    const asserted = liveCovariates.findIndex((c) => covariateIdentity(c) === covariateIdentity(r));
+    if (asserted < 0) throw new Error(`test data: retracting ${covariateIdentity(r)}, never asserted`);
+    liveCovariates.splice(asserted, 1);
+  }
+}
+
+/** Every field but the sign: a −1 retracts the +1 with the same identity. */
+function covariateIdentity(r: CovariateRecord): string {
+  return [r.unit, r.variation, r.first_exposure_at, r.event_id, r.event, r.timestamp, r.weight, r.value].join(
+    '|',
+  );
 }
 
 function batch(experiment: string, seed: number, units = 120): { units: TruthUnit[]; changelog: Changelog } {
@@ -206,7 +246,7 @@ interface Stored {
   distinct: number;
 }
 
-async function stored(): Promise<{ exposures: Stored; attributed: Stored }> {
+async function stored(): Promise<Record<'exposures' | 'attributed' | 'covariates', Stored>> {
   const count = async (table: string) => {
     const [row] = await select<{ rows: number | string; distinct: number | string }>(
       ch.client,
@@ -214,11 +254,19 @@ async function stored(): Promise<{ exposures: Stored; attributed: Stored }> {
     );
     return { rows: Number(row?.rows), distinct: Number(row?.distinct) };
   };
-  return { exposures: await count('exposures'), attributed: await count('attributed') };
+  return {
+    exposures: await count('exposures'),
+    attributed: await count('attributed'),
+    covariates: await count('covariates'),
+  };
 }
 
-function allStored(s: { exposures: Stored; attributed: Stored }): boolean {
-  return s.exposures.rows >= committed.exposures && s.attributed.rows >= committed.attributed;
+function allStored(s: Record<'exposures' | 'attributed' | 'covariates', Stored>): boolean {
+  return (
+    s.exposures.rows >= committed.exposures &&
+    s.attributed.rows >= committed.attributed &&
+    s.covariates.rows >= committed.covariates
+  );
 }
 
 /** Every committed record once, no record twice, and the signed sums equal the truth. */
@@ -231,6 +279,10 @@ async function expectExactlyTheTruth(): Promise<void> {
   expect(s.attributed, 'each committed attributed record stored once').toEqual({
     rows: committed.attributed,
     distinct: committed.attributed,
+  });
+  expect(s.covariates, 'each committed covariate record stored once').toEqual({
+    rows: committed.covariates,
+    distinct: committed.covariates,
   });
 
   const liveExposures = await select<{
@@ -270,6 +322,33 @@ async function expectExactlyTheTruth(): Promise<void> {
     liveEvents.map((r) => `${r.unit}|${r.variation}|${r.event_id}|${Number(r.live)}`).sort(),
     'live attributed events = the truth',
   ).toEqual(expectedEvents);
+
+  const covariates = await select<{ identity: string; live: number | string }>(
+    ch.client,
+    `SELECT concat(unit, '|', variation, '|', toString(toUnixTimestamp64Milli(first_exposure_at)), '|', event_id, '|',
+                   event, '|', toString(toUnixTimestamp64Milli(timestamp)), '|', toString(weight), '|',
+                   ifNull(toString(value), '')) AS identity, toFloat64(sum(sign)) AS live
+     FROM covariates GROUP BY unit, variation, first_exposure_at, event_id, event, timestamp, weight, value
+     HAVING live != 0`,
+  );
+  expect(
+    covariates.map((r) => `${r.identity}|${Number(r.live)}`).sort(),
+    'live covariate rows = the records not retracted, each summing to 1',
+  ).toEqual(liveCovariates.map((r) => `${covariateIdentity(r)}|1`).sort());
+  const covariateSums = await select<{ unit: string; k: number; x: number }>(
+    ch.client,
+    `SELECT unit, sum(sign * weight) AS k, sum(sign * weight * coalesce(value, 0)) AS x
+     FROM covariates GROUP BY unit HAVING k != 0`,
+  );
+  const expectedSums = new Map<string, { k: number; x: number }>();
+  for (const r of liveCovariates) {
+    const sums = expectedSums.get(r.unit) ?? { k: 0, x: 0 };
+    expectedSums.set(r.unit, { k: sums.k + r.weight, x: sums.x + r.weight * (r.value ?? 0) });
+  }
+  expect(
+    Object.fromEntries(covariateSums.map((r) => [r.unit, { k: Number(r.k), x: Number(r.x) }])),
+    "each unit's signed covariate sums",
+  ).toEqual(Object.fromEntries(expectedSums));
 
   const maintained = await select<{
     experiment: string;
@@ -365,8 +444,8 @@ describe('ClickHouse sink (real broker, registry and ClickHouse)', () => {
     ).toBeGreaterThan(0);
     expect(
       status.partitions.map((p) => `${p.topic}:${p.partition}`).sort(),
-      'all 6 partitions assigned',
-    ).toHaveLength(2 * PARTITIONS);
+      'every partition of the three topics assigned',
+    ).toHaveLength(SINK_TABLES.length * PARTITIONS);
     const ghost = await select<{ n: number | string }>(
       ch.client,
       "SELECT toFloat64(count()) AS n FROM attributed WHERE unit = 'ghost'",
@@ -579,6 +658,79 @@ describe('ClickHouse sink (real broker, registry and ClickHouse)', () => {
     await eventually('all records stored', stored, allStored);
     await expectExactlyTheTruth();
     await stop(sink);
+  });
+
+  it('covariates: stored once with their signs, and a restart from reset group offsets stores nothing twice', async () => {
+    const cuped = batch('cuped', 7, 12);
+    const covariates = cuped.units.flatMap((u, i) =>
+      [0, 1].map((j): CovariateRecord => ({
+        project: u.project,
+        experiment: u.experiment,
+        unit: u.unit,
+        variation: u.variation,
+        first_exposure_at: u.firstExposureAt,
+        event_id: `${u.unit}-pre-${j}`,
+        event: 'purchase',
+        // Before the first exposure, within the longest lookback.
+        timestamp: u.firstExposureAt - (j + 1) * 86_400_000 + i,
+        weight: j === 0 ? 1 : 4,
+        value: j === 0 ? 10.25 + i : null,
+        sign: 1,
+      })),
+    );
+    // The three topics in one transaction, as the processor writes a unit's rows.
+    await produceCommitted(cuped.changelog, cuped.units, covariates);
+    // An alias merge or a late earlier exposure retracts one of them: a −1 identical to its +1.
+    const retracted = covariates[3] as CovariateRecord;
+    await produceCommitted({ exposures: [], attributed: [] }, [], [{ ...retracted, sign: -1 }]);
+
+    const sink = start();
+    await eventually('all records stored', stored, allStored);
+    const status = await eventually(
+      'lag 0',
+      async () => sink.status(),
+      (s) => s.ready && s.partitions.every((p) => p.lag === 0),
+    );
+    await expectExactlyTheTruth();
+    expect(status.rowsInserted.covariates, 'status counts the covariate rows').toBe(covariates.length + 1);
+    const [pair] = await select<{ rows: number | string; live: number | string }>(
+      ch.client,
+      `SELECT toFloat64(count()) AS rows, toFloat64(sum(sign)) AS live FROM covariates
+       WHERE event_id = '${retracted.event_id}'`,
+    );
+    expect(
+      [Number(pair?.rows), Number(pair?.live)],
+      'the retracted record: +1 and −1 rows, summing to 0',
+    ).toEqual([2, 0]);
+    await stop(sink);
+
+    // The group's offsets back at the start: the restarted sink must resume after what ClickHouse holds.
+    for (const topic of [topics.exposures, topics.attributed, topics.covariates]) {
+      await admin.resetOffsets({ groupId, topic, earliest: true });
+    }
+    const restarted = start();
+    const resumed = await eventually(
+      'lag 0 after the restart',
+      async () => restarted.status(),
+      (s) => s.ready && s.partitions.every((p) => p.lag === 0),
+    );
+    const storedEnds = await select<{ src_partition: number | string; last: number | string }>(
+      ch.client,
+      'SELECT src_partition, toFloat64(max(src_offset)) AS last FROM covariates GROUP BY src_partition',
+    );
+    expect(
+      resumed.partitions
+        .filter((p) => p.topic === topics.covariates && p.storedOffset !== -1)
+        .map((p) => [p.partition, p.storedOffset])
+        .sort(),
+      'each covariates partition resumes after its last row in ClickHouse',
+    ).toEqual(storedEnds.map((r) => [Number(r.src_partition), Number(r.last)]).sort());
+    const late = { ...(covariates[0] as CovariateRecord), event_id: 'cuped-late', timestamp: START - 1 };
+    await produceCommitted({ exposures: [], attributed: [] }, [], [late]);
+    await eventually('the late record stored', stored, allStored);
+    await expectExactlyTheTruth();
+    expect(restarted.status().rowsInserted.covariates, 'only the new covariate record').toBe(1);
+    await stop(restarted);
   });
 
   it('rebuilding variation_metrics from attributed (upgrade, bulk load) gives the sums the sink maintained', async () => {

@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   formatDateTime64,
   insertDedupToken,
+  ROW_READERS,
+  SINK_TABLES,
   toAttributedRow,
+  toCovariateRow,
   toExposureRow,
 } from '../../../services/sink/src/sink-rows.ts';
+import { topicNames } from '../../../shared/kafka/topics.ts';
 
 const at = { partition: 3, offset: 41 };
 const exposure = {
@@ -136,6 +140,90 @@ describe('toAttributedRow', () => {
     ['a numeric event name', { ...attributed, event: 7 }, 'event must be a string'],
   ])('refuses %s with a reason', (_name, value, reason) => {
     expect(toAttributedRow(value, at)).toEqual({ ok: false, reason });
+  });
+});
+
+const covariate = {
+  project: 'shop',
+  experiment: 'checkout',
+  unit: 'u-1',
+  variation: 'treatment',
+  first_exposure_at: Date.UTC(2026, 1, 10, 8, 0, 0, 250),
+  event_id: 'ev-3',
+  event: 'purchase',
+  timestamp: Date.UTC(2026, 1, 3, 23, 59, 59, 999),
+  weight: 4,
+  value: 12.25,
+  sign: 1,
+};
+
+describe('toCovariateRow', () => {
+  it('maps every field, first_exposure_at included, and adds the Kafka position', () => {
+    expect(toCovariateRow(covariate, at)).toEqual({
+      ok: true,
+      row: {
+        project: 'shop',
+        experiment: 'checkout',
+        unit: 'u-1',
+        variation: 'treatment',
+        first_exposure_at: '2026-02-10 08:00:00.250',
+        event_id: 'ev-3',
+        event: 'purchase',
+        timestamp: '2026-02-03 23:59:59.999',
+        weight: 4,
+        value: 12.25,
+        sign: 1,
+        src_partition: 3,
+        src_offset: 41,
+      },
+    });
+  });
+
+  it('keeps a retraction and an absent value as they are', () => {
+    const { value: _dropped, ...withoutValue } = covariate;
+    const read = toCovariateRow({ ...withoutValue, sign: -1 }, at);
+    expect(read.ok && [read.row.sign, read.row.value], 'sign −1, value NULL').toEqual([-1, null]);
+  });
+
+  it.each([
+    [
+      'a missing first exposure',
+      { ...covariate, first_exposure_at: undefined },
+      'first_exposure_at must be unix ms within 1900-2299',
+    ],
+    [
+      'a first exposure out of range',
+      { ...covariate, first_exposure_at: 1e16 },
+      'first_exposure_at must be unix ms within 1900-2299',
+    ],
+    ['a negative weight', { ...covariate, weight: -1 }, 'weight must be a positive finite number'],
+    ['a sign of 0', { ...covariate, sign: 0 }, 'sign must be +1 or -1'],
+    ['a missing event id', { ...covariate, event_id: null }, 'event_id must be a string'],
+  ])('refuses %s with a reason', (_name, value, reason) => {
+    expect(toCovariateRow(value, at)).toEqual({ ok: false, reason });
+  });
+
+  it('refuses a value that is not a record', () => {
+    expect(toCovariateRow('purchase', at)).toEqual({ ok: false, reason: 'not a record' });
+  });
+});
+
+describe('ROW_READERS', () => {
+  it('reads each table from the records of its own topic', () => {
+    const records = { exposures: exposure, attributed, covariates: covariate };
+    for (const table of SINK_TABLES) {
+      const read = ROW_READERS[table](records[table], at);
+      expect(read.ok, `${table} reads its record`).toBe(true);
+    }
+    expect(ROW_READERS.covariates(attributed, at), 'an attributed record is not a covariate row').toEqual({
+      ok: false,
+      reason: 'first_exposure_at must be unix ms within 1900-2299',
+    });
+  });
+
+  it('names every table after a topic of the processor', () => {
+    const names = topicNames('p.');
+    expect(SINK_TABLES.map((table) => names[table])).toEqual(['p.exposures', 'p.attributed', 'p.covariates']);
   });
 });
 

@@ -71,7 +71,7 @@ beforeAll(async () => {
   expect(notYet.statusCode, 'not ready while the sink waits for its topics').toBe(503);
 
   await admin.createTopics({
-    topics: [topics.exposures, topics.attributed].map((topic) => ({
+    topics: [topics.exposures, topics.attributed, topics.covariates].map((topic) => ({
       topic,
       numPartitions: 2,
       replicationFactor: 1,
@@ -106,7 +106,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.close();
   await producer?.disconnect().catch(() => undefined);
-  await admin?.deleteTopics({ topics: [topics.exposures, topics.attributed] }).catch(() => undefined);
+  await admin
+    ?.deleteTopics({ topics: [topics.exposures, topics.attributed, topics.covariates] })
+    .catch(() => undefined);
   await admin?.disconnect().catch(() => undefined);
   fs.rmSync(dir, { recursive: true, force: true });
 });
