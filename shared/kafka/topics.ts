@@ -23,6 +23,11 @@ export interface TopicNames {
    * events some metric with `cuped` names (schemas/covariate-event.avsc).
    */
   covariates: string;
+  /**
+   * Gateways → stats: per project, JSON counts of the events a gateway accepted, rejected (by code) and
+   * dropped (by reason) over a window (services/gateway/src/ingest-reports/). Key `<project>` (no id part).
+   */
+  ingestReports: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -34,6 +39,7 @@ export function topicNames(prefix: string): TopicNames {
     exposures: `${prefix}exposures`,
     attributed: `${prefix}attributed`,
     covariates: `${prefix}covariates`,
+    ingestReports: `${prefix}ingest-reports`,
   };
 }
 
@@ -54,6 +60,7 @@ export function topicSpecs(config: KafkaConfig, retentionMs: number): ITopicConf
     { topic: names.exposures, ...base, configEntries: timed },
     { topic: names.attributed, ...base, configEntries: timed },
     { topic: names.covariates, ...base, configEntries: timed },
+    { topic: names.ingestReports, ...base, configEntries: timed },
   ];
 }
 

@@ -18,6 +18,8 @@ import type { GatewayConfig } from './config.ts';
 import { DiscoveredEvents } from './ingest/discovered-events.ts';
 import { loadProjectDefinitions } from './ingest/project-definitions.ts';
 import { GatewayHttpError } from './http/http-errors.ts';
+import { IGNORE_OUTCOMES } from './ingest-reports/outcome-ledger.ts';
+import type { IngestOutcomeRecorder } from './ingest-reports/outcome-ledger.ts';
 import { ingestRoutes, randomEventId } from './http/ingest-routes.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import type { KafkaCheck } from './http/ops-routes.ts';
@@ -51,6 +53,8 @@ export interface GatewayDeps {
   kafkaCheck: () => Promise<KafkaCheck>;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Where per-project outcomes are counted for the ingest reports (the ledger in production); default none. */
+  outcomes?: IngestOutcomeRecorder;
   /** Receive-time clock, unix ms (Date.now). */
   now?: () => number;
   /** Event id source (crypto.randomUUID). */
@@ -185,6 +189,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<FastifyInstanc
       maxFutureMs: config.maxFutureMs,
       retryAfterSeconds: config.retryAfterSeconds,
       metrics,
+      outcomes: deps.outcomes ?? IGNORE_OUTCOMES,
       discovered,
       now: deps.now ?? Date.now,
       newEventId: deps.newEventId ?? randomEventId,

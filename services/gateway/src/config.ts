@@ -71,6 +71,11 @@ const gatewayEnvFields = commonEnvSchema.extend({
   /** How long shutdown waits for in-flight requests and the final flush, ms. */
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   /**
+   * How often the gateway reports each project's accepted, rejected and dropped events to the
+   * ingest-reports topic (read by the stats service's GET /v1/ingest/summary), ms; also once on stop.
+   */
+  INGEST_REPORT_INTERVAL_MS: positiveInt.default(10_000),
+  /**
    * Default rate limit of each client key, requests per second (a token bucket; the project's
    * "rateLimits" in the catalog overrides it). Per key and per gateway instance.
    */
@@ -111,6 +116,8 @@ export interface GatewayConfig extends CommonConfig, ClientLimits {
   ingestRetentionMs: number;
   retryAfterSeconds: number;
   shutdownGraceMs: number;
+  /** Period of the per-project ingest outcome reports, ms. */
+  ingestReportIntervalMs: number;
   /** Rate limits of keys whose project sets none; `undefined` = not limited. */
   defaultRateLimits: { client: RateLimitSetting; write: RateLimitSetting | undefined };
 }
@@ -136,6 +143,7 @@ export function toGatewayConfig(env: GatewayEnv): GatewayConfig {
     ingestRetentionMs: env.INGEST_RETENTION_MS,
     retryAfterSeconds: env.RETRY_AFTER_SECONDS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    ingestReportIntervalMs: env.INGEST_REPORT_INTERVAL_MS,
     defaultRateLimits: {
       client: { perSecond: env.RATE_LIMIT_CLIENT_PER_SECOND, burst: env.RATE_LIMIT_CLIENT_BURST },
       write:

@@ -5,6 +5,7 @@
  * Start-up never blocks on a dependency: topics and producers are set up, and the schema registered,
  * in the background with retries, while /readyz says what is still missing and ingest answers 503.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
 import { createKafka } from '../../../shared/kafka/kafka-client.ts';
@@ -17,6 +18,8 @@ import { readAvsc } from '../../../shared/registry/avro-schemas.ts';
 import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import { buildGatewayApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
+import { IngestReportPublisher } from './ingest-reports/ingest-report-publisher.ts';
+import { IngestOutcomeLedger } from './ingest-reports/outcome-ledger.ts';
 import { createGatewayMetrics } from './metrics/gateway-metrics.ts';
 import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import { KafkaIngestProducer } from './transport/ingest-producer.ts';
@@ -32,7 +35,10 @@ export interface RunningGateway {
   readonly metrics: GatewayMetrics;
   /** Resolves when topics exist, producers are connected and the schema is registered. */
   whenReady(): Promise<void>;
-  /** Stops taking requests, answers those in flight, flushes to Kafka, closes clients; bounded by shutdownGraceMs. */
+  /**
+   * Stops taking requests, answers those in flight, flushes to Kafka, reports the last outcomes, closes
+   * clients; bounded by shutdownGraceMs.
+   */
   close(): Promise<void>;
 }
 
@@ -81,6 +87,17 @@ export async function createGateway(
     logger,
   });
   const admin: Admin = kafka.admin();
+  // Random per process start, so a restarted gateway's seq (from 1 again) never collides with its past.
+  const outcomes = new IngestOutcomeLedger(randomUUID());
+  const reports = new IngestReportPublisher({
+    ledger: outcomes,
+    kafka,
+    topic: topics.ingestReports,
+    intervalMs: config.ingestReportIntervalMs,
+    finalFlushTimeoutMs: config.produceTimeoutMs,
+    logger,
+    reports: metrics.ingestReports,
+  });
 
   const app = await buildGatewayApp({
     config,
@@ -90,6 +107,7 @@ export async function createGateway(
     kafkaCheck: createKafkaCheck({ producer, admin, topic: topics.ingest }),
     logger,
     metrics,
+    outcomes,
   });
 
   let stopped = false;
@@ -113,6 +131,7 @@ export async function createGateway(
     }
   })();
   schema.start();
+  reports.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -133,9 +152,11 @@ export async function createGateway(
             resolve();
           }, config.shutdownGraceMs).unref();
         });
-        // Order matters: requests in flight wait for their acknowledgements, then the producer flushes.
+        // Order matters: requests in flight wait for their acknowledgements, then the producer flushes,
+        // then their outcomes, all counted by now, go out in a last report.
         await Promise.race([app.close(), grace]);
         await Promise.race([producer.close(), grace]);
+        await Promise.race([reports.close(), grace]);
         schema.stop();
         await admin.disconnect().catch(() => undefined);
       })();

@@ -16,6 +16,7 @@ import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
 import { alertsRoutes } from './http/alerts-routes.ts';
+import { ingestSummaryRoutes } from './http/ingest-summary-routes.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { resultsRoutes } from './http/results-routes.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
@@ -123,6 +124,13 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
   await app.register(uiRoutes({ dir: config.uiDir ?? DEFAULT_UI_DIR }));
   await app.register(
     alertsRoutes({ catalog: deps.catalog, listAlerts: (listing) => listAlerts(deps.clickhouse, listing) }),
+  );
+  await app.register(
+    ingestSummaryRoutes({
+      catalog: deps.catalog,
+      clickhouse: deps.clickhouse,
+      now: deps.now ?? (() => new Date()),
+    }),
   );
   await app.register(opsRoutes({ clickhouse: deps.clickhouse, metrics, sinkStatus: deps.sinkStatus }));
   return app;

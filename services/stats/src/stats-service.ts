@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { createClickHouse } from '../../../shared/clickhouse/clickhouse-client.ts';
 import { migrate } from '../../../shared/clickhouse/migrations.ts';
 import { createKafka } from '../../../shared/kafka/kafka-client.ts';
+import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import { resolveAlertSecrets } from '../../../shared/projects/alert-settings.ts';
 import { loadProjectCatalog } from '../../../shared/projects/project-catalog.ts';
@@ -18,6 +19,7 @@ import type { SinkHandle } from '../../sink/src/clickhouse-sink.ts';
 import { startAlerting } from './alerts/alerting.ts';
 import type { AlertingPolicy } from './alerts/alerting.ts';
 import { buildStatsApp } from './app.ts';
+import { startIngestReportConsumer } from './ingest-reports/ingest-report-consumer.ts';
 import type { StatsConfig } from './config.ts';
 import { registerSrmAlarmGauge } from './metrics/srm-alarm-gauge.ts';
 import { createStatsMetrics } from './stats-metrics.ts';
@@ -30,8 +32,8 @@ export interface StatsService {
   clickhouse: ClickHouseClient;
   sink: SinkHandle | undefined;
   /**
-   * Graceful: stop taking requests and answer those in flight, stop the sink (uncommitted work is re-read
-   * next time), stop the alerting (deliveries not sent yet are abandoned; the alerts are stored), close ClickHouse.
+   * Graceful: stop taking requests and answer those in flight, stop the sink and the ingest report consumer
+   * (uncommitted work is re-read next time), stop the alerting (deliveries not sent yet are abandoned; the alerts are stored), close ClickHouse.
    */
   close(): Promise<void>;
 }
@@ -92,6 +94,19 @@ export async function createStatsService(
         ...(alerting === undefined ? {} : { onCommitted: (changes) => alerting.committed(changes) }),
       })
     : undefined;
+  // The gateways' ingest outcome reports, stored by the same process that writes the sink's tables.
+  const ingestReports = config.sinkEnabled
+    ? startIngestReportConsumer({
+        kafka: createKafka(config.kafka, 'liftstream-stats-ingest-reports', logger),
+        clickhouse,
+        topic: topicNames(config.kafka.topicPrefix).ingestReports,
+        groupId: `${config.sink.groupId}-ingest-reports`,
+        sessionTimeoutMs: config.sink.sessionTimeoutMs,
+        retry: config.sink.retry,
+        logger,
+        registry: metrics.registry,
+      })
+    : undefined;
   const app = await buildStatsApp({
     config,
     catalog,
@@ -115,6 +130,7 @@ export async function createStatsService(
         await app.close();
         clearTimeout(grace);
         await sink?.stop();
+        await ingestReports?.stop();
         await alerting?.stop();
         await clickhouse.close();
       })();

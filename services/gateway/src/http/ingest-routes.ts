@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal, ProjectCatalog } from '../../../../shared/projects/project-catalog.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { DiscoveredEvents } from '../ingest/discovered-events.ts';
+import type { IngestOutcomeRecorder } from '../ingest-reports/outcome-ledger.ts';
 import { prepareIngest } from '../ingest/prepare-ingest.ts';
 import type { IngestResponse } from '../ingest/prepare-ingest.ts';
 import type { BatchEncoder } from '../transport/confluent-encoder.ts';
@@ -54,6 +55,8 @@ export interface IngestRouteDeps {
   maxFutureMs: number;
   retryAfterSeconds: number;
   metrics: GatewayMetrics;
+  /** Per-project outcomes, counted where `metrics.events` is (no project label there: see gateway-metrics.ts). */
+  outcomes: IngestOutcomeRecorder;
   discovered: DiscoveredEvents;
   now: () => number;
   newEventId: () => string;
@@ -107,10 +110,15 @@ export function ingestRoutes(deps: IngestRouteDeps) {
     const { events, warnings } = deps.metrics;
     // Rejections and drops are final whatever Kafka does; acceptance only once acknowledged.
     // Counted per code, not per event: a label lookup per event costs more than the count is worth.
-    for (const [code, n] of countBy(prepared.response.rejected, (r) => r.code))
+    const { outcomes } = deps;
+    for (const [code, n] of countBy(prepared.response.rejected, (r) => r.code)) {
       events.inc({ outcome: 'rejected', code }, n);
-    for (const [code, n] of countBy(prepared.verdict.dropped, (d) => d.reason))
+      outcomes.rejected(project, code, n, ctx.receivedAt);
+    }
+    for (const [code, n] of countBy(prepared.verdict.dropped, (d) => d.reason)) {
       events.inc({ outcome: 'dropped', code }, n);
+      outcomes.dropped(project, code, n, ctx.receivedAt);
+    }
     if (prepared.records.length > 0) {
       try {
         await deps.sink.submit(prepared.records, prepared.bytes);
@@ -118,6 +126,7 @@ export function ingestRoutes(deps: IngestRouteDeps) {
         throw toHttpError(err, deps.retryAfterSeconds);
       }
       events.inc({ outcome: 'accepted', code: '' }, prepared.records.length);
+      outcomes.accepted(project, prepared.records.length, deps.now());
     }
     for (const [code, n] of countBy(prepared.response.warnings, (w) => w.code)) warnings.inc({ code }, n);
     for (const name of new Set(prepared.verdict.undefinedEvents.map((u) => u.name))) {

@@ -38,6 +38,8 @@ export interface GatewayMetrics extends ClientLimitMetrics {
   readonly rateLimited: Counter<'role'>;
   /** Requests refused or timed out before or while waiting for Kafka, by reason. */
   readonly produceFailures: Counter<'reason'>;
+  /** Per-project outcome reports to `<prefix>ingest-reports`: `sent` (acknowledged) or `failed` (kept, resent). */
+  readonly ingestReports: Counter<'outcome'>;
   /** Hooks for the coalescer: send sizes, durations, failures. */
   readonly coalescerObserver: CoalescerObserver;
   /** Makes the queue/in-flight gauges read the coalescer when scraped. */
@@ -128,6 +130,13 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
   });
   // Every reason exists from the start: rate() and alerts see 0 rather than no series.
   for (const reason of PRODUCE_FAILURE_REASONS) produceFailures.inc({ reason }, 0);
+  const ingestReports = new Counter({
+    name: 'liftstream_gateway_ingest_reports_total',
+    help: 'Per-project outcome reports produced to the ingest-reports topic, by outcome (sent: acknowledged; failed: kept for the next round)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  for (const outcome of ['sent', 'failed']) ingestReports.inc({ outcome }, 0);
   // liftstream_gateway_http_client_errors_total, liftstream_gateway_http_connections_dropped_total
   const clientLimitMetrics = createClientLimitMetrics('liftstream_gateway_', registers);
 
@@ -184,6 +193,7 @@ export function createGatewayMetrics(opts: { defaults?: boolean } = {}): Gateway
     produceBatchRecords,
     produceBatchBytes,
     produceFailures,
+    ingestReports,
     ...clientLimitMetrics,
     coalescerObserver,
     watchCoalescer(stats) {
