@@ -232,6 +232,38 @@ export function expectedGroup(input: ExpectationInput, dimension?: { name: strin
   };
 }
 
+/**
+ * Guards the comparison against a scenario in which no CUPED metric has a covariate at all (every y_u = 0
+ * would make the cuped blocks equal to the unadjusted ones however wrong the covariate path is): each CUPED
+ * metric must have pre-exposure events in some experiment of some project.
+ */
+function cupedMetricsWithoutCovariates(scenario: Scenario, accepted: AcceptedEvent[]): string[] {
+  const out: string[] = [];
+  const ids = new Set(
+    scenario.projects.flatMap((p) => p.metrics.filter((m) => m.cuped !== undefined).map((m) => m.id)),
+  );
+  for (const id of ids) {
+    const covered = scenario.projects.some((project) => {
+      const metric = project.metrics.find((m) => m.id === id);
+      return (
+        metric !== undefined &&
+        project.experiments.some((experiment) =>
+          referenceMetricStats(
+            accepted,
+            scenario.settings,
+            project.id,
+            experiment.name,
+            metric,
+            project.metrics,
+          ).variations.some((v) => (v.covariate?.sum ?? 0) !== 0),
+        )
+      );
+    });
+    if (!covered) out.push(`CUPED metric ${id}: no unit has a pre-exposure event in the scenario`);
+  }
+  return out;
+}
+
 async function getJson<T>(pipeline: Pipeline, project: string, path: string): Promise<T | string> {
   const res = await fetch(`${pipeline.statsUrl}${path}`, {
     headers: { authorization: `Bearer ${pipeline.keys[project]?.read}` },
@@ -254,6 +286,8 @@ export async function awaitReferenceMetricResults(
   const accepted = expectedAccepted(scenario);
   const deadline = Date.now() + timeoutMs;
   const remaining: Record<string, string[]> = {};
+  const uncovered = cupedMetricsWithoutCovariates(scenario, accepted);
+  if (uncovered.length > 0) remaining['cuped coverage'] = uncovered;
   const nowMs = Date.now();
   for (const project of scenario.projects) {
     const catalogue = project.metrics;
