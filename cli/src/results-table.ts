@@ -2,6 +2,11 @@
  * An experiment's results as the terminal shows them: both answers of GET /v1/experiments/:e/results,
  * the "Results" shape of one event (?metric=) and the "Metric results" shape of catalogue metrics, with
  * or without a dimension. Pure: the API's JSON in, lines out; no figure is recomputed.
+ *
+ * Which comparison figures: the sequential (always-valid) ones by default, as the results page shows them,
+ * since results are read again and again while an experiment runs; the fixed-horizon ones on request
+ * (`--fixed-horizon`), or when the API sends no `sequential` block. A sentence under the header says which,
+ * in the page's words.
  */
 import type { Static } from '@sinclair/typebox';
 import type {
@@ -34,6 +39,74 @@ type Srm = MetricResults['srm'];
 
 export const DEFAULT_CONFIDENCE = 0.95;
 
+/** The comparison figures a table shows: the `sequential` block's, or the fixed-horizon fields. */
+export type Figures = 'sequential' | 'fixed';
+
+type Sequential = { lift_ci: number[] | null; p_value: number | null } | null | undefined;
+
+/** Whether any treatment of the answer carries a `sequential` block (servers before it send none). */
+export function hasSequential(body: EventResults | MetricResults): boolean {
+  const rows: { sequential?: Sequential }[] =
+    'variations' in body
+      ? body.variations
+      : [
+          ...(body.metrics ?? []).flatMap((m) => m.variations),
+          ...(body.values ?? []).flatMap((v) => v.metrics.flatMap((m) => m.variations)),
+        ];
+  return rows.some((v) => v.sequential !== null && v.sequential !== undefined);
+}
+
+/** What is shown: the request, when the API sent sequential figures at all; fixed-horizon otherwise. */
+export function shownFigures(requested: Figures, body: EventResults | MetricResults): Figures {
+  return hasSequential(body) ? requested : 'fixed';
+}
+
+/** The sentence saying which figures the tables show and why (the results page's wording). */
+export function figuresSentence(shown: Figures, requested: Figures, confidence: number): string {
+  const level = percent(confidence);
+  if (shown === 'sequential') {
+    return (
+      `Showing sequential (always-valid) ${level} intervals and p-values: they stay valid however often you look. ` +
+      'Fixed-horizon figures (--fixed-horizon) are valid only when read once, at a sample size fixed in advance.'
+    );
+  }
+  if (requested === 'fixed') {
+    return (
+      `Showing fixed-horizon ${level} intervals and p-values: valid only when read once, at a sample size fixed ` +
+      'in advance. Looking again and again while the experiment runs makes false positives likelier; the ' +
+      'sequential figures (the default) do not have that problem.'
+    );
+  }
+  return (
+    `Showing fixed-horizon ${level} intervals and p-values: valid when read once, at a sample size fixed in ` +
+    'advance. This stats service does not send sequential (always-valid) figures, so repeated looks at a ' +
+    'running experiment overstate significance.'
+  );
+}
+
+/** Prose in lines of at most `width` characters (a word longer than that gets a line of its own). */
+export function wrapWords(text: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/** A treatment's interval and p-value under the figures shown. */
+function comparisonOf(
+  v: { lift_ci: readonly number[] | null; p_value: number | null; sequential?: Sequential },
+  figures: Figures,
+): { ci: readonly number[] | null; p: number | null } {
+  if (figures === 'fixed') return { ci: v.lift_ci, p: v.p_value };
+  return { ci: v.sequential?.lift_ci ?? null, p: v.sequential?.p_value ?? null };
+}
+
 /** Which of the two shapes an answer is, or undefined when it is neither (not the stats API). */
 export function resultsShape(body: unknown): 'event' | 'metrics' | undefined {
   if (!isRecord(body) || typeof body['experiment'] !== 'string' || !isRecord(body['srm'])) return undefined;
@@ -48,7 +121,9 @@ export function eventResultsLines(
   body: EventResults,
   paint: Paint,
   confidence = DEFAULT_CONFIDENCE,
+  requested: Figures = 'sequential',
 ): string[] {
+  const figures = shownFigures(requested, body);
   const interval = `${percent(confidence)} interval`;
   const conversion = renderTable(
     [left('variation'), right('units'), right('conversions'), right('rate'), ...comparisonColumns(interval)],
@@ -59,20 +134,21 @@ export function eventResultsLines(
         formatCount(v.units),
         formatCount(v.conversions),
         formatRate(v.conversion_rate),
-        ...comparisonCells({ isControl, lift: v.lift, ci: v.lift_ci, p: v.p_value, confidence }),
+        ...comparisonCells({ isControl, lift: v.lift, ...comparisonOf(v, figures), confidence }),
       ];
     }),
     paint,
   );
+  // The API has sequential figures for the conversion rate only: these p-values are always fixed-horizon.
   const perUnit = renderTable(
     [
       left('variation'),
       right('value/unit'),
       right('value lift'),
-      right('p-value'),
-      left('significance'),
+      right('fixed p'),
+      left('significance (fixed)'),
       right('events/unit'),
-      right('p-value'),
+      right('fixed p'),
     ],
     body.variations.map((v) => {
       const isControl = v.variation === body.control;
@@ -103,25 +179,35 @@ export function eventResultsLines(
       body.multiple_exposure_units,
     ),
     srmLine(body.srm, paint),
+    ...wrapWords(figuresSentence(figures, requested, confidence)),
     '',
-    paint(`${body.metric}: conversion (two-proportion z-test)`, 'bold'),
+    paint(
+      `${body.metric}: conversion (${figures === 'sequential' ? 'sequential test' : 'two-proportion z-test'})`,
+      'bold',
+    ),
     ...conversion,
     '',
-    paint(`${body.metric}: value per unit (Welch's t-test) and events per unit`, 'bold'),
+    paint(`${body.metric}: value per unit (Welch's t-test) and events per unit, fixed-horizon only`, 'bold'),
     ...perUnit,
   ];
 }
 
 /** The "Metric results" answer: one table per metric; with a dimension, the same for each value. */
-export function metricResultsLines(body: MetricResults, paint: Paint): string[] {
+export function metricResultsLines(
+  body: MetricResults,
+  paint: Paint,
+  requested: Figures = 'sequential',
+): string[] {
+  const figures = shownFigures(requested, body);
   const head = [
     `${paint(`Experiment ${body.experiment}`, 'bold')} · project ${body.project} · control "${body.control}" · ` +
       `${percent(body.confidence)} confidence · computed ${formatTime(body.computed_at)}`,
     unitsLine(body.units, body.multiple_exposure_units),
     srmLine(body.srm, paint),
+    ...wrapWords(figuresSentence(figures, requested, body.confidence)),
   ];
   const blocks = (metrics: readonly MetricBlock[]) =>
-    metrics.flatMap((m) => ['', ...metricBlockLines(m, body.control, body.confidence, paint)]);
+    metrics.flatMap((m) => ['', ...metricBlockLines(m, body.control, body.confidence, paint, figures)]);
   if (body.values === undefined) return [...head, ...blocks(body.metrics ?? [])];
   return [
     ...head,
@@ -135,10 +221,17 @@ export function metricResultsLines(body: MetricResults, paint: Paint): string[] 
   ];
 }
 
-function metricBlockLines(m: MetricBlock, control: string, confidence: number, paint: Paint): string[] {
+function metricBlockLines(
+  m: MetricBlock,
+  control: string,
+  confidence: number,
+  paint: Paint,
+  figures: Figures,
+): string[] {
   const direction: Direction = m.direction === 'decrease' ? 'decrease' : 'increase';
-  // Holm's adjustment only differs with two or more treatments; then significance follows it.
-  const adjusted = m.variations.length > 2;
+  // Holm's adjustment of the fixed-horizon p-values only differs with two or more treatments; then
+  // significance follows it. The sequential figures have no adjusted p-value.
+  const adjusted = figures === 'fixed' && m.variations.length > 2;
   const columns: Column[] = [
     left('variation'),
     right('units'),
@@ -154,18 +247,17 @@ function metricBlockLines(m: MetricBlock, control: string, confidence: number, p
     ...comparisonCells({
       isControl: v.variation === control,
       lift: v.lift,
-      ci: v.lift_ci,
-      p: v.p_value,
+      ...comparisonOf(v, figures),
       adjustedP: adjusted ? v.adjusted_p_value : undefined,
       confidence,
       direction,
     }),
   ]);
-  return [paint(metricTitle(m), 'bold'), ...renderTable(columns, rows, paint)];
+  return [paint(metricTitle(m, figures), 'bold'), ...renderTable(columns, rows, paint)];
 }
 
 /** "revenue: mean of purchase, capped at 120, guardrail, lower is better (Welch's t-test)". */
-export function metricTitle(m: MetricBlock): string {
+export function metricTitle(m: MetricBlock, figures: Figures = 'fixed'): string {
   const what =
     m.type === 'ratio'
       ? `ratio ${m.numerator ?? '?'} / ${m.denominator ?? '?'}`
@@ -178,7 +270,9 @@ export function metricTitle(m: MetricBlock): string {
     m.guardrail ? 'guardrail' : 'goal',
     m.direction === 'decrease' ? 'lower is better' : undefined,
   ].filter((n) => n !== undefined);
-  return `${m.metric}: ${what}, ${notes.join(', ')} (${TESTS[m.test] ?? m.test})`;
+  const test = TESTS[m.test] ?? m.test;
+  const tested = figures === 'sequential' ? `sequential test; fixed-horizon: ${test}` : test;
+  return `${m.metric}: ${what}, ${notes.join(', ')} (${tested})`;
 }
 
 const TESTS: Record<string, string> = {

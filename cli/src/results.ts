@@ -35,15 +35,21 @@ const options = {
   dimension: { type: 'string' },
   control: { type: 'string' },
   confidence: { type: 'string' },
+  'fixed-horizon': { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 const help = `Usage: liftstream results EXPERIMENT [--metric M] [--dimension D] [--control V] [--confidence C]
-                          [--url URL] [--json]
+                          [--fixed-horizon] [--url URL] [--json]
 
 Shows an experiment's results (GET /v1/experiments/EXPERIMENT/results): its units and sample-ratio
 check, then per metric and variation the units, conversions, rate or mean, and against the control the
 lift with its interval, the p-value and whether it is significant, in words. Colour on a terminal,
 unless NO_COLOR is set.
+
+The intervals and p-values are the sequential (always-valid) ones by default, as on the results page:
+they stay valid however often you look. Fixed-horizon figures are valid only when read once, at a
+sample size fixed in advance; --fixed-horizon shows those instead (with Holm's adjusted p). A line under
+the header says which are shown. --json prints the API's answer as it is, with both.
 
 Options:
   --metric M          a metric of the project's catalogue (several: a,b), or an event name (its
@@ -51,14 +57,16 @@ Options:
   --dimension D       one table per value of a declared dimension (catalogue metrics only)
   --control V         the control variation (default: the metric set's, else "control")
   --confidence C      confidence of the intervals and of "significant", in (0, 1) (default: 0.95)
+  --fixed-horizon     show the fixed-horizon intervals and p-values instead of the sequential ones
 ${statsApiOptionsHelp}
 
-With several treatments, "significant" follows the Holm-adjusted p-value (adj. p) of the catalogue
-metrics; an event's figures are each tested on their own.`;
+With --fixed-horizon and several treatments, "significant" follows the Holm-adjusted p-value (adj. p)
+of the catalogue metrics. An event's value and count per unit have fixed-horizon p-values only (the API
+has sequential figures for its conversion rate), and say so.`;
 
 export const results: Command = {
   name,
-  summary: "show an experiment's results as tables: lift, interval, p-value, SRM (stats API)",
+  summary: "show an experiment's results as tables: lift, sequential interval and p-value, SRM (stats API)",
   help,
   run,
 };
@@ -85,14 +93,16 @@ async function run(args: string[], io: CliIo): Promise<void> {
   if (values.json) return io.out(answer.text);
 
   const paint = painter(io.color);
+  const figures = values['fixed-horizon'] === true ? 'fixed' : 'sequential';
   const lines =
     shape === 'event'
       ? eventResultsLines(
           answer.body as EventResults,
           paint,
           values.confidence === undefined ? DEFAULT_CONFIDENCE : Number(values.confidence),
+          figures,
         )
-      : metricResultsLines(answer.body as MetricResults, paint);
+      : metricResultsLines(answer.body as MetricResults, paint, figures);
   io.out(lines.join('\n'));
 }
 

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { formatNumber, formatRate } from '../../cli/src/figures.ts';
+import { formatInterval, formatNumber, formatPValue, formatRate } from '../../cli/src/figures.ts';
 import { repoRoot } from '../../infra/local/paths.ts';
 import { postBatch } from '../e2e/e2e-client.ts';
 import { awaitConverged } from '../helpers/await-converged.ts';
@@ -35,6 +35,9 @@ interface VariationFigures {
   units: number;
   conversions: number;
   estimate: number | null;
+  lift_ci: number[] | null;
+  p_value: number | null;
+  sequential: { lift_ci: number[] | null; p_value: number | null } | null;
 }
 interface MetricAnswer {
   computed_at?: string;
@@ -115,6 +118,9 @@ describe('liftstream experiments, results and tail against the pipeline', () => 
     ]);
     for (const result of [experiments, metricSet, event]) expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(experiments.stdout)).toEqual(await api('/v1/experiments'));
+    const json = JSON.parse(metricSet.stdout) as MetricAnswer & { last_event_at: string | null };
+    expect(json.metrics[0]?.variations[1]?.sequential, 'both kinds of figures in --json').toBeDefined();
+    expect(json.last_event_at, 'freshness in --json').toEqual(expect.any(String));
     expect(withoutTime(JSON.parse(metricSet.stdout))).toEqual(
       withoutTime(await api('/v1/experiments/checkout/results')),
     );
@@ -134,7 +140,9 @@ describe('liftstream experiments, results and tail against the pipeline', () => 
     const answer = (await api('/v1/experiments/checkout/results')) as MetricAnswer;
     const [purchased, mean] = answer.metrics;
     const treatment = purchased?.variations[1] as VariationFigures;
-    expect(results.stdout).toContain('purchased: conversion of purchase, goal (two-proportion z-test)');
+    expect(results.stdout).toContain(
+      'purchased: conversion of purchase, goal (sequential test; fixed-horizon: two-proportion z-test)',
+    );
     expect(results.stdout).toMatch(
       new RegExp(`\\n {2}treatment +2 +1 +${formatRate(treatment.estimate).replace('.', '\\.')} +\\+0\\.0% `),
     );
@@ -150,6 +158,36 @@ describe('liftstream experiments, results and tail against the pipeline', () => 
     expect(results.stdout, 'no escape codes in a pipe').not.toContain('\u001b[');
     expect(revenue.stdout, 'a catalogue id asks for that metric alone').not.toContain('purchased:');
     expect(revenue.stdout).toContain('revenue: mean of purchase');
+  });
+
+  it('shows the sequential interval and p-value by default, the fixed-horizon ones with --fixed-horizon', async () => {
+    const [sequential, fixed] = await Promise.all([
+      cli(['results', 'checkout', '--metric', 'purchased']),
+      cli(['results', 'checkout', '--metric', 'purchased', '--fixed-horizon']),
+    ]);
+    for (const result of [sequential, fixed]) expect(result.code, result.stderr).toBe(0);
+    const answer = (await api('/v1/experiments/checkout/results?metrics=purchased')) as MetricAnswer;
+    const treatment = answer.metrics[0]?.variations[1] as VariationFigures;
+    expect(treatment.sequential, 'the API sends a sequential block').not.toBeNull();
+    const cells = (stdout: string) =>
+      stdout
+        .split('\n')
+        .find((l) => l.trimStart().startsWith('treatment '))
+        ?.trim()
+        .split(/\s{2,}/)
+        .slice(5, 7);
+    expect(sequential.stdout).toMatch(/\nShowing sequential \(always-valid\) 95% intervals and p-values/);
+    expect(cells(sequential.stdout), "the API's sequential figures").toEqual([
+      formatInterval(treatment.sequential?.lift_ci ?? null),
+      formatPValue(treatment.sequential?.p_value ?? null),
+    ]);
+    expect(fixed.stdout).toMatch(
+      /\nShowing fixed-horizon 95% intervals and p-values: valid only when read once/,
+    );
+    expect(cells(fixed.stdout), "the API's fixed-horizon figures").toEqual([
+      formatInterval(treatment.lift_ci),
+      formatPValue(treatment.p_value),
+    ]);
   });
 
   it('exit codes: 1 for a wrong or write key and an unknown experiment, 3 for a server that is not there', async () => {

@@ -17,6 +17,9 @@ export const experimentsAnswer = {
       multiple_exposure_units: 0,
       first_exposure_at: '2026-12-05T17:28:28.989Z',
       last_exposure_at: '2026-12-05T17:28:29.120Z',
+      last_event_at: '2026-12-05T17:28:29.120Z',
+      open_alerts: 0,
+      open_alerts_by_kind: {},
     },
   ],
 };

@@ -8,6 +8,7 @@ import type {
   CatalogueAnswer,
   EventResultsAnswer,
   ExperimentsAnswer,
+  IngestSummaryAnswer,
   MetricResultsAnswer,
   SrmListAnswer,
   TimeseriesAnswer,
@@ -19,6 +20,7 @@ import type {
   ResultsResponseSchema,
   TimeseriesResponseSchema,
 } from '../../services/stats/src/http/route-schemas.ts';
+import type { IngestSummaryResponseSchema } from '../../services/stats/src/http/ingest-summary-routes.ts';
 import type { SrmListResponseSchema } from '../../services/stats/src/http/srm-routes.ts';
 
 /**
@@ -45,7 +47,8 @@ describe("the results page's view of the API", () => {
       ReadsAs<Static<typeof ResultsResponseSchema>, EventResultsAnswer>,
       ReadsAs<Static<typeof MetricResultsResponseSchema>, MetricResultsAnswer>,
       ReadsAs<Static<typeof TimeseriesResponseSchema>, TimeseriesAnswer>,
-    ] = [true, true, true, true, true, true];
+      ReadsAs<Static<typeof IngestSummaryResponseSchema>, IngestSummaryAnswer>,
+    ] = [true, true, true, true, true, true, true];
     expect(checks.every(Boolean)).toBe(true);
   });
 });

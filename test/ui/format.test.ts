@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatAge,
   formatAgo,
   formatConfidence,
   formatCount,
@@ -60,5 +61,23 @@ describe('results page number formats', () => {
     expect(formatAgo('2026-01-02T09:00:00Z', now)).toBe('3 h ago');
     expect(formatAgo('2026-01-01T12:00:00Z', now)).toBe('1 day ago');
     expect(formatAgo(null, now)).toBe(MISSING);
+  });
+
+  it('says to the second how old the newest event is, whole seconds down', () => {
+    const now = Date.parse('2026-01-02T12:00:00Z');
+    expect(formatAge('2026-01-02T11:59:56.000Z', now)).toBe('4 s ago');
+    expect(formatAge('2026-01-02T11:59:55.500Z', now), 'not rounded up').toBe('4 s ago');
+    expect(formatAge('2026-01-02T11:59:00Z', now)).toBe('1 min ago');
+    expect(formatAge('2026-01-02T10:30:00Z', now)).toBe('1 h ago');
+    expect(formatAge('2025-12-30T12:00:00Z', now)).toBe('3 days ago');
+    expect(formatAge('2026-01-02T11:59:59.500Z', now)).toBe('just now');
+    expect(formatAge(null, now)).toBe(MISSING);
+  });
+
+  it('never shows a negative age when a producer clock runs ahead', () => {
+    const now = Date.parse('2026-01-02T12:00:00Z');
+    expect(formatAge('2026-01-02T12:00:00.001Z', now)).toBe('just now');
+    expect(formatAge('2026-01-02T12:04:59Z', now)).toBe('just now');
+    expect(formatAge('2027-01-02T12:00:00Z', now)).toBe('just now');
   });
 });

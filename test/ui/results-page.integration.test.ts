@@ -5,8 +5,10 @@
  * the API's answer to the same request (the `<data value>` the page renders, and its text as the page's
  * formatters write that value); posts a batch and sees the figures change without a reload; checks the
  * charts drew marks, the security headers, that no URL carries the key, a wrong key's message, and that
- * another project's experiment is a 404 page. Saves a screenshot of each page in test-results/ui/ and
- * prints the first meaningful paint and the page weight.
+ * another project's experiment is a 404 page. Health: the open-alerts badges (an experiment with a skewed
+ * split raises an SRM alert), the newest counted event's time as the API gives it (its age ticking), and
+ * the project's ingest counts. Saves a screenshot of each page in test-results/ui/ and prints the first
+ * meaningful paint and the page weight.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,14 +19,20 @@ import { UI_CONTENT_SECURITY_POLICY } from '../../services/stats/src/http/ui-rou
 import type {
   EventResultsAnswer,
   ExperimentsAnswer,
+  IngestSummaryAnswer,
   MetricBlock,
   MetricResultsAnswer,
   SequentialFigures,
 } from '../../ui/src/api-types.ts';
 import * as format from '../../ui/src/format.ts';
+import { formatTopCodes, ingestHealth } from '../../ui/src/ingest-health.ts';
 import { verdictOf } from '../../ui/src/figures.ts';
 import { pipelineProjects, postBatch } from '../e2e/e2e-client.ts';
-import { generateScenario, SCENARIO_METRIC_CATALOGUE } from '../e2e/scenario/scenario-generator.ts';
+import {
+  generateScenario,
+  SCENARIO_METRIC_CATALOGUE,
+  SCENARIO_METRIC_SET,
+} from '../e2e/scenario/scenario-generator.ts';
 import type { RawEvent } from '../e2e/scenario/scenario-generator.ts';
 import { awaitConverged } from '../helpers/await-converged.ts';
 import { DESKTOP_USER_AGENT, launchChromium } from '../helpers/chromium.ts';
@@ -36,9 +44,15 @@ const SETTLE_TIMEOUT_MS = 60_000;
 const PAGE_TIMEOUT_MS = 30_000;
 /** Experiments of the scenario's first project: two arms with a metric set, three arms without. */
 const TWO_ARMS = 'exp_1';
+/** The metric blocks of TWO_ARMS's page: its metric set's goals and guardrails. */
+const SET_METRICS = new Set([...SCENARIO_METRIC_SET.metrics, ...SCENARIO_METRIC_SET.guardrails]).size;
 const THREE_ARMS = 'exp_2';
 /** An experiment only the second project has. */
 const OTHER_PROJECTS = 'p2_only_banner';
+/** An experiment of the first project whose units split 40 : 4, far from the equal split: an SRM alert. */
+const SKEWED = 'skewed_split';
+/** Alerts need a webhook; nothing listens on the discard port, so deliveries fail and are retried: the alert is stored first. */
+const ALERT_SECRET_ENV = 'LIFTSTREAM_ALERT_SECRET_UI';
 
 type Figure = { value: string | null; text: string };
 
@@ -48,7 +62,9 @@ type Figure = { value: string | null; text: string };
  */
 interface BrowserWindow {
   document: {
-    querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+    querySelector(
+      selector: string,
+    ): { getAttribute(name: string): string | null; textContent: string | null } | null;
     querySelectorAll(selector: string): { length: number };
     documentElement: { scrollWidth: number };
   };
@@ -97,17 +113,83 @@ describe('the results page in headless Chromium against the real pipeline', () =
     return found.pathname + found.search;
   };
   const shot = (name: string) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+  /**
+   * The health panel's ingest block against GET /v1/ingest/summary?hours=24, the request the page makes: the
+   * counts and top rejection codes as the API has them, or the "no report yet" sentence when no gateway has
+   * reported. A gateway report may land between the page's poll and ours, so both are read until they
+   * agree (the page polls every 10 s), then compared.
+   */
+  const expectIngestShown = async (on: Page): Promise<IngestSummaryAnswer> => {
+    const block = on.locator('[data-section=health] .ingest');
+    await on.waitForSelector('[data-section=health] .ingest:is([data-ingest=reported],[data-ingest=none])', {
+      timeout: PAGE_TIMEOUT_MS,
+    });
+    const read = async () => {
+      const { status, body } = await api<IngestSummaryAnswer>('/v1/ingest/summary?hours=24');
+      expect(status, 'the ingest summary answers').toBe(200);
+      const expected =
+        body.last_report_at === null
+          ? { state: 'none', figures: {}, codes: null }
+          : {
+              state: 'reported',
+              figures: {
+                'ingest-accepted': String(body.accepted),
+                'ingest-rejected': String(body.rejected.total),
+                'ingest-bot-dropped': String(body.dropped.by_reason['bot'] ?? 0),
+                'ingest-gateways': String(body.gateways),
+              },
+              codes:
+                body.rejected.total > 0 ? ` ${formatTopCodes(ingestHealth(body), format.formatCount)}` : null,
+            };
+      const shown = {
+        state: await block.getAttribute('data-ingest'),
+        figures: await on.$$eval('[data-section=health] .ingest [data-figure]', (els) =>
+          Object.fromEntries(els.map((el) => [el.getAttribute('data-figure'), el.getAttribute('value')])),
+        ),
+        codes: await on
+          .locator('[data-section=health] [data-field=ingest-top-codes]')
+          .textContent({ timeout: 100 })
+          .catch(() => null),
+      };
+      return { body, expected, shown };
+    };
+    let seen = await read();
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; seen = await read()) {
+      if (JSON.stringify(seen.shown) === JSON.stringify(seen.expected)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(seen.shown, 'ingest health as the API has it').toEqual(seen.expected);
+    if (seen.expected.state === 'none') {
+      expect(await block.textContent()).toContain('No report from any gateway yet');
+    }
+    return seen.body;
+  };
+  /** Waits until the listing counts an open alert of `experiment` (evaluated a second or so after the sink stored it). */
+  const openAlertOf = async (experiment: string): Promise<void> => {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const { body } = await api<ExperimentsAnswer>('/v1/experiments');
+      if ((body.experiments.find((e) => e.experiment === experiment)?.open_alerts ?? 0) > 0) return;
+      if (Date.now() > deadline) throw new Error(`no open alert of ${experiment} in the listing`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
 
   beforeAll(async () => {
     fs.mkdirSync(OUT, { recursive: true });
     uiDir = buildUi();
     const scenario = generateScenario({ seed: 1717, now: Date.now(), users: 60 });
+    const projects = pipelineProjects(scenario).map((p, i) =>
+      i === 0
+        ? { ...p, alerts: { webhook: { url: 'http://127.0.0.1:9/hooks', secret_env: ALERT_SECRET_ENV } } }
+        : p,
+    );
     pipeline = await startPipeline({
       kafkaBrokers: inject('kafkaBrokers'),
       registryUrl: inject('registryUrl'),
       clickhouseUrl: inject('clickhouseUrl'),
-      projects: pipelineProjects(scenario),
-      extraEnv: { STATS_UI_DIR: uiDir },
+      projects,
+      extraEnv: { STATS_UI_DIR: uiDir, [ALERT_SECRET_ENV]: 'a-secret-of-the-ui-test' },
     });
     const [first, second] = scenario.projects;
     if (first === undefined || second === undefined) throw new Error('the scenario has two projects');
@@ -115,6 +197,13 @@ describe('the results page in headless Chromium against the real pipeline', () =
     readKey = pipeline.keys[project]?.read as string;
     const posting = scenario.requests.map((r) => postBatch(pipeline, r.project, r.batch));
     posting.push(postBatch(pipeline, second.id, exposures(OTHER_PROJECTS, 'p2-user', 4)));
+    posting.push(
+      postBatch(
+        pipeline,
+        project,
+        exposures(SKEWED, 'skew-user', 44, (i) => i < 40),
+      ),
+    );
     await Promise.all(posting);
     browser = await launchChromium();
     context = await browser.newContext({
@@ -136,6 +225,7 @@ describe('the results page in headless Chromium against the real pipeline', () =
     });
     page.on('pageerror', (error) => consoleProblems.push(error.message));
     await settled(pipeline.statsUrl, readKey);
+    await openAlertOf(SKEWED);
   }, 300_000);
 
   afterAll(async () => {
@@ -180,6 +270,8 @@ describe('the results page in headless Chromium against the real pipeline', () =
         variations: [...tr.querySelectorAll('[data-figure=variation-units]')].map((d) =>
           d.getAttribute('value'),
         ),
+        openAlerts: tr.querySelector('[data-figure=open-alerts]')?.getAttribute('value') ?? null,
+        lastEventAt: tr.querySelector('[data-field=last-event-at]')?.getAttribute('datetime') ?? null,
       })),
     );
     expect(shown).toEqual(
@@ -188,20 +280,46 @@ describe('the results page in headless Chromium against the real pipeline', () =
         units: String(e.units),
         unitsText: format.formatCount(e.units),
         variations: e.variations.map((v) => String(v.units)),
+        // A badge only for experiments with open alerts, showing the listing's count.
+        openAlerts: (e.open_alerts ?? 0) > 0 ? String(e.open_alerts) : null,
+        lastEventAt: e.last_event_at ?? null,
       })),
     );
     expect(shown.map((e) => e.experiment)).not.toContain(OTHER_PROJECTS);
+    const skewed = body.experiments.find((e) => e.experiment === SKEWED);
+    expect(skewed?.open_alerts_by_kind, 'the skewed split raised an SRM alert').toMatchObject({ srm: 1 });
+    expect(
+      await page
+        .locator(`tr[data-experiment=${SKEWED}] .badge-bad:has([data-figure=open-alerts])`)
+        .textContent(),
+    ).toBe('1 open alert');
+    expect(
+      body.experiments.every((e) => e.last_event_at !== null && e.last_event_at !== undefined),
+      'every listed experiment has a counted event',
+    ).toBe(true);
     await shot('experiments.png');
   });
 
   it("opens an experiment and shows exactly the API's figures, with drawn charts", async () => {
     await page.locator(`tr[data-experiment=${TWO_ARMS}] th a`).focus();
     await page.keyboard.press('Enter');
-    await waitForResults(page, 4);
+    await waitForResults(page, SET_METRICS);
     const answer = (await api<MetricResultsAnswer>(lastApiCall(new RegExp(`/${TWO_ARMS}/results(\\?|$)`))))
       .body;
     await expectFiguresEqual(page, answer);
     await expectChartsDrawn(page, answer);
+    const listing = (await api<ExperimentsAnswer>('/v1/experiments')).body.experiments.find(
+      (e) => e.experiment === TWO_ARMS,
+    );
+    const alerts = page.locator('[data-section=health] [data-figure=open-alerts]');
+    expect(await alerts.getAttribute('value'), "the listing's open alerts").toBe(
+      String(listing?.open_alerts),
+    );
+    const ingest = await expectIngestShown(page);
+    // The scenario sends bot traffic and invalid events: once reported, the figures are not all zeros.
+    if (ingest.last_report_at !== null) {
+      expect([ingest.rejected.total > 0, (ingest.dropped.by_reason['bot'] ?? 0) > 0]).toEqual([true, true]);
+    }
     await shot('experiment.png');
   });
 
@@ -262,6 +380,20 @@ describe('the results page in headless Chromium against the real pipeline', () =
     const answer = (await api<MetricResultsAnswer>(lastApiCall(new RegExp(`/${TWO_ARMS}/results(\\?|$)`))))
       .body;
     await expectFiguresEqual(page, answer);
+    // The batch's exposures, 5 s before they were sent, are the newest counted events now.
+    const freshness = page.locator('[data-section=health] [data-field=last-event-at]');
+    expect(answer.last_event_at, 'the results answer has a newest counted event').toEqual(expect.any(String));
+    expect(await freshness.getAttribute('datetime'), "the API's timestamp").toBe(answer.last_event_at);
+    const age = (await freshness.textContent()) ?? '';
+    expect(age, 'an age to the second').toMatch(/^(\d+ s|\d+ min) ago$/);
+    await page.waitForFunction(
+      (before) =>
+        (globalThis as unknown as BrowserWindow).document.querySelector(
+          '[data-section=health] [data-field=last-event-at]',
+        )?.textContent !== before,
+      age,
+      { timeout: 3_000, polling: 100 },
+    );
   });
 
   it("breaks the figures down by a declared dimension, each value's block as the API has it", async () => {
@@ -372,7 +504,7 @@ describe('the results page in headless Chromium against the real pipeline', () =
   it('fits a 375 px wide screen', async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await page.goto(`${ui()}#/experiments/${TWO_ARMS}`);
-    await waitForResults(page, 4);
+    await waitForResults(page, SET_METRICS);
     await page.waitForSelector('[data-chart=lift-chart] canvas', { timeout: PAGE_TIMEOUT_MS });
     await page.waitForTimeout(300); // the charts follow the new width
     const scrollWidth = () => (globalThis as unknown as BrowserWindow).document.documentElement.scrollWidth;
@@ -423,13 +555,18 @@ describe('the results page in headless Chromium against the real pipeline', () =
   });
 });
 
-function exposures(experiment: string, prefix: string, n: number): RawEvent[] {
+function exposures(
+  experiment: string,
+  prefix: string,
+  n: number,
+  isControl = (i: number) => i % 2 === 0,
+): RawEvent[] {
   const at = Date.now() - 5_000;
   return Array.from({ length: n }, (_, i) => ({
     type: 'exposure',
     user_id: `${prefix}-${i}-${at}`,
     experiment,
-    variation: i % 2 === 0 ? 'control' : 'treatment',
+    variation: isControl(i) ? 'control' : 'treatment',
     timestamp: at,
     message_id: `${prefix}-${experiment}-${i}-${at}`,
   }));

@@ -3,7 +3,8 @@
  * srm-routes.ts) define them. Written out here because the page is type-checked apart from the server
  * (DOM, no Node); test/ui/api-types.test.ts checks at compile time that each server schema's type is
  * assignable to these, so a field renamed on the server breaks the build. Fields the page reads only
- * when present (`sequential`, `inference`) are optional: the page works against servers without them.
+ * when present (`sequential`, `inference`, `last_event_at`, `open_alerts`) are optional: the page works
+ * against servers without them.
  */
 
 export type Interval = [number, number];
@@ -22,6 +23,11 @@ export interface ExperimentSummary {
   multiple_exposure_units: number;
   first_exposure_at: string | null;
   last_exposure_at: string | null;
+  /** Freshness: the newest counted event (event time, may be ahead of this clock). */
+  last_event_at?: string | null;
+  /** Alerts raised and not cleared (GET /v1/alerts?state=open). */
+  open_alerts?: number;
+  open_alerts_by_kind?: { srm?: number; guardrail?: number };
 }
 
 export interface ExperimentsAnswer {
@@ -86,6 +92,7 @@ export interface EventResultsAnswer {
   control: string;
   computed_at: string;
   multiple_exposure_units: number;
+  last_event_at?: string | null;
   srm: SrmBlock;
   inference?: string;
   variations: EventVariation[];
@@ -131,6 +138,7 @@ export interface MetricResultsAnswer {
   confidence: number;
   computed_at: string;
   multiple_exposure_units: number;
+  last_event_at?: string | null;
   units: UnitsOf[];
   srm: SrmBlock;
   inference?: string;
@@ -166,6 +174,23 @@ export interface TimeseriesAnswer {
       sequential?: SequentialFigures | null;
     }[];
   }[];
+}
+
+/**
+ * GET /v1/ingest/summary?hours=H: what the project's gateways accepted, rejected (by error code) and dropped
+ * (by reason: bots) over the last H hours. Written against the agreed shape before the route existed; the
+ * page treats its absence (404) as "not reported by this stats service".
+ */
+export interface IngestSummaryAnswer {
+  project: string;
+  from: string;
+  to: string;
+  accepted: number;
+  rejected: { total: number; by_code: Record<string, number> };
+  dropped: { total: number; by_reason: Record<string, number> };
+  gateways: number;
+  /** The newest report of any gateway; null when none has reported yet. */
+  last_report_at: string | null;
 }
 
 /** The one error body of every service. */

@@ -8,6 +8,7 @@ import type {
   ErrorAnswer,
   EventResultsAnswer,
   ExperimentsAnswer,
+  IngestSummaryAnswer,
   MetricResultsAnswer,
   SrmListAnswer,
   TimeseriesAnswer,
@@ -37,6 +38,8 @@ export interface Api {
   /** One event's figures (`?metric=<event>`). */
   eventResults(experiment: string, event: string, signal?: AbortSignal): Promise<EventResultsAnswer>;
   timeseries(experiment: string, query: Query, signal?: AbortSignal): Promise<TimeseriesAnswer>;
+  /** The project's ingest counts over the last `hours`. */
+  ingestSummary(hours: number, signal?: AbortSignal): Promise<IngestSummaryAnswer>;
 }
 
 /**
@@ -81,5 +84,6 @@ export function createApi(readKey: string, onRefused?: (error: ApiError) => void
       get(`${experimentPath(experiment)}/results`, { metric: event }, signal),
     timeseries: (experiment, query, signal) =>
       get(`${experimentPath(experiment)}/results/timeseries`, query, signal),
+    ingestSummary: (hours, signal) => get('/ingest/summary', { hours: String(hours) }, signal),
   };
 }

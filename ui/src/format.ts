@@ -88,3 +88,19 @@ export function formatAgo(iso: string | null, nowMs: number): string {
   const days = Math.floor(seconds / 86_400);
   return `${days} day${days === 1 ? '' : 's'} ago`;
 }
+
+/**
+ * How old an API timestamp is, to the second while it is recent: 4 s ago, 12 min ago, 3 h ago, 2 days ago.
+ * Event times come from producers' clocks, which may run ahead of this one: a time in the future reads
+ * "just now", never a negative age.
+ */
+export function formatAge(iso: string | null, nowMs: number): string {
+  if (iso === null) return MISSING;
+  const seconds = Math.floor(Math.max(0, nowMs - Date.parse(iso)) / 1000);
+  if (seconds < 1) return 'just now';
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  const days = Math.floor(seconds / 86_400);
+  return `${days} day${days === 1 ? '' : 's'} ago`;
+}

@@ -2,10 +2,13 @@ import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   eventResultsLines,
+  figuresSentence,
+  hasSequential,
   metricResultsLines,
   metricTitle,
   resultsShape,
   srmLine,
+  wrapWords,
   type EventResults,
   type MetricResults,
 } from '../../../cli/src/results-table.ts';
@@ -145,5 +148,129 @@ describe('results tables', () => {
       ...metricResultsLines(metricResults, plain),
     ].join('\n');
     expect(text).toBe(stripVTControlCharacters(text));
+  });
+});
+
+/** The fixtures as a server with always-valid inference sends them: a `sequential` block per treatment. */
+function withSequential<T extends { variation: string }>(
+  variations: T[],
+  control: string,
+  blocks: Record<string, { lift_ci: [number, number] | null; p_value: number | null }>,
+): T[] {
+  return variations.map((v) => ({
+    ...v,
+    sequential: v.variation === control ? null : { ...blocks[v.variation], tuning_parameter: 5000 },
+  }));
+}
+
+const sequentialEvent = {
+  ...eventResults,
+  variations: withSequential(eventResults.variations, 'control', {
+    treatment: { lift_ci: [-3.5, 3.5], p_value: 0.98 },
+  }),
+} as EventResults;
+
+const sequentialMetrics = {
+  ...metricResults,
+  metrics: (metricResults.metrics ?? []).map((m) => ({
+    ...m,
+    variations: withSequential(m.variations, 'control', {
+      a: { lift_ci: [0.02, 0.81], p_value: 0.031 },
+      b: { lift_ci: [-0.45, 0.3], p_value: 0.9 },
+    }),
+  })),
+} as MetricResults;
+
+describe('results tables: sequential figures by default, fixed-horizon on request', () => {
+  it('knows an answer with sequential blocks from one without', () => {
+    expect(hasSequential(sequentialEvent)).toBe(true);
+    expect(hasSequential(sequentialMetrics)).toBe(true);
+    expect(hasSequential(eventResults)).toBe(false);
+    expect(hasSequential(metricResults)).toBe(false);
+  });
+
+  it("shows each treatment's sequential interval and p-value, and judges by that p-value", () => {
+    const lines = metricResultsLines(sequentialMetrics, plain);
+    const sentence = figuresSentence('sequential', 'sequential', 0.95);
+    expect(sentence).toMatch(/^Showing sequential \(always-valid\) 95% intervals and p-values/);
+    const wrapped = wrapWords(sentence);
+    expect(lines.slice(3, 3 + wrapped.length), 'under the header').toEqual(wrapped);
+    expect(wrapped.join(' ')).toBe(sentence);
+    expect(wrapped.every((l) => l.length <= 100)).toBe(true);
+    expect(row(lines, 'a'), 'no adj. p column: Holm is for the fixed-horizon p').toEqual([
+      'a',
+      '1,010',
+      '140',
+      '13.86%',
+      '+38.6%',
+      '[+2.0%, +81.0%]',
+      '0.0310',
+      'significant increase (better)',
+    ]);
+    expect(row(lines, 'b')).toEqual([
+      'b',
+      '900',
+      '80',
+      '8.89%',
+      '-11.1%',
+      '[-45.0%, +30.0%]',
+      '0.9000',
+      'not significant',
+    ]);
+    expect(lines.find((l) => l.startsWith('purchased:'))).toBe(
+      'purchased: conversion of purchase, within 72 h of exposure, goal (sequential test; fixed-horizon: two-proportion z-test)',
+    );
+  });
+
+  it('shows the fixed-horizon figures, Holm-adjusted p included, when asked, and says so', () => {
+    const lines = metricResultsLines(sequentialMetrics, plain, 'fixed');
+    const text = lines.join(' ');
+    expect(lines[3]).toMatch(/^Showing fixed-horizon 95% intervals and p-values: valid only when read once/);
+    expect(text).toContain('the sequential figures (the default) do not have that problem');
+    expect(row(lines, 'a')).toEqual([
+      'a',
+      '1,010',
+      '140',
+      '13.86%',
+      '+38.6%',
+      '[+10.0%, +67.0%]',
+      '0.0080',
+      '0.0160',
+      'significant increase (better)',
+    ]);
+  });
+
+  it("an event: the conversion rate's sequential figures; value and count per unit labelled fixed-horizon", () => {
+    const lines = eventResultsLines(sequentialEvent, plain);
+    expect(lines[3]).toMatch(/^Showing sequential \(always-valid\) 95% intervals/);
+    expect(row(lines, 'treatment')).toEqual([
+      'treatment',
+      '2',
+      '1',
+      '50.00%',
+      '+0.0%',
+      '[-350.0%, +350.0%]',
+      '0.9800',
+      'not significant',
+    ]);
+    const perUnit = lines.findIndex((l) => l.includes('value per unit'));
+    expect(lines[perUnit]).toContain('fixed-horizon only');
+    expect(lines[perUnit + 1]).toContain('fixed p');
+    const fixed = eventResultsLines(sequentialEvent, plain, 0.95, 'fixed');
+    expect(row(fixed, 'treatment').slice(5, 7)).toEqual(['[-196.0%, +196.0%]', '1.0000']);
+  });
+
+  it('falls back to fixed-horizon figures, saying why, when the API sends no sequential block', () => {
+    const lines = metricResultsLines(metricResults, plain);
+    expect(lines.join(' ')).toMatch(/does not send sequential \(always-valid\) figures/);
+    expect(row(lines, 'a').slice(5, 7)).toEqual(['[+10.0%, +67.0%]', '0.0080']);
+  });
+});
+
+describe('wrapWords', () => {
+  it('fills lines up to the width and never splits a word', () => {
+    expect(wrapWords('aa bb cc dd', 5)).toEqual(['aa bb', 'cc dd']);
+    expect(wrapWords('a verylongword b', 4)).toEqual(['a', 'verylongword', 'b']);
+    expect(wrapWords('', 10)).toEqual([]);
   });
 });

@@ -414,6 +414,36 @@ describe('GET /v1/experiments', () => {
     }
   });
 
+  it('dates the newest counted event as the truth has it (retracted detours never count), listing and results', async () => {
+    const newest = (units: readonly TruthUnit[]) =>
+      new Date(
+        Math.max(
+          ...units
+            .filter((u) => !u.multipleExposure)
+            .flatMap((u) => [u.firstExposureAt, ...u.events.map((e) => e.timestamp)]),
+        ),
+      ).toISOString();
+    const { body } = await get('/v1/experiments', KEYS.shopRead);
+    const listed = body['experiments'] as {
+      experiment: string;
+      last_event_at: string | null;
+      open_alerts: number;
+    }[];
+    expect(Object.fromEntries(listed.map((e) => [e.experiment, e.last_event_at]))).toEqual({
+      checkout: newest(shopCheckout),
+      onboarding: newest(shopOnboarding),
+      pricing: newest(shopPricing),
+    });
+    expect(
+      listed.map((e) => e.open_alerts),
+      'no alert was raised',
+    ).toEqual([0, 0, 0]);
+    const results = await get('/v1/experiments/checkout/results?metric=purchase', KEYS.shopRead);
+    expect(results.body['last_event_at'], 'the results answer').toBe(newest(shopCheckout));
+    const other = await get('/v1/experiments/checkout/results?metric=purchase', KEYS.otherRead);
+    expect(other.body['last_event_at'], "the other project's checkout").toBe(newest(otherCheckout));
+  });
+
   it('lists only the other project for its key', async () => {
     const { body } = await get('/v1/experiments', KEYS.otherRead);
     expect(body['project']).toBe('other');

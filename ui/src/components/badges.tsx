@@ -67,3 +67,29 @@ export function MultipleExposureBadge(props: { units: number }) {
     </Badge>
   );
 }
+
+/** "srm 1, guardrail 1": the API's open alerts per kind, for a badge's title. */
+export function alertKindsText(byKind: Partial<Record<string, number>> | undefined): string {
+  return Object.entries(byKind ?? {})
+    .filter(([, n]) => n !== undefined && n > 0)
+    .map(([kind, n]) => `${kind} ${formatCount(n ?? 0)}`)
+    .join(', ');
+}
+
+/** Open alerts (raised, not cleared): nothing when none, or when the API does not report them. */
+export function OpenAlertsBadge(props: {
+  count: number | undefined;
+  byKind?: Partial<Record<string, number>> | undefined;
+}) {
+  if (props.count === undefined || props.count === 0) return null;
+  const kinds = alertKindsText(props.byKind);
+  return (
+    <Badge
+      tone="bad"
+      title={`Alerts raised and not cleared${kinds === '' ? '' : ` (${kinds})`}: see GET /v1/alerts`}
+    >
+      <Figure name="open-alerts" value={props.count} text={formatCount(props.count)} /> open alert
+      {props.count === 1 ? '' : 's'}
+    </Badge>
+  );
+}

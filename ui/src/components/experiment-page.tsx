@@ -147,9 +147,11 @@ export function ExperimentPage(props: {
             onChange={(f) => set({ figures: f })}
           />
           <HealthPanel
+            api={api}
             summary={props.summary}
             srm={data.answer.srm}
             multipleExposureUnits={data.answer.multiple_exposure_units}
+            lastEventAt={data.answer.last_event_at}
             nowMs={props.nowMs}
           />
           <section class="results card" aria-labelledby="results-h" data-section="results">

@@ -1,14 +1,15 @@
 /**
- * The project's experiments: status, units, variations, first and last exposure, and health badges (the
- * SRM check of each experiment from GET /v1/srm, multiple-exposure units). Live: the listing is polled by
- * the app, the SRM checks here.
+ * The project's experiments: status, units, variations, first and last exposure, the newest counted event,
+ * and health badges (the SRM check of each experiment from GET /v1/srm, multiple-exposure units, open
+ * alerts as the listing counts them). Live: the listing is polled by the app, the SRM checks here.
  */
 import type { Api } from '../api.ts';
 import type { ExperimentsAnswer, SrmListAnswer } from '../api-types.ts';
 import { formatAgo, formatCount, formatDateTime } from '../format.ts';
 import { formatRoute } from '../route.ts';
 import { usePoll } from '../use-poll.ts';
-import { MultipleExposureBadge, SrmBadge, StatusBadge } from './badges.tsx';
+import { Age } from './age.tsx';
+import { MultipleExposureBadge, OpenAlertsBadge, SrmBadge, StatusBadge } from './badges.tsx';
 import { Figure } from './figure.tsx';
 import { ErrorNote, LiveNote } from './notes.tsx';
 
@@ -54,6 +55,7 @@ export function ExperimentsList(props: {
                 <th scope="col">Variations</th>
                 <th scope="col">First exposure</th>
                 <th scope="col">Last exposure</th>
+                <th scope="col">Newest event</th>
                 <th scope="col">Health</th>
               </tr>
             </thead>
@@ -96,6 +98,9 @@ export function ExperimentsList(props: {
                         {formatAgo(e.last_exposure_at, props.nowMs)}
                       </time>
                     </td>
+                    <td data-label="Newest event">
+                      <Age iso={e.last_event_at ?? null} name="last-event-at" />
+                    </td>
                     <td data-label="Health" class="health">
                       <div class="badges">
                         <SrmBadge
@@ -104,6 +109,7 @@ export function ExperimentsList(props: {
                           alarmBelow={srm.data?.alarm_below ?? 0.001}
                         />
                         <MultipleExposureBadge units={e.multiple_exposure_units} />
+                        <OpenAlertsBadge count={e.open_alerts} byKind={e.open_alerts_by_kind} />
                       </div>
                     </td>
                   </tr>

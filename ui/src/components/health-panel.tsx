@@ -1,22 +1,32 @@
 /**
- * An experiment's health: status and exposures, the SRM check (p-value, observed against expected units
- * per variation) and multiple-exposure units, as the results answer gives them.
+ * An experiment's health: status and exposures, freshness (the newest counted event), open alerts, the SRM
+ * check (p-value, observed against expected units per variation) and multiple-exposure units, as the
+ * results answer and the listing give them; then the project's ingest over the last 24 h (ingest-facts.tsx).
  */
+import type { Api } from '../api.ts';
 import type { ExperimentSummary, SrmBlock } from '../api-types.ts';
 import { formatAgo, formatCount, formatDateTime, formatExpected, formatPValue } from '../format.ts';
-import { SrmBadge, StatusBadge } from './badges.tsx';
+import { Age } from './age.tsx';
+import { alertKindsText, SrmBadge, StatusBadge } from './badges.tsx';
 import { Figure } from './figure.tsx';
+import { IngestFacts } from './ingest-facts.tsx';
 
 /** The SRM alarm level of the service (metrics/srm-alarms.ts), as GET /v1/srm states it. */
 export const SRM_ALARM_BELOW = 0.001;
 
 export function HealthPanel(props: {
+  api: Api;
   summary: ExperimentSummary | undefined;
   srm: SrmBlock;
   multipleExposureUnits: number;
+  /** The results answer's `last_event_at` (undefined from a server without it). */
+  lastEventAt: string | null | undefined;
   nowMs: number;
 }) {
   const { summary, srm } = props;
+  // The results answer's, refreshed with the figures; the listing's when the server sends only that.
+  const lastEventAt = props.lastEventAt !== undefined ? props.lastEventAt : summary?.last_event_at;
+  const openAlerts = summary?.open_alerts;
   const names = [...new Set([...Object.keys(srm.observed), ...Object.keys(srm.expected)])];
   return (
     <section class="health card" aria-labelledby="health-h" data-section="health">
@@ -48,6 +58,23 @@ export function HealthPanel(props: {
             {formatAgo(summary?.last_exposure_at ?? null, props.nowMs)}
           </dd>
         </div>
+        {lastEventAt !== undefined && (
+          <div>
+            <dt>Newest counted event</dt>
+            <dd>
+              <Age iso={lastEventAt} name="last-event-at" />
+            </dd>
+          </div>
+        )}
+        {openAlerts !== undefined && (
+          <div>
+            <dt>Open alerts</dt>
+            <dd class={openAlerts > 0 ? 'warn-text' : undefined}>
+              <Figure name="open-alerts" value={openAlerts} text={formatCount(openAlerts)} />
+              {openAlerts > 0 && <span class="sub"> {alertKindsText(summary?.open_alerts_by_kind)}</span>}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Sample ratio</dt>
           <dd>
@@ -107,9 +134,7 @@ export function HealthPanel(props: {
           </tbody>
         </table>
       </div>
-      <p class="muted small">
-        Bot drops, rejected events and data freshness are not reported by the stats API yet.
-      </p>
+      <IngestFacts api={props.api} />
     </section>
   );
 }

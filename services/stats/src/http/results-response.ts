@@ -24,6 +24,8 @@ export interface ResultsBody {
   computed_at: string;
   /** Units exposed to two or more variations: left out of every variation. */
   multiple_exposure_units: number;
+  /** ISO-8601 time of the experiment's newest counted event (storage/newest-event-query.ts); null when none. */
+  last_event_at: string | null;
   srm: { p_value: number | null; observed: Record<string, number>; expected: Record<string, number> };
   /** RESULTS_INFERENCE. */
   inference: string;
@@ -38,6 +40,8 @@ export function toResultsBody(input: {
   metric: string;
   computedAt: Date;
   multipleExposureUnits: number;
+  /** Unix ms of the experiment's newest counted event; null (or absent) when none. */
+  lastEventAt?: number | null;
   results: ExperimentResults;
 }): ResultsBody {
   const { results } = input;
@@ -49,6 +53,10 @@ export function toResultsBody(input: {
     control: results.control,
     computed_at: input.computedAt.toISOString(),
     multiple_exposure_units: input.multipleExposureUnits,
+    last_event_at:
+      input.lastEventAt === undefined || input.lastEventAt === null
+        ? null
+        : new Date(input.lastEventAt).toISOString(),
     srm: {
       p_value: results.srm.p_value,
       observed: { ...results.srm.observed },

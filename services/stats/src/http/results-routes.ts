@@ -9,6 +9,8 @@ import { computeResults } from '../math/experiment-results.ts';
 import type { ResultsError } from '../math/types.ts';
 import type { StatsMetrics } from '../stats-metrics.ts';
 import { listExperiments } from '../storage/experiments-query.ts';
+import { newestCountedEvents } from '../storage/newest-event-query.ts';
+import { openAlertCounts } from '../storage/open-alerts-query.ts';
 import { loadResultsAggregates } from '../storage/results-query.ts';
 import { authorizeRead } from './auth.ts';
 import { parseResultsParams, resolveControl } from './results-params.ts';
@@ -54,15 +56,22 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
         schema: {
           summary: "The key's project's experiments",
           description:
-            'Variations with their analysed units, multiple-exposure units, and the earliest and latest first ' +
-            'exposure among live units. Read keys only.',
+            'Variations with their analysed units, multiple-exposure units, the earliest and latest first ' +
+            'exposure among live units, the newest counted event (freshness) and the open alerts (health), so a ' +
+            'listing needs no request per experiment. Read keys only.',
           security,
           response: { 200: ExperimentsResponseSchema, ...errors },
         },
       },
       async (request) => {
         const { project } = authorizeRead(request.headers.authorization, deps.catalog);
-        const experiments = await storage(() => listExperiments(deps.clickhouse, project.id));
+        const [experiments, newest, alerts] = await storage(() =>
+          Promise.all([
+            listExperiments(deps.clickhouse, project.id),
+            newestCountedEvents(deps.clickhouse, { project: project.id }),
+            openAlertCounts(deps.clickhouse, project.id),
+          ]),
+        );
         return {
           project: project.id,
           experiments: experiments.map((e) => ({
@@ -70,8 +79,11 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
             variations: e.variations,
             units: e.units,
             multiple_exposure_units: e.multipleExposureUnits,
-            first_exposure_at: e.firstExposureAt === null ? null : new Date(e.firstExposureAt).toISOString(),
-            last_exposure_at: e.lastExposureAt === null ? null : new Date(e.lastExposureAt).toISOString(),
+            first_exposure_at: isoOrNull(e.firstExposureAt),
+            last_exposure_at: isoOrNull(e.lastExposureAt),
+            last_event_at: isoOrNull(newest.get(e.experiment) ?? null),
+            open_alerts: alerts.get(e.experiment)?.total ?? 0,
+            open_alerts_by_kind: alerts.get(e.experiment)?.byKind ?? {},
           })),
         };
       },
@@ -139,18 +151,21 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
         if (!parsed.ok) throw new StatsHttpError('invalid_parameter', parsed.message);
         const params = parsed.value;
         const started = performance.now();
-        const aggregates = await storage(() =>
-          loadResultsAggregates(
-            deps.clickhouse,
-            {
-              project: project.id,
-              experiment: params.experiment,
-              metric: params.metric,
-              from: params.from,
-              to: params.to,
-            },
-            definedEvents(project).has(params.metric),
-          ),
+        const [aggregates, newest] = await storage(() =>
+          Promise.all([
+            loadResultsAggregates(
+              deps.clickhouse,
+              {
+                project: project.id,
+                experiment: params.experiment,
+                metric: params.metric,
+                from: params.from,
+                to: params.to,
+              },
+              definedEvents(project).has(params.metric),
+            ),
+            newestCountedEvents(deps.clickhouse, { project: project.id, experiment: params.experiment }),
+          ]),
         );
         deps.metrics.resultsQuerySeconds.observe(
           { path: aggregates.kind === 'ok' ? aggregates.path : aggregates.kind },
@@ -197,6 +212,7 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
           metric: params.metric,
           computedAt: deps.now(),
           multipleExposureUnits: aggregates.multipleExposureUnits,
+          lastEventAt: newest.get(params.experiment) ?? null,
           results: outcome.value,
         });
       },
@@ -294,21 +310,30 @@ async function metricResults(
     typeof query['dimension'] === 'string' && query['dimension'] !== '' ? query['dimension'] : undefined;
   checkDimension(project, dimension);
   const started = performance.now();
-  const body = await metricResultsBody(
-    deps.clickhouse,
-    project,
-    {
-      experiment: parsed.value.experiment,
-      metrics: query['metrics'],
-      dimension,
-      control: parsed.value.control,
-      confidence: parsed.value.confidence ?? DEFAULT_CONFIDENCE,
-    },
-    deps.now(),
-  );
+  const [body, newest] = await Promise.all([
+    metricResultsBody(
+      deps.clickhouse,
+      project,
+      {
+        experiment: parsed.value.experiment,
+        metrics: query['metrics'],
+        dimension,
+        control: parsed.value.control,
+        confidence: parsed.value.confidence ?? DEFAULT_CONFIDENCE,
+      },
+      deps.now(),
+    ),
+    newestCountedEvents(deps.clickhouse, { project: project.id, experiment: parsed.value.experiment }),
+  ]);
   deps.metrics.resultsQuerySeconds.observe(
     { path: dimension === undefined ? 'catalogue' : 'dimension' },
     (performance.now() - started) / 1000,
   );
-  return body;
+  // Added here, not in metric-results.ts: freshness is the experiment's, whatever metrics were asked for.
+  return { ...body, last_event_at: isoOrNull(newest.get(parsed.value.experiment) ?? null) };
+}
+
+/** Unix ms → ISO-8601, null kept. */
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }

@@ -82,6 +82,17 @@ export const ResultsQuerySchema = Type.Object({
   ),
 });
 
+/** Freshness, in the experiments listing and in both results answers. */
+const LastEventAt = Nullable(
+  Type.String({
+    format: 'date-time',
+    description:
+      "The experiment's newest counted event: the latest of its live analysed units' first exposures and of its " +
+      "live attributed events' times (event time as sent, so a producer's clock running ahead can put it after " +
+      'computed_at; whatever from/to). Null when nothing is counted.',
+  }),
+);
+
 export const ExperimentsResponseSchema = Type.Object(
   {
     project: Type.String(),
@@ -100,6 +111,16 @@ export const ExperimentsResponseSchema = Type.Object(
         ),
         last_exposure_at: Nullable(
           Type.String({ format: 'date-time', description: 'Latest first exposure' }),
+        ),
+        last_event_at: LastEventAt,
+        open_alerts: Type.Integer({
+          minimum: 0,
+          description:
+            'Open alerts of the experiment (GET /v1/alerts?state=open&experiment=...): raised, not cleared',
+        }),
+        open_alerts_by_kind: Type.Object(
+          { srm: Type.Optional(Type.Integer()), guardrail: Type.Optional(Type.Integer()) },
+          { description: 'The open alerts per kind; a kind without any is absent' },
         ),
       }),
     ),
@@ -179,6 +200,7 @@ export const ResultsResponseSchema = Type.Object(
     control: Type.String(),
     computed_at: Type.String({ format: 'date-time' }),
     multiple_exposure_units: Type.Integer(),
+    last_event_at: LastEventAt,
     srm: Type.Object({ p_value: NullableNumber, observed: CountsByVariation, expected: CountsByVariation }),
     inference: INFERENCE,
     variations: Type.Array(VariationResultSchema, {
@@ -339,7 +361,10 @@ const MetricBlockSchema = Type.Object({
         }),
         note: Type.String({ description: 'What the covariate covers, and what retention leaves out' }),
       },
-      { description: "The metric's CUPED setting; the figures are each variation's `cuped` block. Null without one" },
+      {
+        description:
+          "The metric's CUPED setting; the figures are each variation's `cuped` block. Null without one",
+      },
     ),
   ),
   test: Type.String({ description: 'two_proportion_z, welch_t or gbstats_relative_t: what p_value is' }),
@@ -361,6 +386,7 @@ export const MetricResultsResponseSchema = Type.Object(
     confidence: Type.Number(),
     computed_at: Type.String({ format: 'date-time' }),
     multiple_exposure_units: Type.Integer(),
+    last_event_at: LastEventAt,
     units: UnitsSchema,
     srm: SrmSchema,
     inference: INFERENCE,

@@ -32,6 +32,7 @@ describe('toResultsBody', () => {
     metric: 'purchase',
     computedAt: new Date(Date.UTC(2026, 0, 1)),
     multipleExposureUnits: 4,
+    lastEventAt: Date.UTC(2025, 11, 31, 23, 59, 58, 5),
     results: results('control'),
   });
 
@@ -42,11 +43,13 @@ describe('toResultsBody', () => {
       'control',
       'computed_at',
       'multiple_exposure_units',
+      'last_event_at',
       'srm',
       'inference',
       'variations',
     ]);
     expect(body.computed_at).toBe('2026-01-01T00:00:00.000Z');
+    expect(body.last_event_at, 'freshness in ISO-8601').toBe('2025-12-31T23:59:58.005Z');
     expect(body.multiple_exposure_units).toBe(4);
   });
 
