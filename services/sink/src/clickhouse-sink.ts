@@ -52,8 +52,8 @@ import type { BackoffPolicy } from './retry-backoff.ts';
 import { insertRows, restoreUnitTotals, storedOffsets } from './sink-clickhouse.ts';
 import { createSinkMetrics } from './sink-metrics.ts';
 import type { SinkMetrics } from './sink-metrics.ts';
-import { insertDedupToken, ROW_READERS, SINK_TABLES } from './sink-rows.ts';
-import type { AttributedRow, RowRead, SinkRow, SinkTable } from './sink-rows.ts';
+import { insertDedupToken, parseDateTime64, ROW_READERS, SINK_TABLES } from './sink-rows.ts';
+import type { AttributedRow, ExposureRow, RowRead, SinkRow, SinkTable } from './sink-rows.ts';
 import { DiskUnitTotalsStore } from './disk-unit-totals.ts';
 import { planChunk, UnitTotalsStore, type ChunkPlan, type UnitTotalsStorage } from './variation-deltas.ts';
 import type { VariationDeltaRow } from './variation-deltas.ts';
@@ -140,6 +140,14 @@ export interface CommittedChange {
   table: SinkTable;
   project: string;
   experiment: string;
+  /**
+   * Freshness inputs: the newest time (unix ms) among the insert's rows of this experiment that are counted
+   * (analysed units' first exposures, attributed events' timestamps; covariate rows never are), asserted
+   * (+1) and retracted (−1) respectively; null when there is none. A listener can then keep "the newest
+   * counted event" without reading the table again (services/stats/src/freshness/).
+   */
+  newestAsserted: number | null;
+  newestRetracted: number | null;
 }
 
 export interface PartitionStatus {
@@ -961,9 +969,33 @@ export function committedChanges(table: SinkTable, rows: readonly SinkRow[]): Co
   const seen = new Map<string, CommittedChange>();
   for (const row of rows) {
     const key = `${row.project}\u0000${row.experiment}`;
-    if (!seen.has(key)) seen.set(key, { table, project: row.project, experiment: row.experiment });
+    let change = seen.get(key);
+    if (change === undefined) {
+      change = {
+        table,
+        project: row.project,
+        experiment: row.experiment,
+        newestAsserted: null,
+        newestRetracted: null,
+      };
+      seen.set(key, change);
+    }
+    const at = countedTimeOf(table, row);
+    if (at === null) continue;
+    if (row.sign === 1) change.newestAsserted = Math.max(change.newestAsserted ?? at, at);
+    else change.newestRetracted = Math.max(change.newestRetracted ?? at, at);
   }
   return [...seen.values()];
+}
+
+/** The time a counted row stands for (unix ms): null for rows that are never counted. */
+function countedTimeOf(table: SinkTable, row: SinkRow): number | null {
+  if (table === 'covariates') return null;
+  if (table === 'exposures') {
+    const exposure = row as ExposureRow;
+    return exposure.multiple_exposure ? null : parseDateTime64(exposure.first_exposure_at);
+  }
+  return parseDateTime64((row as AttributedRow).timestamp);
 }
 
 /** One value per sink table. */

@@ -86,6 +86,11 @@ export function formatDateTime64(ms: number): string | null {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
+/** formatDateTime64's inverse: `YYYY-MM-DD hh:mm:ss.sss` (UTC) → unix ms. */
+export function parseDateTime64(text: string): number {
+  return Date.parse(`${text.replace(' ', 'T')}Z`);
+}
+
 /** A decoded `UnitExposure` record → an `exposures` row. */
 export function toExposureRow(value: unknown, at: SourcePosition): RowRead<ExposureRow> {
   if (!isObject(value)) return { ok: false, reason: 'not a record' };

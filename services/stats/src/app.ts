@@ -15,10 +15,12 @@ import { addRequestBasics } from '../../../shared/http/request-basics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
+import { FreshnessTracker } from './freshness/freshness-tracker.ts';
 import { alertsRoutes } from './http/alerts-routes.ts';
 import { ingestSummaryRoutes } from './http/ingest-summary-routes.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { resultsRoutes } from './http/results-routes.ts';
+import { newestCountedEvents } from './storage/newest-event-query.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
 import { srmRoutes } from './http/srm-routes.ts';
 import { timeseriesRoutes } from './http/timeseries-routes.ts';
@@ -43,6 +45,11 @@ export interface StatsDeps {
   sinkStatus?: () => SinkStatus;
   /** Clock of `computed_at` (tests pin it). */
   now?: () => Date;
+  /**
+   * Each experiment's newest counted event, kept from the hosted sink's inserts (freshness-tracker.ts); without
+   * one (no sink in this process, tests) values are read from ClickHouse and reused for 2 s.
+   */
+  freshness?: FreshnessTracker;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -110,6 +117,12 @@ export async function buildStatsApp(deps: StatsDeps): Promise<FastifyInstance> {
       clickhouse: deps.clickhouse,
       metrics,
       now: deps.now ?? (() => new Date()),
+      freshness:
+        deps.freshness ??
+        new FreshnessTracker({
+          load: (project, experiment) => newestCountedEvents(deps.clickhouse, { project, experiment }),
+          maintained: false,
+        }),
     }),
   );
   await app.register(

@@ -19,6 +19,8 @@ import type { SinkHandle } from '../../sink/src/clickhouse-sink.ts';
 import { startAlerting } from './alerts/alerting.ts';
 import type { AlertingPolicy } from './alerts/alerting.ts';
 import { buildStatsApp } from './app.ts';
+import { FreshnessTracker } from './freshness/freshness-tracker.ts';
+import { newestCountedEvents } from './storage/newest-event-query.ts';
 import { startIngestReportConsumer } from './ingest-reports/ingest-report-consumer.ts';
 import type { StatsConfig } from './config.ts';
 import { registerSrmAlarmGauge } from './metrics/srm-alarm-gauge.ts';
@@ -82,6 +84,11 @@ export async function createStatsService(
           registry: metrics.registry,
           ...(options.alerting === undefined ? {} : { policy: options.alerting }),
         });
+  // Freshness kept from this process's sink inserts; read and reused for 2 s when the sink runs elsewhere.
+  const freshness = new FreshnessTracker({
+    load: (project, experiment) => newestCountedEvents(clickhouse, { project, experiment }),
+    maintained: config.sinkEnabled,
+  });
   const sink = config.sinkEnabled
     ? startSink({
         config: config.sink,
@@ -91,7 +98,10 @@ export async function createStatsService(
         logger,
         metrics: metrics.registry,
         onFatal,
-        ...(alerting === undefined ? {} : { onCommitted: (changes) => alerting.committed(changes) }),
+        onCommitted: (changes) => {
+          freshness.committed(changes);
+          alerting?.committed(changes);
+        },
       })
     : undefined;
   // The gateways' ingest outcome reports, stored by the same process that writes the sink's tables.
@@ -113,6 +123,7 @@ export async function createStatsService(
     clickhouse,
     logger,
     metrics,
+    freshness,
     ...(sink === undefined ? {} : { sinkStatus: () => sink.status() }),
   });
   let closed: Promise<void> | undefined;

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { committedChanges } from '../../../services/sink/src/clickhouse-sink.ts';
-import type { ExposureRow } from '../../../services/sink/src/sink-rows.ts';
+import type { AttributedRow, ExposureRow } from '../../../services/sink/src/sink-rows.ts';
 
-const row = (project: string, experiment: string, unit: string): ExposureRow => ({
+const row = (
+  project: string,
+  experiment: string,
+  unit: string,
+  o: Partial<ExposureRow> = {},
+): ExposureRow => ({
   project,
   experiment,
   unit,
@@ -13,7 +18,23 @@ const row = (project: string, experiment: string, unit: string): ExposureRow => 
   sign: 1,
   src_partition: 0,
   src_offset: 1,
+  ...o,
 });
+const attributed = (time: string, sign: 1 | -1): AttributedRow => ({
+  project: 'shop',
+  experiment: 'a',
+  unit: 'u',
+  variation: 'control',
+  event_id: time,
+  event: 'buy',
+  timestamp: time,
+  weight: 1,
+  value: null,
+  sign,
+  src_partition: 0,
+  src_offset: 1,
+});
+const JAN1 = Date.UTC(2026, 0, 1);
 
 describe('committedChanges (what onCommitted reports)', () => {
   it('lists each (project, experiment) of an insert once, in order of first appearance', () => {
@@ -23,10 +44,50 @@ describe('committedChanges (what onCommitted reports)', () => {
       row('shop', 'a', 'u3'),
       row('blog', 'a', 'u4'),
     ];
-    expect(committedChanges('exposures', rows)).toEqual([
-      { table: 'exposures', project: 'shop', experiment: 'a' },
-      { table: 'exposures', project: 'shop', experiment: 'b' },
-      { table: 'exposures', project: 'blog', experiment: 'a' },
+    expect(
+      committedChanges('exposures', rows).map(({ table, project, experiment }) => [
+        table,
+        project,
+        experiment,
+      ]),
+    ).toEqual([
+      ['exposures', 'shop', 'a'],
+      ['exposures', 'shop', 'b'],
+      ['exposures', 'blog', 'a'],
     ]);
+  });
+
+  it('reports the newest counted time asserted and retracted per experiment (freshness)', () => {
+    expect(
+      committedChanges('attributed', [
+        attributed('2026-01-01 00:00:05.250', 1),
+        attributed('2026-01-01 00:00:09.000', -1),
+        attributed('2026-01-01 00:00:07.000', 1),
+        attributed('2026-01-01 00:00:01.000', -1),
+      ]),
+    ).toEqual([
+      {
+        table: 'attributed',
+        project: 'shop',
+        experiment: 'a',
+        newestAsserted: JAN1 + 7_000,
+        newestRetracted: JAN1 + 9_000,
+      },
+    ]);
+    const exposures = committedChanges('exposures', [
+      row('shop', 'a', 'u1', { first_exposure_at: '2026-01-01 00:01:00.000' }),
+      row('shop', 'a', 'u2', { first_exposure_at: '2026-01-01 00:02:00.000', multiple_exposure: true }),
+    ]);
+    expect(exposures[0], 'a multiple-exposure unit is not counted').toMatchObject({
+      newestAsserted: JAN1 + 60_000,
+      newestRetracted: null,
+    });
+    const covariates = committedChanges('covariates', [
+      { ...attributed('2026-01-01 00:00:05.000', 1), first_exposure_at: '2026-01-01 00:01:00.000' },
+    ]);
+    expect(covariates[0], 'pre-exposure rows are never counted').toMatchObject({
+      newestAsserted: null,
+      newestRetracted: null,
+    });
   });
 });

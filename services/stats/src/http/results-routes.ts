@@ -9,7 +9,7 @@ import { computeResults } from '../math/experiment-results.ts';
 import type { ResultsError } from '../math/types.ts';
 import type { StatsMetrics } from '../stats-metrics.ts';
 import { listExperiments } from '../storage/experiments-query.ts';
-import { newestCountedEvents } from '../storage/newest-event-query.ts';
+import type { FreshnessTracker } from '../freshness/freshness-tracker.ts';
 import { openAlertCounts } from '../storage/open-alerts-query.ts';
 import { loadResultsAggregates } from '../storage/results-query.ts';
 import { authorizeRead } from './auth.ts';
@@ -37,6 +37,12 @@ export interface ResultsRouteDeps {
   now: () => Date;
 }
 
+/** The results routes' dependencies: the shared ones and freshness. */
+export interface ExperimentRoutesDeps extends ResultsRouteDeps {
+  /** Each experiment's newest counted event (last_event_at), without a table scan per request. */
+  freshness: FreshnessTracker;
+}
+
 /** The error answers every data route may give (one body shape, codes in stats-errors.ts). */
 export const errors = {
   400: ErrorSchema,
@@ -48,7 +54,7 @@ export const errors = {
 };
 export const security = [{ bearerAuth: [] }];
 
-export function resultsRoutes(deps: ResultsRouteDeps) {
+export function resultsRoutes(deps: ExperimentRoutesDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get(
       '/v1/experiments',
@@ -68,9 +74,11 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
         const [experiments, newest, alerts] = await storage(() =>
           Promise.all([
             listExperiments(deps.clickhouse, project.id),
-            newestCountedEvents(deps.clickhouse, { project: project.id }),
             openAlertCounts(deps.clickhouse, project.id),
-          ]),
+          ]).then(async ([experiments, alerts]) => {
+            const names = experiments.map((e) => e.experiment);
+            return [experiments, await deps.freshness.newestOf(project.id, names), alerts] as const;
+          }),
         );
         return {
           project: project.id,
@@ -164,7 +172,7 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
               },
               definedEvents(project).has(params.metric),
             ),
-            newestCountedEvents(deps.clickhouse, { project: project.id, experiment: params.experiment }),
+            deps.freshness.newest(project.id, params.experiment),
           ]),
         );
         deps.metrics.resultsQuerySeconds.observe(
@@ -212,7 +220,7 @@ export function resultsRoutes(deps: ResultsRouteDeps) {
           metric: params.metric,
           computedAt: deps.now(),
           multipleExposureUnits: aggregates.multipleExposureUnits,
-          lastEventAt: newest.get(params.experiment) ?? null,
+          lastEventAt: newest,
           results: outcome.value,
         });
       },
@@ -291,7 +299,7 @@ function isUnreachable(err: unknown): boolean {
 
 /** The multi-metric answer: parameters parsed here (the event-name path has its own parser). */
 async function metricResults(
-  deps: ResultsRouteDeps,
+  deps: ExperimentRoutesDeps,
   project: ProjectSettings,
   path: Record<string, unknown>,
   query: Record<string, unknown>,
@@ -323,14 +331,14 @@ async function metricResults(
       },
       deps.now(),
     ),
-    newestCountedEvents(deps.clickhouse, { project: project.id, experiment: parsed.value.experiment }),
+    deps.freshness.newest(project.id, parsed.value.experiment),
   ]);
   deps.metrics.resultsQuerySeconds.observe(
     { path: dimension === undefined ? 'catalogue' : 'dimension' },
     (performance.now() - started) / 1000,
   );
   // Added here, not in metric-results.ts: freshness is the experiment's, whatever metrics were asked for.
-  return { ...body, last_event_at: isoOrNull(newest.get(parsed.value.experiment) ?? null) };
+  return { ...body, last_event_at: isoOrNull(newest) };
 }
 
 /** Unix ms → ISO-8601, null kept. */
