@@ -34,6 +34,13 @@ export function formatLift(x: number | null): string {
   return text.startsWith('-') && text !== '-0.0' ? `${text}%` : `+${text.replace(/^-/, '')}%`;
 }
 
+/** A share with one decimal, unsigned unless negative: a variance reduction of 0.234 → 23.4%, -0.012 → -1.2%. */
+export function formatShare(x: number | null): string {
+  if (x === null) return NONE;
+  const text = (x * 100).toFixed(1);
+  return `${text === '-0.0' ? '0.0' : text}%`;
+}
+
 /** A relative interval: [-4.1%, +12.3%]. */
 export function formatInterval(ci: readonly number[] | null): string {
   if (ci === null || ci.length !== 2) return NONE;

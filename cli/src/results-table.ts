@@ -7,6 +7,10 @@
  * since results are read again and again while an experiment runs; the fixed-horizon ones on request
  * (`--fixed-horizon`), or when the API sends no `sequential` block. A sentence under the header says which,
  * in the page's words.
+ *
+ * A CUPED metric (the block's `cuped` is set) shows its CUPED-adjusted lift, interval and p-values, as the
+ * page does by default: the same lift estimated with less variance. A line under its title names CUPED, the
+ * covariate and the API's variance reduction; the unadjusted figures are in `--json`.
  */
 import type { Static } from '@sinclair/typebox';
 import type {
@@ -20,6 +24,7 @@ import {
   formatNumber,
   formatPValue,
   formatRate,
+  formatShare,
   formatTime,
   NONE,
   significance,
@@ -35,6 +40,8 @@ export type EventResults = Static<typeof ResultsResponseSchema>;
 /** The answer for catalogue metrics (the experiment's metric set, or ?metrics=). */
 export type MetricResults = Static<typeof MetricResultsResponseSchema>;
 type MetricBlock = NonNullable<MetricResults['metrics']>[number];
+type MetricVariation = MetricBlock['variations'][number];
+type Cuped = NonNullable<MetricVariation['cuped']>;
 type Srm = MetricResults['srm'];
 
 export const DEFAULT_CONFIDENCE = 0.95;
@@ -239,21 +246,67 @@ function metricBlockLines(
     right(m.type === 'conversion' ? 'rate' : m.type === 'ratio' ? 'ratio' : 'mean'),
     ...comparisonColumns(`${percent(confidence)} interval`, adjusted),
   ];
-  const rows = m.variations.map((v): Cell[] => [
-    v.variation,
-    formatCount(v.units),
-    formatCount(v.conversions),
-    m.type === 'conversion' ? formatRate(v.estimate) : formatNumber(v.estimate),
-    ...comparisonCells({
-      isControl: v.variation === control,
-      lift: v.lift,
-      ...comparisonOf(v, figures),
-      adjustedP: adjusted ? v.adjusted_p_value : undefined,
-      confidence,
-      direction,
-    }),
-  ]);
-  return [paint(metricTitle(m, figures), 'bold'), ...renderTable(columns, rows, paint)];
+  const cuped = isCuped(m);
+  const rows = m.variations.map((v): Cell[] => {
+    // The estimate stays the unadjusted mean (it describes the units); the comparison is the adjusted one.
+    const compared = cuped ? cupedComparison(v.cuped) : v;
+    return [
+      v.variation,
+      formatCount(v.units),
+      formatCount(v.conversions),
+      m.type === 'conversion' ? formatRate(v.estimate) : formatNumber(v.estimate),
+      ...comparisonCells({
+        isControl: v.variation === control,
+        lift: compared.lift,
+        ...comparisonOf(compared, figures),
+        adjustedP: adjusted ? compared.adjusted_p_value : undefined,
+        confidence,
+        direction,
+      }),
+    ];
+  });
+  return [
+    paint(metricTitle(m, figures), 'bold'),
+    ...(cuped ? wrapWords(cupedSentence(m, control)) : []),
+    ...renderTable(columns, rows, paint),
+  ];
+}
+
+/** Whether the API sent CUPED figures for this metric (servers before CUPED send no `cuped` at all). */
+function isCuped(m: MetricBlock): m is MetricBlock & { cuped: NonNullable<MetricBlock['cuped']> } {
+  return m.cuped !== null && m.cuped !== undefined;
+}
+
+/** A variation's CUPED figures as a comparison; all null when the API has none for it (the control's). */
+function cupedComparison(c: Cuped | null | undefined): {
+  lift: number | null;
+  lift_ci: readonly number[] | null;
+  p_value: number | null;
+  adjusted_p_value: number | null;
+  sequential?: Sequential;
+} {
+  return c ?? { lift: null, lift_ci: null, p_value: null, adjusted_p_value: null, sequential: null };
+}
+
+/**
+ * The line naming CUPED under a CUPED metric's title: what the covariate is and, per treatment, the API's
+ * variance reduction of the lift's estimator. "revenue_cuped: CUPED-adjusted lift, interval and p-values,
+ * using each unit's purchase value in the 14 days before its first exposure: variance reduced by 23.4%.".
+ */
+export function cupedSentence(m: MetricBlock, control: string): string {
+  if (!isCuped(m)) return '';
+  const covariate = `${m.event ?? '?'} ${m.type === 'count' ? 'events' : 'value'}`;
+  const days = `${formatNumber(m.cuped.days)} ${m.cuped.days === 1 ? 'day' : 'days'}`;
+  const treatments = m.variations.filter((v) => v.variation !== control);
+  const reductions = treatments.map(
+    (v) =>
+      formatShare(v.cuped?.variance_reduction ?? null) + (treatments.length > 1 ? ` (${v.variation})` : ''),
+  );
+  const reduced = reductions.length === 0 ? 'not known yet' : `reduced by ${reductions.join(', ')}`;
+  return (
+    `CUPED-adjusted lift, interval and p-values, using each unit's ${covariate} in the ${days} before its ` +
+    `first exposure: variance ${reduced} (unadjusted figures: --json).`
+  );
 }
 
 /** "revenue: mean of purchase, capped at 120, guardrail, lower is better (Welch's t-test)". */
@@ -270,10 +323,13 @@ export function metricTitle(m: MetricBlock, figures: Figures = 'fixed'): string 
     m.guardrail ? 'guardrail' : 'goal',
     m.direction === 'decrease' ? 'lower is better' : undefined,
   ].filter((n) => n !== undefined);
-  const test = TESTS[m.test] ?? m.test;
+  const test = isCuped(m) ? CUPED_TEST : (TESTS[m.test] ?? m.test);
   const tested = figures === 'sequential' ? `sequential test; fixed-horizon: ${test}` : test;
   return `${m.metric}: ${what}, ${notes.join(', ')} (${tested})`;
 }
+
+/** The test of a CUPED metric's fixed-horizon p-values: gbstats' relative t-test on the adjusted figures. */
+const CUPED_TEST = 'CUPED-adjusted relative t-test';
 
 const TESTS: Record<string, string> = {
   two_proportion_z: 'two-proportion z-test',

@@ -51,6 +51,11 @@ they stay valid however often you look. Fixed-horizon figures are valid only whe
 sample size fixed in advance; --fixed-horizon shows those instead (with Holm's adjusted p). A line under
 the header says which are shown. --json prints the API's answer as it is, with both.
 
+A CUPED metric (a mean or count with cuped in the catalogue) shows its CUPED-adjusted lift, interval
+and p-values (sequential, or fixed-horizon with --fixed-horizon): the same lift estimated with less
+variance, using each unit's same metric before its first exposure. A line under its title names CUPED
+and the variance reduction; its unadjusted figures are in --json.
+
 Options:
   --metric M          a metric of the project's catalogue (several: a,b), or an event name (its
                       conversion, value and count per unit); default: the experiment's metric set

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { EventResultsAnswer, MetricBlock } from '../../ui/src/api-types.ts';
+import type { EventResultsAnswer, MetricBlock, MetricVariation } from '../../ui/src/api-types.ts';
 import {
   comparisonOf,
+  CUPED_TEST,
   eventView,
   hasSequential,
   metricViews,
+  shownAdjustment,
   shownFigures,
   verdictOf,
 } from '../../ui/src/figures.ts';
@@ -49,6 +51,64 @@ const block = (over: Partial<MetricBlock> = {}): MetricBlock => ({
   ],
   ...over,
 });
+
+/** A CUPED count metric with two treatments, as the API sends it: adjusted figures beside the unadjusted ones. */
+const cupedBlock = (): MetricBlock => {
+  const [control, treatment] = block().variations as [MetricVariation, MetricVariation];
+  const none = { lift: null, lift_ci: null, p_value: null, adjusted_p_value: null, sequential: null };
+  return block({
+    metric: 'orders_cuped',
+    type: 'count',
+    cap: null,
+    cap_value: null,
+    window: null,
+    cuped: { days: 0.1, note: 'y_u sums the metric over the unit’s events before its first exposure.' },
+    variations: [
+      {
+        ...control,
+        cuped: {
+          estimate: null,
+          variance: null,
+          theta: null,
+          control_estimate: null,
+          ...none,
+          variance_reduction: null,
+        },
+      },
+      {
+        ...treatment,
+        cuped: {
+          estimate: 6.9,
+          variance: 2.1,
+          theta: 0.8,
+          control_estimate: 5.1,
+          lift: 0.36,
+          lift_ci: [0.2, 0.52],
+          p_value: 0.004,
+          adjusted_p_value: 0.008,
+          sequential: { lift_ci: [0.01, 0.71], p_value: 0.04, tuning_parameter: 5000 },
+          variance_reduction: 0.234,
+        },
+      },
+      {
+        ...treatment,
+        variation: 'treatment_b',
+        cuped: {
+          estimate: 5,
+          variance: 2.4,
+          theta: 0.7,
+          control_estimate: 5.05,
+          lift: -0.01,
+          lift_ci: [-0.2, 0.18],
+          p_value: 0.9,
+          adjusted_p_value: 0.9,
+          sequential: null,
+          variance_reduction: -0.012,
+        },
+      },
+    ],
+  });
+};
 
 /** The control's comparison fields in an event answer: all null. */
 const CONTROL_COMPARISONS = Object.fromEntries(
@@ -143,6 +203,59 @@ describe('results page figures', () => {
       guardrail: true,
       test: 't-test of the relative difference',
     });
+  });
+
+  it("shows a CUPED metric's adjusted comparisons by default, the unadjusted ones on request", () => {
+    const [view] = metricViews([cupedBlock()], 0.95);
+    if (view === undefined) throw new Error('one view');
+    expect(view.cuped, 'the covariate as the block states it').toEqual({
+      days: 0.1,
+      covariate: '“purchase” events',
+      note: 'y_u sums the metric over the unit’s events before its first exposure.',
+    });
+    expect(shownAdjustment(view, undefined)).toBe('cuped');
+    expect(shownAdjustment(view, 'unadjusted')).toBe('unadjusted');
+    const [control, treatment, other] = view.rows;
+    if (control === undefined || treatment === undefined || other === undefined)
+      throw new Error('three rows');
+    expect(comparisonOf(control, 'fixed', 'cuped'), 'the control has no comparison').toBeNull();
+    expect(comparisonOf(treatment, 'fixed', 'cuped')).toMatchObject({
+      lift: 0.36,
+      ci: [0.2, 0.52],
+      p: 0.004,
+      adjustedP: 0.008,
+      verdict: { kind: 'better' },
+    });
+    expect(comparisonOf(treatment, 'sequential', 'cuped')).toMatchObject({
+      lift: 0.36,
+      ci: [0.01, 0.71],
+      p: 0.04,
+      adjustedP: null,
+      tuningParameter: 5000,
+      verdict: { kind: 'better' },
+    });
+    expect(
+      comparisonOf(treatment, 'sequential', 'unadjusted'),
+      "the unadjusted block's figures",
+    ).toMatchObject({ lift: 0.45, ci: [-0.05, 0.95], p: 0.2 });
+    expect(treatment.cuped?.varianceReduction).toBe(0.234);
+    expect(other.cuped?.varianceReduction, 'negative as the API sends it').toBe(-0.012);
+    expect(
+      comparisonOf(other, 'sequential', 'cuped'),
+      'no adjusted sequential figures: none shown',
+    ).toBeNull();
+    expect(CUPED_TEST).toBe('the CUPED-adjusted t-test of the relative difference');
+  });
+
+  it('never shows unadjusted figures under the CUPED label, and has no CUPED for other metrics', () => {
+    const withoutRowFigures = cupedBlock();
+    withoutRowFigures.variations = withoutRowFigures.variations.map((v) => ({ ...v, cuped: null }));
+    const row = metricViews([withoutRowFigures], 0.95)[0]?.rows[1];
+    expect(row && comparisonOf(row, 'fixed', 'cuped')).toBeNull();
+    const [plain] = metricViews([block()], 0.95);
+    expect(plain?.cuped).toBeNull();
+    expect(plain && shownAdjustment(plain, 'cuped'), 'nothing to adjust').toBe('unadjusted');
+    expect(plain?.rows[1]?.cuped).toBeUndefined();
   });
 
   it("reads one event's answer as a conversion view with its value figures beside", () => {

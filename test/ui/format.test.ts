@@ -4,19 +4,29 @@ import {
   formatAgo,
   formatConfidence,
   formatCount,
+  formatDays,
   formatEstimate,
   formatExpected,
   formatInterval,
   formatLift,
   formatPValue,
   formatRate,
+  formatShare,
   formatValue,
   MISSING,
 } from '../../ui/src/format.ts';
 
 describe('results page number formats', () => {
   it('writes every undefined figure (null in the API) as an em dash', () => {
-    for (const format of [formatCount, formatExpected, formatRate, formatValue, formatLift, formatPValue]) {
+    for (const format of [
+      formatCount,
+      formatExpected,
+      formatRate,
+      formatValue,
+      formatLift,
+      formatPValue,
+      formatShare,
+    ]) {
       expect(format(null), format.name).toBe(MISSING);
     }
     expect(formatInterval(null)).toBe(MISSING);
@@ -43,6 +53,20 @@ describe('results page number formats', () => {
     expect(formatLift(0)).toBe('0.00%');
     expect(formatLift(-0.00001)).toBe('0.00%');
     expect(formatInterval([-0.021, 0.25])).toBe('−2.10% to +25.0%');
+  });
+
+  it('writes a variance reduction as a share with one decimal, a true minus when the API sends < 0', () => {
+    expect(formatShare(0.234)).toBe('23.4%');
+    expect(formatShare(0.04)).toBe('4.0%');
+    expect(formatShare(-0.0123)).toBe('−1.2%');
+    expect(formatShare(-0.0001), 'rounds to zero: no sign').toBe('0.0%');
+    expect(formatShare(0)).toBe('0.0%');
+  });
+
+  it("writes a CUPED lookback in the catalogue's days, fractions included", () => {
+    expect(formatDays(14)).toBe('14 days');
+    expect(formatDays(1)).toBe('1 day');
+    expect(formatDays(0.1)).toBe('0.1 days');
   });
 
   it('writes p-values with three or four decimals and a floor of < 0.0001', () => {

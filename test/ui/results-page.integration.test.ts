@@ -7,8 +7,9 @@
  * charts drew marks, the security headers, that no URL carries the key, a wrong key's message, and that
  * another project's experiment is a 404 page. Health: the open-alerts badges (an experiment with a skewed
  * split raises an SRM alert), the newest counted event's time as the API gives it (its age ticking), and
- * the project's ingest counts. Saves a screenshot of each page in test-results/ui/ and prints the first
- * meaningful paint and the page weight.
+ * the project's ingest counts. CUPED: the set's two CUPED metrics show the API's adjusted figures (in both
+ * figures, and unadjusted one switch away) and its variance reduction. Saves a screenshot of each page in
+ * test-results/ui/ and prints the first meaningful paint and the page weight.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import type {
   IngestSummaryAnswer,
   MetricBlock,
   MetricResultsAnswer,
+  MetricVariation,
   SequentialFigures,
 } from '../../ui/src/api-types.ts';
 import * as format from '../../ui/src/format.ts';
@@ -46,6 +48,8 @@ const PAGE_TIMEOUT_MS = 30_000;
 const TWO_ARMS = 'exp_1';
 /** The metric blocks of TWO_ARMS's page: its metric set's goals and guardrails. */
 const SET_METRICS = new Set([...SCENARIO_METRIC_SET.metrics, ...SCENARIO_METRIC_SET.guardrails]).size;
+/** The set's CUPED metrics (mean and count, lookbacks 14 and 0.1 days): adjusted figures by default. */
+const CUPED_METRICS = SCENARIO_METRIC_CATALOGUE.filter((m) => m.cuped !== undefined).map((m) => m.id);
 const THREE_ARMS = 'exp_2';
 /** An experiment only the second project has. */
 const OTHER_PROJECTS = 'p2_only_banner';
@@ -113,6 +117,15 @@ describe('the results page in headless Chromium against the real pipeline', () =
     return found.pathname + found.search;
   };
   const shot = (name: string) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+  /** One element, cut from a full-page screenshot: an element screenshot would have the sticky header over it. */
+  const shotOf = async (selector: string, name: string) => {
+    const box = await page.locator(selector).evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const { scrollX, scrollY } = globalThis as unknown as { scrollX: number; scrollY: number };
+      return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height };
+    });
+    await page.screenshot({ path: path.join(OUT, name), fullPage: true, clip: box });
+  };
   /**
    * The health panel's ingest block against GET /v1/ingest/summary?hours=24, the request the page makes: the
    * counts and top rejection codes as the API has them, or the "no report yet" sentence when no gateway has
@@ -340,6 +353,105 @@ describe('the results page in headless Chromium against the real pipeline', () =
     await expectFiguresEqual(page, answer);
   });
 
+  it("shows the CUPED metrics' adjusted lift, interval and p-value in both figures, and the API's variance reduction", async () => {
+    expect(CUPED_METRICS, "the scenario's CUPED metrics").toEqual(['revenue_cuped', 'orders_cuped']);
+    const answer = (await api<MetricResultsAnswer>(lastApiCall(new RegExp(`/${TWO_ARMS}/results(\\?|$)`))))
+      .body;
+    const blocks = (answer.metrics ?? []).filter((b) => CUPED_METRICS.includes(b.metric));
+    expect(blocks.map((b) => [b.metric, b.cuped?.days])).toEqual([
+      ['revenue_cuped', 14],
+      ['orders_cuped', 0.1],
+    ]);
+    for (const b of blocks) {
+      // Not vacuous: the API has adjusted figures for the treatment, and they are not the unadjusted ones.
+      const treatment = b.variations[1];
+      expect(treatment?.cuped?.lift, `${b.metric}: an adjusted lift`).toEqual(expect.any(Number));
+      expect(treatment?.cuped?.lift_ci, `${b.metric}: an adjusted interval`).toEqual([
+        expect.any(Number),
+        expect.any(Number),
+      ]);
+      expect(treatment?.cuped?.lift_ci, `${b.metric}: not the unadjusted one`).not.toEqual(
+        treatment?.lift_ci,
+      );
+    }
+    for (const figures of ['sequential', 'fixed'] as const) {
+      await page.locator(`input[name=figures][value=${figures}]`).check();
+      await page.waitForSelector(`.figures-choice[data-figures=${figures}]`);
+      const rows = await readRows(page, '[data-section=results]');
+      for (const b of blocks) {
+        const control = b.variations[0]?.variation;
+        for (const v of b.variations) {
+          if (v.variation === control) continue;
+          const c = v.cuped;
+          const shown = figures === 'sequential' ? c?.sequential : c;
+          const row = rows[`${b.metric}/${v.variation}`];
+          const what = `${b.metric}/${v.variation} (${figures})`;
+          expect(row?.['lift'], `${what}: adjusted lift`).toEqual(
+            figure(c?.lift ?? null, format.formatLift(c?.lift ?? null)),
+          );
+          expect(row?.['ci'], `${what}: adjusted interval`).toEqual(interval(shown?.lift_ci ?? null));
+          expect(row?.['p'], `${what}: adjusted p-value`).toEqual(
+            figure(shown?.p_value ?? null, format.formatPValue(shown?.p_value ?? null)),
+          );
+        }
+        expect(await forestDescription(page, b.metric), `${b.metric}: the forest plot (${figures})`).toBe(
+          forestDescriptionOf(b, figures, 'cuped'),
+        );
+      }
+      // Every other figure of these blocks, Holm and the words included.
+      const expected = expectedRows(blocks, figures, answer.confidence);
+      for (const key of Object.keys(expected)) expect(rows[key], key).toEqual(expected[key]);
+    }
+    for (const b of blocks) {
+      const note = page.locator(`[data-metric=${b.metric}] .cuped-note`);
+      const shown = await note.evaluate((el) =>
+        [...el.querySelectorAll('[data-figure=variance-reduction]')].map((d) => [
+          d.closest('[data-variation]')?.getAttribute('data-variation'),
+          d.getAttribute('value') || null,
+          d.textContent,
+        ]),
+      );
+      expect(shown, `${b.metric}: the API's variance reduction`).toEqual(
+        b.variations
+          .slice(1)
+          .map((v) => [
+            v.variation,
+            figure(v.cuped?.variance_reduction ?? null, '').value,
+            format.formatShare(v.cuped?.variance_reduction ?? null),
+          ]),
+      );
+      const covariate = b.type === 'count' ? '“purchase” events' : '“purchase” value';
+      expect(await note.textContent()).toContain(
+        `CUPED-adjusted using each unit's ${covariate} in the ${format.formatDays(b.cuped?.days ?? 0)} before its first exposure: variance reduced by`,
+      );
+    }
+    // One block switched to unadjusted (by keyboard: a radio group's arrow key) shows the unadjusted figures; the other stays adjusted.
+    const [revenue, orders] = blocks as [MetricBlock, MetricBlock];
+    await page.locator(`[data-metric=${revenue.metric}] input[value=cuped]`).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector(`[data-metric=${revenue.metric}][data-adjustment=unadjusted]`);
+    const figures = await shownFigures(page);
+    const rows = await readRows(page, '[data-section=results]');
+    const unadjusted = expectedRows([revenue], figures, answer.confidence, 'unadjusted');
+    expect(
+      Object.fromEntries(Object.keys(unadjusted).map((key) => [key, rows[key]])),
+      `${revenue.metric}: unadjusted`,
+    ).toEqual(unadjusted);
+    expect(await forestDescription(page, revenue.metric)).toBe(
+      forestDescriptionOf(revenue, figures, 'unadjusted'),
+    );
+    expect(await page.locator(`[data-metric=${revenue.metric}] .cuped-note`).textContent()).toContain(
+      'Lift, interval and p-value are unadjusted.',
+    );
+    expect(await page.locator(`[data-metric=${orders.metric}]`).getAttribute('data-adjustment')).toBe(
+      'cuped',
+    );
+    await shotOf(`[data-metric=${revenue.metric}]`, 'cuped-unadjusted.png');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForSelector(`[data-metric=${revenue.metric}][data-adjustment=cuped]`);
+    await shotOf(`[data-metric=${revenue.metric}]`, 'cuped-block.png');
+  });
+
   it('changes the figures in place when a new batch arrives: no reload, same elements, same scroll', async () => {
     const inPlace = [
       '[data-section=results]',
@@ -511,6 +623,7 @@ describe('the results page in headless Chromium against the real pipeline', () =
     const overflow = await page.evaluate(scrollWidth);
     expect(overflow, 'no horizontal scrolling').toBeLessThanOrEqual(375);
     await shot('experiment-375px.png');
+    await shotOf('[data-metric=revenue_cuped]', 'cuped-block-375px.png');
     await page.goto(ui());
     await page.locator('table.experiments tbody tr').first().waitFor({ timeout: PAGE_TIMEOUT_MS });
     expect(await page.evaluate(scrollWidth)).toBeLessThanOrEqual(375);
@@ -646,11 +759,29 @@ function hasSequential(blocks: MetricBlock[]): boolean {
   );
 }
 
+type Adjustment = 'cuped' | 'unadjusted';
+
+/**
+ * The comparison fields the page shows for a treatment: a CUPED metric's `cuped` block unless the
+ * unadjusted figures are asked for (all null when the API sent none), else the variation's own.
+ */
+function comparedOf(block: MetricBlock, v: MetricVariation, adjustment: Adjustment) {
+  if (block.cuped === null || block.cuped === undefined || adjustment === 'unadjusted') return v;
+  return v.cuped ?? { lift: null, lift_ci: null, p_value: null, adjusted_p_value: null, sequential: null };
+}
+
 /**
  * What the page must show for these blocks: the API's numbers, formatted by the page's formatters, and
- * the significance in words of the p-value shown (Holm-adjusted for fixed-horizon figures).
+ * the significance in words of the p-value shown (Holm-adjusted for fixed-horizon figures). A CUPED
+ * metric's comparisons are its adjusted ones unless `adjustment` says otherwise (the page's default);
+ * its estimate is the unadjusted mean either way.
  */
-function expectedRows(blocks: MetricBlock[], figures: 'sequential' | 'fixed', confidence: number): Rows {
+function expectedRows(
+  blocks: MetricBlock[],
+  figures: 'sequential' | 'fixed',
+  confidence: number,
+  adjustment: Adjustment = 'cuped',
+): Rows {
   const rows: Rows = {};
   for (const block of blocks) {
     const control = block.variations[0]?.variation;
@@ -663,26 +794,52 @@ function expectedRows(blocks: MetricBlock[], figures: 'sequential' | 'fixed', co
         verdict: { value: null, text: 'Control' },
       };
       if (v.variation !== control) {
-        const seq = (v as { sequential?: SequentialFigures | null }).sequential;
-        const shown = figures === 'sequential' ? seq : v;
-        row['lift'] = figure(v.lift, format.formatLift(v.lift));
+        const c = comparedOf(block, v, adjustment);
+        const seq = (c as { sequential?: SequentialFigures | null }).sequential;
+        const shown = figures === 'sequential' ? seq : c;
+        row['lift'] = figure(c.lift, format.formatLift(c.lift));
         row['ci'] = interval(shown?.lift_ci ?? null);
         row['p'] = figure(shown?.p_value ?? null, format.formatPValue(shown?.p_value ?? null));
-        if (figures === 'fixed' && v.adjusted_p_value !== null && v.adjusted_p_value !== v.p_value) {
-          row['adjusted-p'] = figure(v.adjusted_p_value, format.formatPValue(v.adjusted_p_value));
+        if (figures === 'fixed' && c.adjusted_p_value !== null && c.adjusted_p_value !== c.p_value) {
+          row['adjusted-p'] = figure(c.adjusted_p_value, format.formatPValue(c.adjusted_p_value));
         }
         const decisive =
-          figures === 'sequential' ? (seq?.p_value ?? null) : (v.adjusted_p_value ?? v.p_value);
+          figures === 'sequential' ? (seq?.p_value ?? null) : (c.adjusted_p_value ?? c.p_value);
         const words =
           shown === null || shown === undefined
             ? 'Not enough data'
-            : verdictOf(decisive, v.lift, confidence, direction).words;
+            : verdictOf(decisive, c.lift, confidence, direction).words;
         row['verdict'] = { value: null, text: words };
       }
       rows[`${block.metric}/${v.variation}`] = row;
     }
   }
   return rows;
+}
+
+/** The forest plot's description of a block (its screen-reader text, the figures its marks are drawn from). */
+async function forestDescription(page: Page, metric: string): Promise<string | null> {
+  return page
+    .locator(`[data-section=results] [data-metric=${metric}] svg[data-chart=forest] desc`)
+    .textContent();
+}
+
+/** What that description must say: per treatment the lift and interval shown, formatted. */
+function forestDescriptionOf(
+  block: MetricBlock,
+  figures: 'sequential' | 'fixed',
+  adjustment: Adjustment,
+): string {
+  return block.variations
+    .slice(1)
+    .map((v) => {
+      const c = comparedOf(block, v, adjustment);
+      const shown =
+        figures === 'sequential' ? (c as { sequential?: SequentialFigures | null }).sequential : c;
+      const ci = shown?.lift_ci ?? null;
+      return `${v.variation}: lift ${format.formatLift(shown === null || shown === undefined ? null : c.lift)}, interval ${format.formatInterval(ci === null ? null : [ci[0], ci[1]])}`;
+    })
+    .join('; ');
 }
 
 async function expectFiguresEqual(page: Page, answer: MetricResultsAnswer): Promise<void> {
@@ -713,9 +870,10 @@ async function expectFiguresEqual(page: Page, answer: MetricResultsAnswer): Prom
 
 /** Marks, not just elements: interval bars in every forest plot, series pixels on both canvases. */
 async function expectChartsDrawn(page: Page, answer: MetricResultsAnswer): Promise<void> {
+  const figures = await shownFigures(page);
   const intervals = (answer.metrics ?? [])
-    .flatMap((m) => m.variations.slice(1))
-    .filter((v) => v.lift_ci !== null);
+    .flatMap((m) => m.variations.slice(1).map((v) => comparedOf(m, v, 'cuped')))
+    .filter((c) => (figures === 'sequential' ? (c.sequential?.lift_ci ?? null) : c.lift_ci) !== null);
   const bars = await page.locator('[data-section=results] svg[data-chart=forest] rect.fp-ci').count();
   expect(bars, 'one interval bar per treatment with an interval').toBe(intervals.length);
   await page.waitForSelector('[data-chart=units-chart] canvas', { timeout: PAGE_TIMEOUT_MS });

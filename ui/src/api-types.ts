@@ -3,8 +3,8 @@
  * srm-routes.ts) define them. Written out here because the page is type-checked apart from the server
  * (DOM, no Node); test/ui/api-types.test.ts checks at compile time that each server schema's type is
  * assignable to these, so a field renamed on the server breaks the build. Fields the page reads only
- * when present (`sequential`, `inference`, `last_event_at`, `open_alerts`) are optional: the page works
- * against servers without them.
+ * when present (`sequential`, `cuped`, `inference`, `last_event_at`, `open_alerts`) are optional: the page
+ * works against servers without them.
  */
 
 export type Interval = [number, number];
@@ -98,6 +98,25 @@ export interface EventResultsAnswer {
   variations: EventVariation[];
 }
 
+/**
+ * A variation's CUPED-adjusted figures (docs/semantics.md, "Variance reduction (CUPED)"): gbstats'
+ * RegressionAdjustedStatistic, θ pooled over the treatment and the control. The comparison fields are null
+ * on the control; its estimate, variance and θ are given only when one treatment makes θ unique.
+ */
+export interface CupedFigures {
+  estimate: number | null;
+  variance: number | null;
+  theta: number | null;
+  control_estimate: number | null;
+  lift: number | null;
+  lift_ci: Interval | null;
+  p_value: number | null;
+  adjusted_p_value: number | null;
+  sequential?: SequentialFigures | null;
+  /** 1 − V_adjusted / V_unadjusted of the relative-lift estimator: a share, slightly negative at worst. */
+  variance_reduction: number | null;
+}
+
 export interface MetricVariation {
   variation: string;
   units: number;
@@ -109,6 +128,8 @@ export interface MetricVariation {
   p_value: number | null;
   adjusted_p_value: number | null;
   sequential?: SequentialFigures | null;
+  /** Null unless the block's metric has CUPED (`MetricBlock.cuped`). */
+  cuped?: CupedFigures | null;
 }
 
 export interface MetricBlock {
@@ -122,6 +143,8 @@ export interface MetricBlock {
   window: { delay_hours: number; hours: number } | null;
   cap: { absolute?: number; percentile?: number } | null;
   cap_value: number | null;
+  /** The metric's CUPED setting: the covariate's lookback before first exposure, and what it covers. */
+  cuped?: { days: number; note: string } | null;
   test: string;
   variations: MetricVariation[];
 }

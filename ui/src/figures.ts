@@ -1,11 +1,13 @@
 /**
  * The two results shapes of the API (one event's figures, or catalogue metric blocks) as one view: per
  * metric, per variation, the API's figures and, against the control, the fixed-horizon and (when the API
- * sends them) sequential comparisons with their significance in words. Pure: it picks and names the
- * API's numbers, and never computes a statistic; significance compares the API's p-value with the
- * level the API's interval uses (1 − confidence).
+ * sends them) sequential comparisons with their significance in words, and for a CUPED metric the same
+ * comparisons of its CUPED-adjusted figures. Pure: it picks and names the API's numbers, and never
+ * computes a statistic; significance compares the API's p-value with the level the API's interval uses
+ * (1 − confidence).
  */
 import type {
+  CupedFigures,
   EventResultsAnswer,
   Interval,
   MetricBlock,
@@ -14,6 +16,12 @@ import type {
 } from './api-types.ts';
 import { formatValue } from './format.ts';
 import type { Figures } from './route.ts';
+
+/**
+ * Which comparisons a CUPED metric shows: the CUPED-adjusted ones (the default: the same lift estimated
+ * with less variance) or the unadjusted ones. Metrics without CUPED have only the unadjusted.
+ */
+export type Adjustment = 'cuped' | 'unadjusted';
 
 export type VerdictKind = 'control' | 'none' | 'better' | 'worse' | 'neutral';
 
@@ -49,6 +57,23 @@ export interface RowView {
   };
   fixed: Comparison | null;
   sequential: Comparison | null;
+  /** A CUPED metric's treatments only: the adjusted comparisons and the API's variance reduction. */
+  cuped?: {
+    fixed: Comparison;
+    sequential: Comparison | null;
+    /** 1 − V_adjusted / V_unadjusted of the lift estimator, as the API gives it (may be slightly < 0). */
+    varianceReduction: number | null;
+  };
+}
+
+/** A CUPED metric's covariate, as the block states it. */
+export interface CupedView {
+  /** The lookback before each unit's first exposure, in days (may be fractional: 0.1). */
+  days: number;
+  /** What the covariate sums, in words: “purchase” value, or “purchase” events. */
+  covariate: string;
+  /** The API's note on what the covariate covers and what retention leaves out. */
+  note: string;
 }
 
 export interface MetricView {
@@ -61,7 +86,12 @@ export interface MetricView {
   test: string;
   confidence: number;
   rows: RowView[];
+  /** Null unless the API sends CUPED figures for this metric. */
+  cuped: CupedView | null;
 }
+
+/** The test behind the CUPED-adjusted fixed-horizon p-values (gbstats' relative TwoSidedTTest). */
+export const CUPED_TEST = 'the CUPED-adjusted t-test of the relative difference';
 
 const TESTS: Record<string, string> = {
   two_proportion_z: 'two-proportion z-test',
@@ -164,11 +194,31 @@ function definitionOf(block: MetricBlock): string {
   return parts.join(', ');
 }
 
+function cupedOf(
+  c: CupedFigures,
+  confidence: number,
+  direction: 'increase' | 'decrease',
+): NonNullable<RowView['cuped']> {
+  return {
+    fixed: fixedOf(c, confidence, direction),
+    sequential: sequentialOf(c.lift, c.sequential, confidence, direction),
+    varianceReduction: c.variance_reduction,
+  };
+}
+
+function cupedViewOf(block: MetricBlock): CupedView | null {
+  if (block.cuped === undefined || block.cuped === null) return null;
+  // Only means and counts have CUPED: y_u is the same sum of values, or the same count, before exposure.
+  const covariate = block.type === 'count' ? `“${block.event}” events` : `“${block.event}” value`;
+  return { days: block.cuped.days, covariate, note: block.cuped.note };
+}
+
 /** The catalogue shape's metric blocks as views. */
 export function metricViews(blocks: readonly MetricBlock[], confidence: number): MetricView[] {
   return blocks.map((block) => {
     const direction = block.direction === 'decrease' ? 'decrease' : 'increase';
     const control = block.variations[0]?.variation;
+    const cuped = cupedViewOf(block);
     return {
       id: block.metric,
       type: block.type,
@@ -177,9 +227,10 @@ export function metricViews(blocks: readonly MetricBlock[], confidence: number):
       direction,
       test: TESTS[block.test] ?? block.test,
       confidence,
+      cuped,
       rows: block.variations.map((v: MetricVariation) => {
         const isControl = v.variation === control;
-        return {
+        const row: RowView = {
           variation: v.variation,
           control: isControl,
           units: v.units,
@@ -188,6 +239,10 @@ export function metricViews(blocks: readonly MetricBlock[], confidence: number):
           fixed: isControl ? null : fixedOf(v, confidence, direction),
           sequential: isControl ? null : sequentialOf(v.lift, v.sequential, confidence, direction),
         };
+        if (cuped !== null && !isControl && v.cuped !== undefined && v.cuped !== null) {
+          row.cuped = cupedOf(v.cuped, confidence, direction);
+        }
+        return row;
       }),
     };
   });
@@ -203,6 +258,7 @@ export function eventView(answer: EventResultsAnswer, confidence: number): Metri
     direction: 'increase',
     test: TESTS['two_proportion_z'] as string,
     confidence,
+    cuped: null,
     rows: answer.variations.map((v) => {
       const isControl = v.variation === answer.control;
       return {
@@ -235,7 +291,22 @@ export function shownFigures(requested: Figures | undefined, available: boolean)
   return requested ?? 'sequential';
 }
 
-/** The comparison of a row under the figures shown (the control has none). */
-export function comparisonOf(row: RowView, figures: Figures): Comparison | null {
-  return figures === 'sequential' ? row.sequential : row.fixed;
+/** The adjustment a metric shows: CUPED by default when it has CUPED figures, else unadjusted. */
+export function shownAdjustment(view: MetricView, requested: Adjustment | undefined): Adjustment {
+  if (view.cuped === null) return 'unadjusted';
+  return requested ?? 'cuped';
+}
+
+/**
+ * The comparison of a row under the figures and the adjustment shown (the control has none). Under
+ * 'cuped' a treatment without CUPED figures has none: never the unadjusted figures under an adjusted label.
+ */
+export function comparisonOf(
+  row: RowView,
+  figures: Figures,
+  adjustment: Adjustment = 'unadjusted',
+): Comparison | null {
+  const from = adjustment === 'cuped' ? row.cuped : row;
+  if (from === undefined) return null;
+  return figures === 'sequential' ? from.sequential : from.fixed;
 }

@@ -63,6 +63,21 @@ export function formatPValue(p: number | null): string {
   return p < 0.01 ? p.toFixed(4) : p.toFixed(3);
 }
 
+/**
+ * A share as a percentage with one decimal, minus-signed when negative: a variance reduction of 0.234 →
+ * 23.4%, −0.012 → −1.2%.
+ */
+export function formatShare(x: number | null): string {
+  if (x === null) return MISSING;
+  const text = `${Math.abs(x * 100).toFixed(1)}%`;
+  return x < 0 && Number(text.slice(0, -1)) !== 0 ? `${MINUS}${text}` : text;
+}
+
+/** A lookback in days as configured: 14 days, 1 day, 0.1 days. */
+export function formatDays(days: number): string {
+  return `${formatValue(days)} ${days === 1 ? 'day' : 'days'}`;
+}
+
 /** A confidence level: 0.95 → 95%. */
 export function formatConfidence(c: number): string {
   return `${Number((c * 100).toFixed(2))}%`;

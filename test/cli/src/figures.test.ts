@@ -6,13 +6,14 @@ import {
   formatNumber,
   formatPValue,
   formatRate,
+  formatShare,
   formatTime,
   significance,
 } from '../../../cli/src/figures.ts';
 
 describe('figures as the terminal shows them', () => {
   it('reads null, the API\'s "undefined", as a dash everywhere', () => {
-    for (const format of [formatCount, formatNumber, formatRate, formatLift, formatPValue])
+    for (const format of [formatCount, formatNumber, formatRate, formatLift, formatPValue, formatShare])
       expect(format(null), format.name).toBe('—');
     expect(formatInterval(null)).toBe('—');
     expect(formatTime(null)).toBe('—');
@@ -33,6 +34,12 @@ describe('figures as the terminal shows them', () => {
     expect(formatLift(0)).toBe('+0.0%');
     expect(formatLift(-0.00001), 'a lift that rounds to zero reads as zero').toBe('+0.0%');
     expect(formatInterval([-1.9599639845400538, 1.9599639845400538])).toBe('[-196.0%, +196.0%]');
+  });
+
+  it('shows a variance reduction as a share with one decimal, unsigned unless negative', () => {
+    expect(formatShare(0.234)).toBe('23.4%');
+    expect(formatShare(-0.012)).toBe('-1.2%');
+    expect(formatShare(-0.0001), 'rounds to zero: no sign').toBe('0.0%');
   });
 
   it('shows p-values with four decimals, and tiny ones as a bound', () => {

@@ -1,6 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
+  cupedSentence,
   eventResultsLines,
   figuresSentence,
   hasSequential,
@@ -264,6 +265,133 @@ describe('results tables: sequential figures by default, fixed-horizon on reques
     const lines = metricResultsLines(metricResults, plain);
     expect(lines.join(' ')).toMatch(/does not send sequential \(always-valid\) figures/);
     expect(row(lines, 'a').slice(5, 7)).toEqual(['[+10.0%, +67.0%]', '0.0080']);
+  });
+});
+
+/**
+ * The errors guardrail of the fixtures as a CUPED count metric: each treatment's `cuped` block differs
+ * from its unadjusted figures, so a table shows which it read.
+ */
+const cupedFigures = (over: Record<string, unknown>) => ({
+  estimate: null,
+  variance: null,
+  theta: null,
+  control_estimate: null,
+  lift: null,
+  lift_ci: null,
+  p_value: null,
+  adjusted_p_value: null,
+  sequential: null,
+  variance_reduction: null,
+  ...over,
+});
+const cupedErrors = (() => {
+  const errors = sequentialMetrics.metrics?.find((m) => m.metric === 'errors');
+  if (errors === undefined) throw new Error('fixture has no errors metric');
+  const cuped: Record<string, ReturnType<typeof cupedFigures>> = {
+    control: cupedFigures({}),
+    a: cupedFigures({
+      estimate: 1.5,
+      control_estimate: 1.25,
+      theta: 0.4,
+      lift: 0.2025,
+      lift_ci: [0.05, 0.35],
+      p_value: 0.0061,
+      adjusted_p_value: 0.0122,
+      sequential: { lift_ci: [0.01, 0.4], p_value: 0.042, tuning_parameter: 5000 },
+      variance_reduction: 0.234,
+    }),
+    b: cupedFigures({
+      estimate: 1.2,
+      control_estimate: 1.24,
+      theta: 0.3,
+      lift: -0.0324,
+      lift_ci: [-0.1, 0.04],
+      p_value: 0.31,
+      adjusted_p_value: 0.31,
+      sequential: { lift_ci: [-0.2, 0.14], p_value: 0.77, tuning_parameter: 5000 },
+      variance_reduction: -0.012,
+    }),
+  };
+  return {
+    ...errors,
+    metric: 'errors_cuped',
+    cuped: { days: 0.1, note: 'y_u sums the metric over the unit’s events before its first exposure.' },
+    variations: errors.variations.map((v) => ({ ...v, cuped: cuped[v.variation] ?? null })),
+  } as NonNullable<MetricResults['metrics']>[number];
+})();
+const cupedMetrics = { ...sequentialMetrics, metrics: [cupedErrors] } as MetricResults;
+
+describe('results tables: CUPED metrics show their adjusted figures', () => {
+  it('names CUPED, the covariate and each treatment’s variance reduction under the title', () => {
+    const lines = metricResultsLines(cupedMetrics, plain);
+    const title = lines.findIndex((l) => l.startsWith('errors_cuped:'));
+    expect(lines[title]).toBe(
+      'errors_cuped: count of error, capped at 10, guardrail, lower is better (sequential test; fixed-horizon: CUPED-adjusted relative t-test)',
+    );
+    const sentence = cupedSentence(cupedErrors, 'control');
+    expect(sentence).toBe(
+      "CUPED-adjusted lift, interval and p-values, using each unit's error events in the 0.1 days before its " +
+        'first exposure: variance reduced by 23.4% (a), -1.2% (b) (unadjusted figures: --json).',
+    );
+    const wrapped = wrapWords(sentence);
+    expect(lines.slice(title + 1, title + 1 + wrapped.length), 'right under the title').toEqual(wrapped);
+  });
+
+  it('shows the adjusted sequential lift, interval and p-value by default, and judges by that p-value', () => {
+    const lines = metricResultsLines(cupedMetrics, plain);
+    expect(row(lines, 'a')).toEqual([
+      'a',
+      '1,010',
+      '140',
+      '1.6',
+      '+20.3%',
+      '[+1.0%, +40.0%]',
+      '0.0420',
+      'significant increase (worse)',
+    ]);
+    expect(row(lines, 'b').slice(4)).toEqual(['-3.2%', '[-20.0%, +14.0%]', '0.7700', 'not significant']);
+    expect(row(lines, 'control').slice(3), 'the unadjusted mean; no comparison').toEqual([
+      '1.235',
+      '—',
+      '—',
+      '—',
+      'control',
+    ]);
+  });
+
+  it('shows the adjusted fixed-horizon figures and Holm-adjusted p with --fixed-horizon', () => {
+    const lines = metricResultsLines(cupedMetrics, plain, 'fixed');
+    expect(lines.find((l) => l.startsWith('errors_cuped:'))).toMatch(/\(CUPED-adjusted relative t-test\)$/);
+    expect(row(lines, 'a').slice(4)).toEqual([
+      '+20.3%',
+      '[+5.0%, +35.0%]',
+      '0.0061',
+      '0.0122',
+      'significant increase (worse)',
+    ]);
+    expect(row(lines, 'b').slice(4)).toEqual([
+      '-3.2%',
+      '[-10.0%, +4.0%]',
+      '0.3100',
+      '0.3100',
+      'not significant',
+    ]);
+  });
+
+  it('says so when the API has no variance reduction yet, and nothing for metrics without CUPED', () => {
+    const unknown = {
+      ...cupedErrors,
+      variations: cupedErrors.variations.slice(0, 2).map((v) => ({ ...v, cuped: cupedFigures({}) })),
+    } as typeof cupedErrors;
+    expect(cupedSentence(unknown, 'control')).toContain('variance reduced by — (unadjusted');
+    expect(
+      cupedSentence({ ...cupedErrors, variations: cupedErrors.variations.slice(0, 1) }, 'control'),
+    ).toContain('variance not known yet');
+    const [purchased] = sequentialMetrics.metrics ?? [];
+    if (purchased === undefined) throw new Error('fixture has no metric');
+    expect(cupedSentence(purchased, 'control')).toBe('');
+    expect(metricResultsLines(sequentialMetrics, plain).join('\n')).not.toContain('CUPED');
   });
 });
 

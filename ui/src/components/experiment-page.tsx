@@ -180,6 +180,7 @@ export function ExperimentPage(props: {
           interval={interval}
           variations={variationOrder}
           figures={figures}
+          cuped={allViews.some((view) => view.id === over && view.cuped !== null)}
           onChange={(metric, nextInterval) => set({ over: metric, interval: nextInterval })}
         />
       )}

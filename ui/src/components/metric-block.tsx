@@ -1,12 +1,14 @@
 /**
  * One metric: per variation its units, conversions and estimate and, against the control, the lift with
  * its interval, the p-value and the significance in words (under the figures shown: sequential or
- * fixed-horizon), then the forest plot of the lifts. A table on wide screens, one card per variation on
- * narrow ones (styles.css).
+ * fixed-horizon; for a CUPED metric, CUPED-adjusted unless the reader switches to unadjusted), then the
+ * forest plot of the lifts. A table on wide screens, one card per variation on narrow ones (styles.css).
+ * The estimate column is the unadjusted mean either way: it describes the units, the lift compares them.
  */
+import { useState } from 'preact/hooks';
 import type { Figures } from '../route.ts';
-import { CONTROL_VERDICT, comparisonOf } from '../figures.ts';
-import type { MetricView, RowView } from '../figures.ts';
+import { CONTROL_VERDICT, CUPED_TEST, comparisonOf, shownAdjustment } from '../figures.ts';
+import type { Adjustment, MetricView, RowView } from '../figures.ts';
 import {
   formatConfidence,
   formatCount,
@@ -17,6 +19,7 @@ import {
   formatValue,
   MISSING,
 } from '../format.ts';
+import { CupedChoice } from './cuped-choice.tsx';
 import { Badge, Figure, IntervalFigure } from './figure.tsx';
 import { ForestPlot } from './forest-plot.tsx';
 
@@ -33,8 +36,17 @@ export function MetricBlockView(props: { view: MetricView; figures: Figures; idP
   const control = view.rows.find((r) => r.control)?.variation ?? 'control';
   const isEvent = view.rows.some((r) => r.event !== undefined);
   const intervalName = figures === 'sequential' ? 'sequential' : 'fixed-horizon';
+  // Kept while the figures refresh in place (the block keeps its key); a new breakdown starts adjusted.
+  const [requested, setRequested] = useState<Adjustment | undefined>(undefined);
+  const adjustment = shownAdjustment(view, requested);
+  const adjusted = adjustment === 'cuped';
   return (
-    <section class="metric" data-metric={view.id} aria-labelledby={`${id}-h`}>
+    <section
+      class="metric"
+      data-metric={view.id}
+      data-adjustment={view.cuped === null ? undefined : adjustment}
+      aria-labelledby={`${id}-h`}
+    >
       <div class="metric-head">
         <h3 id={`${id}-h`}>{view.id}</h3>
         {view.guardrail && <Badge tone="neutral">Guardrail</Badge>}
@@ -42,12 +54,25 @@ export function MetricBlockView(props: { view: MetricView; figures: Figures; idP
       </div>
       <p class="definition">
         {view.definition}. {formatConfidence(view.confidence)} {intervalName} intervals; p-values by{' '}
-        {view.test}.
+        {adjusted ? CUPED_TEST : view.test}.
       </p>
+      {view.cuped !== null && (
+        <CupedChoice
+          id={id}
+          metric={view.id}
+          cuped={view.cuped}
+          reductions={view.rows
+            .filter((r) => !r.control)
+            .map((r) => ({ variation: r.variation, value: r.cuped?.varianceReduction ?? null }))}
+          adjustment={adjustment}
+          onChange={setRequested}
+        />
+      )}
       <div class="table-wrap">
         <table class="figures">
           <caption class="sr-only">
             {view.id}: per variation, and against {control}
+            {adjusted ? ' (CUPED-adjusted lift, interval and p-value)' : ''}
           </caption>
           <thead>
             <tr>
@@ -67,7 +92,7 @@ export function MetricBlockView(props: { view: MetricView; figures: Figures; idP
                 </th>
               )}
               <th scope="col" class="num">
-                Lift
+                {adjusted ? 'CUPED lift' : 'Lift'}
               </th>
               <th scope="col" class="num">
                 {formatConfidence(view.confidence)} interval
@@ -80,7 +105,14 @@ export function MetricBlockView(props: { view: MetricView; figures: Figures; idP
           </thead>
           <tbody>
             {view.rows.map((row) => (
-              <Row key={row.variation} row={row} view={view} figures={figures} isEvent={isEvent} />
+              <Row
+                key={row.variation}
+                row={row}
+                view={view}
+                figures={figures}
+                adjustment={adjustment}
+                isEvent={isEvent}
+              />
             ))}
           </tbody>
         </table>
@@ -88,11 +120,11 @@ export function MetricBlockView(props: { view: MetricView; figures: Figures; idP
       {view.rows.length > 1 && (
         <ForestPlot
           id={`${id}-forest`}
-          title={`${view.id}: lift against ${control} with its ${formatConfidence(view.confidence)} ${intervalName} interval`}
+          title={`${view.id}: ${adjusted ? 'CUPED-adjusted ' : ''}lift against ${control} with its ${formatConfidence(view.confidence)} ${intervalName} interval`}
           rows={view.rows
             .filter((r) => !r.control)
             .map((r) => {
-              const c = comparisonOf(r, figures);
+              const c = comparisonOf(r, figures, adjustment);
               return {
                 label: r.variation,
                 lift: c?.lift ?? null,
@@ -106,9 +138,15 @@ export function MetricBlockView(props: { view: MetricView; figures: Figures; idP
   );
 }
 
-function Row(props: { row: RowView; view: MetricView; figures: Figures; isEvent: boolean }) {
+function Row(props: {
+  row: RowView;
+  view: MetricView;
+  figures: Figures;
+  adjustment: Adjustment;
+  isEvent: boolean;
+}) {
   const { row, view } = props;
-  const c = comparisonOf(row, props.figures);
+  const c = comparisonOf(row, props.figures, props.adjustment);
   const verdict = row.control ? CONTROL_VERDICT : (c?.verdict ?? { kind: 'none', words: 'Not enough data' });
   const shownAdjusted = c !== null && c.adjustedP !== null && c.adjustedP !== c.p;
   return (
@@ -142,7 +180,7 @@ function Row(props: { row: RowView; view: MetricView; figures: Figures; isEvent:
           )}
         </td>
       )}
-      <td data-label="Lift" class="num">
+      <td data-label={props.adjustment === 'cuped' ? 'CUPED lift' : 'Lift'} class="num">
         {row.control ? (
           MISSING
         ) : (

@@ -29,6 +29,8 @@ export function OverTime(props: {
   variations: string[];
   /** The figures the page shows: the bands follow them when the series has sequential intervals. */
   figures: Figures;
+  /** The metric has CUPED figures in its block, which the time series does not carry: say so. */
+  cuped?: boolean;
   onChange: (metric: string, interval: SeriesInterval) => void;
 }) {
   const { api, experiment, metric, interval } = props;
@@ -92,6 +94,8 @@ export function OverTime(props: {
             {sequential
               ? 'sequential intervals, valid at every point however often they are read.'
               : 'fixed-horizon intervals: each is valid for its own point read alone, not as a path to watch.'}
+            {props.cuped === true &&
+              ' These lifts are unadjusted: the results over time have no CUPED figures, so the last point differs from the CUPED-adjusted lift above.'}
           </p>
           <div class="charts">
             <TimeChart
