@@ -15,20 +15,29 @@ const STORE = 'unit-state';
  * 2: exposure summaries carry `dimensions`. Version 1 (written before) is still read, each summary
  * with `dimensions: {}`; a build that reads only version 1 stops on version 2 instead of dropping
  * the values (its retractions would then lack the dimensions their assertions carried).
+ * 3: a live unit carries `covariates`, the CUPED lookback its covariate rows were derived with. Written only
+ * for units that have one, so projects without CUPED keep writing (and old builds keep reading) version 2.
+ * A build that reads only up to version 2 stops on version 3 instead of rewriting the unit without the
+ * lookback: it would then neither retract those rows nor remember them, and the next CUPED-aware build
+ * would assert them a second time (a sign sum of 2). So a processor with a CUPED metric cannot be rolled
+ * back, or run beside an older instance, silently.
  */
-const VERSION = 2;
-// The optional `covariates` lookback of a live unit needs no new version: a value without it reads as "no
-// lookback", which is exactly what it was derived with. A build that predates it ignores the field (it
-// emits no covariate rows); rolled back to, it leaves the covariate rows already asserted as they are.
+const VERSION = 3;
+const VERSION_WITHOUT_COVARIATES = 2;
 
-/** The unit store's changelog value (JSON, versioned). */
+/** The unit store's changelog value (JSON, versioned): version 3 with a CUPED lookback, else version 2. */
 export function serializeUnitState(state: UnitState): string {
-  return encodeVersioned(VERSION, state);
+  const version =
+    state.kind === 'live' && state.covariates !== undefined ? VERSION : VERSION_WITHOUT_COVARIATES;
+  return encodeVersioned(version, state);
 }
 
-/** Reads `serializeUnitState`'s output, version 1 included; an unknown version or shape is an error value. */
+/** Reads `serializeUnitState`'s output, versions 1 and 2 included; an unknown version or shape is an error value. */
 export function deserializeUnitState(json: string): Decoded<UnitState> {
-  return decodeVersioned(STORE, VERSION, json, isUnitState, { 1: upgradeUnitStateV1 });
+  return decodeVersioned(STORE, VERSION, json, isUnitState, {
+    1: upgradeUnitStateV1,
+    2: (state) => state,
+  });
 }
 
 function upgradeUnitStateV1(state: unknown): unknown {

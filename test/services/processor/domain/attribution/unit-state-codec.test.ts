@@ -49,21 +49,25 @@ describe('unit state codec', () => {
       deserializeUnitState('{"v":1,"state":{"kind":"merged","mergedInto":"u"}}'),
       'a merged unit',
     ).toEqual({ ok: true, value: { kind: 'merged', mergedInto: 'u' } });
-    expect(serializeUnitState(live), 'written as version 2').toMatch(/^\{"v":2,/);
+    expect(serializeUnitState(live), 'written as version 2 without a CUPED lookback').toMatch(/^\{"v":2,/);
+    expect(
+      serializeUnitState({ ...live, covariates: { buy: 1 } }),
+      'version 3 with one: a build that reads up to 2 stops instead of dropping it',
+    ).toMatch(/^\{"v":3,/);
   });
 
   it.each([
     [
       'an unknown version',
       '{"v":7,"state":{"kind":"merged","mergedInto":"u"}}',
-      'unit-state: unsupported version 7; this build reads versions 1, 2',
+      'unit-state: unsupported version 7; this build reads versions 1, 2, 3',
     ],
     [
       'a string version',
       '{"v":"1","state":{"kind":"merged","mergedInto":"u"}}',
-      'unit-state: unsupported version "1"; this build reads versions 1, 2',
+      'unit-state: unsupported version "1"; this build reads versions 1, 2, 3',
     ],
-    ['an array', '[1]', 'unit-state: no version field; expected {"v":2,"state":...}'],
+    ['an array', '[1]', 'unit-state: no version field; expected {"v":3,"state":...}'],
     [
       'version 2 exposure without dimensions',
       '{"v":2,"state":{"kind":"live","mode":"cumulative","content":{"exposures":[{"experiment":"e","first_exposure_at":1,"variation":"A","multiple_exposure":false,"decision_ids":[]}],"tracks":[]}}}',
