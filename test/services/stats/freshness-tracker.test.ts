@@ -75,13 +75,36 @@ describe('FreshnessTracker (maintained by the sink in this process)', () => {
     expect(await tracker.newest('shop', 'a')).toBe(900);
   });
 
-  it('null until something is counted, then the first assertion', async () => {
-    const loader = fakeLoader(new Map());
+  it('does not remember an experiment with nothing counted (a typo or a probe is not held forever)', async () => {
+    const truth = new Map<string, number>();
+    const loader = fakeLoader(truth);
     const tracker = new FreshnessTracker({ load: loader.load, maintained: true });
-    expect(await tracker.newest('shop', 'a')).toBeNull();
-    tracker.committed([change('a', 42)]);
-    expect(await tracker.newest('shop', 'a')).toBe(42);
-    expect(loader.calls).toHaveLength(1);
+    expect(await tracker.newest('shop', 'nope')).toBeNull();
+    expect(await tracker.newest('shop', 'nope')).toBeNull();
+    expect(loader.calls, 'read each time').toHaveLength(2);
+    truth.set('nope', 42);
+    tracker.committed([change('nope', 42)]);
+    expect(await tracker.newest('shop', 'nope')).toBe(42);
+    expect(await tracker.newest('shop', 'nope')).toBe(42);
+    expect(loader.calls, 'remembered once something is counted').toHaveLength(3);
+  });
+
+  it("re-reads a maintained value after maintainedTtlMs: other processes' sinks insert too", async () => {
+    let now = 0;
+    const truth = new Map([['a', 10]]);
+    const loader = fakeLoader(truth);
+    const tracker = new FreshnessTracker({
+      load: loader.load,
+      maintained: true,
+      maintainedTtlMs: 30_000,
+      now: () => now,
+    });
+    expect(await tracker.newest('shop', 'a')).toBe(10);
+    truth.set('a', 20); // inserted by another process's sink: not reported here
+    now = 29_000;
+    expect(await tracker.newest('shop', 'a')).toBe(10);
+    now = 30_001;
+    expect(await tracker.newest('shop', 'a')).toBe(20);
   });
 
   it('a listing reads the project once for the experiments it does not know, and reuses the others', async () => {
@@ -100,8 +123,10 @@ describe('FreshnessTracker (maintained by the sink in this process)', () => {
       ['c', null],
     ]);
     expect(loader.calls, 'one per experiment, then one for the project').toEqual(['a', undefined]);
+    await tracker.newestOf('shop', ['a', 'b']);
+    expect(loader.calls, 'both known now').toHaveLength(2);
     await tracker.newestOf('shop', ['a', 'b', 'c']);
-    expect(loader.calls).toHaveLength(2);
+    expect(loader.calls, 'c, with nothing counted, is read again').toHaveLength(3);
   });
 });
 

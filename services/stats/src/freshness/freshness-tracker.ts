@@ -9,8 +9,15 @@
  * exactly on the next request. A retraction of an older row changes nothing. So requests cost O(1) except
  * the first for an experiment and the rare one after such a retraction.
  *
- * Without a sink in this process (SINK_ENABLED=false against a shared ClickHouse server) nothing reports
- * inserts: a computed value is reused for `ttlMs`, so it is at most that much older than the table.
+ * Other writers exist too: with several stats processes the sink's partitions are shared among them, so this
+ * process hears only of its own inserts (and none during a rolling restart). A maintained value is therefore
+ * also re-read after `maintainedTtlMs` (30 s): freshness shown is never more than that behind another
+ * process's inserts, and exact within this one's. Without a sink in this process (SINK_ENABLED=false against
+ * a shared ClickHouse server) nothing reports inserts: a value is reused for `ttlMs` (2 s).
+ *
+ * Only experiments with something counted are remembered: a request for a name that has no counted event
+ * (a typo, a probe) is read again next time rather than held forever, so the map holds at most the
+ * project's real experiments.
  *
  * Loads racing inserts: an insert reported while a load runs may or may not be in the load's snapshot. Each
  * load keeps a log of the changes reported meanwhile and applies it to what it read (max with the asserted
@@ -39,8 +46,10 @@ export interface FreshnessTrackerOptions {
   load: NewestLoader;
   /** True when `committed` receives every insert (the sink runs in this process). */
   maintained: boolean;
-  /** Without maintenance, how long a computed value is reused, ms. */
+  /** Without maintenance, how long a computed value is reused, ms (default 2 s). */
   ttlMs?: number;
+  /** With maintenance, how long before a value is re-read anyway (other processes' inserts), ms (default 30 s). */
+  maintainedTtlMs?: number;
   now?: () => number;
 }
 
@@ -52,7 +61,7 @@ export class FreshnessTracker {
   private readonly now: () => number;
 
   constructor(private readonly options: FreshnessTrackerOptions) {
-    this.ttlMs = options.ttlMs ?? 2_000;
+    this.ttlMs = options.maintained ? (options.maintainedTtlMs ?? 30_000) : (options.ttlMs ?? 2_000);
     this.now = options.now ?? Date.now;
   }
 
@@ -101,8 +110,7 @@ export class FreshnessTracker {
 
   private usable(key: string): Known | undefined {
     const known = this.known.get(key);
-    if (known === undefined || known.stale) return undefined;
-    if (!this.options.maintained && this.now() - known.loadedAt > this.ttlMs) return undefined;
+    if (known === undefined || known.stale || this.now() - known.loadedAt > this.ttlMs) return undefined;
     return known;
   }
 
@@ -126,7 +134,8 @@ export class FreshnessTracker {
       const key = keyOf(project, experiment);
       const read: Known = { value: result.get(experiment) ?? null, stale: false, loadedAt };
       const known = applied(read, log.get(key) ?? { asserted: null, retracted: null });
-      this.known.set(key, known);
+      if (known.value === null) this.known.delete(key);
+      else this.known.set(key, known);
       out.set(experiment, known.value);
     }
     return out;
