@@ -10,6 +10,7 @@ import { readAvsc } from '../../shared/registry/avro-schemas.ts';
 import { buildGatewayApp } from '../../services/gateway/src/app.ts';
 import { loadGatewayConfig } from '../../services/gateway/src/config.ts';
 import type { OutgoingRecord } from '../../services/gateway/src/ingest/prepare-ingest.ts';
+import type { IngestOutcomeRecorder } from '../../services/gateway/src/ingest-reports/outcome-ledger.ts';
 import { createGatewayMetrics } from '../../services/gateway/src/metrics/gateway-metrics.ts';
 import type { GatewayMetrics } from '../../services/gateway/src/metrics/gateway-metrics.ts';
 import { ConfluentBatchEncoder } from '../../services/gateway/src/transport/confluent-encoder.ts';
@@ -61,7 +62,14 @@ export interface TestApp {
 
 /** Builds the app (not listening) over `catalogJson`, with `env` on top of a minimal environment. */
 export async function buildTestApp(
-  opts: { env?: Record<string, string>; catalogJson?: unknown } = {},
+  opts: {
+    env?: Record<string, string>;
+    catalogJson?: unknown;
+    /** The fake producer's answer to each submit: throw to refuse the batch (as Kafka being down does). */
+    submit?: (records: readonly OutgoingRecord[]) => void;
+    /** Where per-project outcomes are counted (the gateway's ingest reports). */
+    outcomes?: IngestOutcomeRecorder;
+  } = {},
 ): Promise<TestApp> {
   const config = loadGatewayConfig({ PROJECTS_FILE: 'unused.json', LOG_LEVEL: 'silent', ...opts.env });
   const metrics = createGatewayMetrics({ defaults: false });
@@ -72,9 +80,11 @@ export async function buildTestApp(
     catalog: parseProjectCatalog(opts.catalogJson ?? appCatalogJson()),
     producer: {
       async submit(records) {
+        opts.submit?.(records);
         submitted.push(...records);
       },
     },
+    ...(opts.outcomes === undefined ? {} : { outcomes: opts.outcomes }),
     schema: {
       encoder: () => encoder,
       state: () => ({ status: 'registered', subject: 'test-ingest-value', id: 1 }),

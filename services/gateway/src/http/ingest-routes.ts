@@ -108,17 +108,13 @@ export function ingestRoutes(deps: IngestRouteDeps) {
     });
     const prepared = prepareIngest(input, ctx, encoder, deps.newEventId);
     const { events, warnings } = deps.metrics;
-    // Rejections and drops are final whatever Kafka does; acceptance only once acknowledged.
-    // Counted per code, not per event: a label lookup per event costs more than the count is worth.
-    const { outcomes } = deps;
-    for (const [code, n] of countBy(prepared.response.rejected, (r) => r.code)) {
-      events.inc({ outcome: 'rejected', code }, n);
-      outcomes.rejected(project, code, n, ctx.receivedAt);
-    }
-    for (const [code, n] of countBy(prepared.verdict.dropped, (d) => d.reason)) {
-      events.inc({ outcome: 'dropped', code }, n);
-      outcomes.dropped(project, code, n, ctx.receivedAt);
-    }
+    // The process counters see every attempt: rejections and drops are final whatever Kafka does,
+    // acceptance only once acknowledged. Counted per code, not per event: a label lookup per event costs
+    // more than the count is worth.
+    const rejected = countBy(prepared.response.rejected, (r) => r.code);
+    const dropped = countBy(prepared.verdict.dropped, (d) => d.reason);
+    for (const [code, n] of rejected) events.inc({ outcome: 'rejected', code }, n);
+    for (const [code, n] of dropped) events.inc({ outcome: 'dropped', code }, n);
     if (prepared.records.length > 0) {
       try {
         await deps.sink.submit(prepared.records, prepared.bytes);
@@ -126,8 +122,13 @@ export function ingestRoutes(deps: IngestRouteDeps) {
         throw toHttpError(err, deps.retryAfterSeconds);
       }
       events.inc({ outcome: 'accepted', code: '' }, prepared.records.length);
-      outcomes.accepted(project, prepared.records.length, deps.now());
     }
+    // The project's ingest report counts a request once, when its answer is final: a 503 (Kafka did not
+    // take the batch) makes the client resend the whole batch, whose rejections would otherwise count twice.
+    const { outcomes } = deps;
+    for (const [code, n] of rejected) outcomes.rejected(project, code, n, ctx.receivedAt);
+    for (const [code, n] of dropped) outcomes.dropped(project, code, n, ctx.receivedAt);
+    if (prepared.records.length > 0) outcomes.accepted(project, prepared.records.length, deps.now());
     for (const [code, n] of countBy(prepared.response.warnings, (w) => w.code)) warnings.inc({ code }, n);
     for (const name of new Set(prepared.verdict.undefinedEvents.map((u) => u.name))) {
       if (deps.discovered.note(project, name)) {
