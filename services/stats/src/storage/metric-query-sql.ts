@@ -136,7 +136,7 @@ function perUnitSql(
             FROM (${attributed})
             UNION ALL
             SELECT who, arm, dv, ${zeros(metricNames)}, ${covariateNames.join(', ')}
-            FROM (${covariatePerUnitSql(metrics, cuped, scope, params, shape)})
+            FROM (${covariatePerUnitSql(metrics, cuped, scope, params)})
           )
           GROUP BY who, arm`;
 }
@@ -146,15 +146,17 @@ function perUnitSql(
  * `first_exposure_at − days ≤ timestamp` (rows are only written for timestamp < first_exposure_at, by the
  * processor, with the longest lookback among the project's metrics on that event; each metric applies its
  * own here). The covariate is not capped: the metric's cap is defined on the post-exposure value x_u.
- * Shapes as for attributed rows: `joined` keeps only units analysed in that variation now (and gives the
- * dimension value); `projected` trusts the processor to retract the rows of units that are not.
+ * Always joined with the live analysed assignments, on unit, variation AND first exposure, whatever the
+ * attributed rows' shape: pre-exposure tracks are a unit's oldest, the first the processor evicts, and an
+ * evicted track's rows are never retracted (retention.ts), so after a later merge, multiple exposure or
+ * earlier first exposure such a row outlives the assignment it was derived against. The join drops it.
+ * Covariate rows are few beside attributed ones; the join costs one grouping of the exposure rows.
  */
 function covariatePerUnitSql(
   metrics: readonly BaseMetric[],
   cuped: readonly number[],
   scope: MetricSqlScope,
   params: Record<string, unknown>,
-  shape: PerUnitShape,
 ): string {
   const columns = cuped.map((i) => {
     const metric = metrics[i] as BaseMetric;
@@ -167,16 +169,12 @@ function covariatePerUnitSql(
     return `toFloat64(sumIf(c.sign, ${condition})) AS ye${i}, toFloat64(sumIf(${amount}, ${condition})) AS y${i}`;
   });
   params['cevents'] = [...new Set(cuped.map((i) => (metrics[i] as BaseMetric).event))];
-  const where = `c.project = {project:String} AND c.experiment = {experiment:String} AND has({cevents:Array(String)}, c.event)`;
-  if (shape === 'projected') {
-    return `SELECT c.unit AS who, c.variation AS arm, '' AS dv, ${columns.join(', ')}
-            FROM covariates AS c WHERE ${where}
-            GROUP BY c.unit, c.variation`;
-  }
   return `SELECT c.unit AS who, a.arm AS arm, any(a.dv) AS dv, ${columns.join(', ')}
           FROM covariates AS c
-          INNER JOIN (${assignedSql(scope)}) AS a ON c.unit = a.who AND c.variation = a.arm
-          WHERE ${where}
+          INNER JOIN (${assignedSql(scope)}) AS a
+            ON c.unit = a.who AND c.variation = a.arm AND c.first_exposure_at = a.fx
+          WHERE c.project = {project:String} AND c.experiment = {experiment:String}
+            AND has({cevents:Array(String)}, c.event)
           GROUP BY c.unit, a.arm`;
 }
 

@@ -3,7 +3,8 @@
  * CLICKHOUSE_URL): the rows the sink stores from liftstream.covariates, with a retraction, rows beyond one
  * metric's own lookback but inside another's, a unit with only pre-exposure events and a unit with none, are
  * turned by loadMetricStats into Σ y, Σ y², Σ v·y per variation equal to a plain loop over the live rows,
- * in both query shapes (the projection path and the join with live assignments).
+ * in both query shapes (the projection path and the join with live assignments), and rows that outlived
+ * their assignment (a unit merged away, a first exposure that moved) are left out.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetricConfig } from '../../../../shared/projects/metric-catalog.ts';
@@ -119,6 +120,27 @@ beforeAll(async () => {
       return e.retracted ? [row, { ...row, sign: -1 }] : [row];
     }),
   );
+  // Rows that outlived their assignment (their tracks were evicted before the correction, so never
+  // retracted): u6 was merged away (its exposure row retracted), u7's first exposure moved to T0 from T0 + 1 h.
+  const stale = (unit: string, arm: string, firstExposure: number) => ({
+    project: 'shop',
+    experiment: 'exp',
+    unit,
+    variation: arm,
+    first_exposure_at: formatDateTime64(firstExposure),
+    event_id: `${unit}-stale`,
+    event: 'purchase',
+    timestamp: formatDateTime64(T0 - HOUR),
+    weight: 1,
+    value: 1000,
+    sign: 1,
+    src_partition: 0,
+    src_offset: 0,
+  });
+  covariates.push(stale('u6', 'a', T0), stale('u7', 'control', T0 + HOUR));
+  const u6 = { ...exposures[0]!, unit: 'u6', variation: 'a', src_offset: 100 };
+  exposures.push(u6, { ...u6, sign: -1, src_offset: 101 });
+  exposures.push({ ...exposures[0]!, unit: 'u7', src_offset: 102 });
   await ch.client.insert({ table: 'exposures', values: exposures, format: 'JSONEachRow' });
   await ch.client.insert({ table: 'attributed', values: attributed, format: 'JSONEachRow' });
   await ch.client.insert({ table: 'covariates', values: covariates, format: 'JSONEachRow' });
@@ -135,7 +157,7 @@ function expectedCovariates(
   const out: Record<string, { sum: number; sumSq: number; crossSum: number }> = {};
   const amount = (e: { value: number | null; weight: number }) =>
     m.type === 'count' ? e.weight : e.weight * (e.value ?? 0);
-  for (const u of UNITS) {
+  for (const u of [...UNITS, { unit: 'u7', arm: 'control', after: [], before: [] }]) {
     const raw = u.after.reduce((s, e) => s + amount(e), 0);
     const v = m.cap !== undefined && 'absolute' in m.cap ? Math.min(raw, m.cap.absolute) : raw;
     const y = u.before
@@ -183,6 +205,10 @@ describe('CUPED covariate sums', () => {
       "the 72 h purchase is outside revenue1's day",
     ).toBe(4);
     expect(stats.get('revenue')!.variations[0]!.covariate, 'no cuped: no covariate').toBeUndefined();
+    expect(
+      stats.get('revenue14')!.variations.map((v) => v.units),
+      'u7 counts (with y = 0: its row was derived against an old first exposure), u6 does not',
+    ).toEqual([3, 3]);
   });
 
   it('leaves the post-exposure sums as they were without covariates', async () => {
