@@ -7,7 +7,6 @@ import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import type { ProcessorConfig } from './config.ts';
 import { NO_COVARIATES } from './domain/attribution/covariate-lookback.ts';
-import { evictUnit } from './domain/attribution/retention.ts';
 import type { UnitState } from './domain/attribution/unit-state.ts';
 import { evictIdentity } from './domain/identity/identity-retention.ts';
 import type { IdentityState } from './domain/identity/identity-state.ts';
@@ -18,7 +17,7 @@ import { identityStoreCodec, unitStoreCodec } from './state/store-codecs.ts';
 import { processIdentityBatch } from './tasks/identity-batch.ts';
 import type { TaskStage } from './tasks/stream-task.ts';
 import { TaskManager } from './tasks/task-manager.ts';
-import { processUnitBatch } from './tasks/unit-batch.ts';
+import { processUnitBatch, unitSweepRule } from './tasks/unit-batch.ts';
 import { ConfluentAvroReader, registerOutputSchemas } from './transport/avro-codecs.ts';
 
 export interface StreamProcessorDeps {
@@ -88,7 +87,12 @@ export class StreamProcessor {
     const units: TaskStage<UnitState> = {
       name: 'units',
       codec: unitStoreCodec,
-      evict: (state, nowMs) => evictUnit(state, nowMs, config.retentionMs),
+      evict: unitSweepRule({
+        retentionMs: config.retentionMs,
+        covariatesOf: (project) => covariates.get(project) ?? NO_COVARIATES,
+        encoders,
+        topics,
+      }),
       process: (store, records) =>
         processUnitBatch(store, records, {
           encoders,

@@ -14,6 +14,10 @@ import {
 } from '../../../services/processor/src/domain/attribution/unit-state-codec.ts';
 import { unitStage } from '../../../services/processor/src/domain/attribution/unit-stage.ts';
 import {
+  refreshLookback,
+  unitRefOf,
+} from '../../../services/processor/src/domain/attribution/lookback-refresh.ts';
+import {
   emptyUnitState,
   type AttributionMode,
   type UnitState,
@@ -51,6 +55,12 @@ export interface SimulationOptions {
   delivery?: 'per-key-fifo' | 'any-order';
   /** Steps after which the run is declared non-terminating (alias loops). */
   maxSteps?: number;
+  /**
+   * A catalogue change: from step `afterStep` on, messages use `lookbackOf` instead of the option's, and right
+   * after that step every stored unit is refreshed under it, as the eviction sweep does (lookback-refresh.ts);
+   * when the run ends first, the change happens after the last step.
+   */
+  lookbackChange?: { afterStep: number; lookbackOf: (project: string) => Readonly<Record<string, number>> };
   /** After step `afterStep`, evict from every unit the tracks with timestamp < `beforeMs`. */
   evictions?: ReadonlyArray<{ afterStep: number; beforeMs: number }>;
 }
@@ -75,7 +85,7 @@ type Item = { stage: 'identity'; event: IngestEvent } | { stage: 'unit'; message
 export function simulate(ingest: readonly IngestEvent[], options: SimulationOptions = {}): SimulationResult {
   const modeOf = options.modeOf ?? (() => 'cumulative' as const);
   const dimensionsOf = options.dimensionsOf ?? (() => []);
-  const lookbackOf = options.lookbackOf ?? (() => ({}));
+  let lookbackOf = options.lookbackOf ?? (() => ({}));
   const pick = options.pick ?? (() => 0);
   const queues = new Map<string, Item[]>();
   const enqueue = (key: string, item: Item): void => {
@@ -95,6 +105,37 @@ export function simulate(ingest: readonly IngestEvent[], options: SimulationOpti
   const evicted = new Set<string>();
   const count = (more: Partial<Record<string, number>>): void => {
     for (const [name, n] of Object.entries(more)) counters[name] = (counters[name] ?? 0) + (n ?? 0);
+  };
+  const sum = (step: number, rows: readonly SignedRow[]): void => {
+    for (const row of rows) {
+      emitted.push({ step, row });
+      if (row.kind !== 'exposure' && evicted.has(row.record.event_id)) {
+        violations.push(`step ${step}: emitted ${describe(row)} after its event was evicted`);
+      }
+      const id = identityOf(row);
+      const entry = totals.get(id) ?? { row, total: 0 };
+      entry.total += row.record.sign;
+      totals.set(id, entry);
+    }
+    // Each step leaves every row's total in {0, 1}, not just the end of the run.
+    for (const row of rows) {
+      const total = totals.get(identityOf(row))!.total;
+      if (total !== 0 && total !== 1) violations.push(`step ${step}: ${describe(row)} sums to ${total}`);
+    }
+  };
+  let changed = false;
+  const changeLookback = (step: number): void => {
+    const change = options.lookbackChange;
+    if (change === undefined || changed) return;
+    changed = true;
+    lookbackOf = change.lookbackOf;
+    for (const [key, json] of unitStates) {
+      const ref = unitRefOf(key.slice('unit:'.length));
+      const refreshed = refreshLookback(ref, read(json, deserializeUnitState)!, lookbackOf(ref.project));
+      if (refreshed === null) continue;
+      unitStates.set(key, serializeUnitState(refreshed.state));
+      sum(step, refreshed.emits);
+    }
   };
 
   for (let step = 0; ; step++) {
@@ -120,21 +161,7 @@ export function simulate(ingest: readonly IngestEvent[], options: SimulationOpti
       count(result.counters);
       for (const forward of result.forwards)
         enqueue(`unit:${unitKey(forward)}`, { stage: 'unit', message: forward });
-      for (const row of result.emits) {
-        emitted.push({ step, row });
-        if (row.kind !== 'exposure' && evicted.has(row.record.event_id)) {
-          violations.push(`step ${step}: emitted ${describe(row)} after its event was evicted`);
-        }
-        const id = identityOf(row);
-        const entry = totals.get(id) ?? { row, total: 0 };
-        entry.total += row.record.sign;
-        totals.set(id, entry);
-      }
-      // Each step leaves every row's total in {0, 1}, not just the end of the run.
-      for (const row of result.emits) {
-        const total = totals.get(identityOf(row))!.total;
-        if (total !== 0 && total !== 1) violations.push(`step ${step}: ${describe(row)} sums to ${total}`);
-      }
+      sum(step, result.emits);
     }
     for (const eviction of options.evictions ?? []) {
       if (eviction.afterStep !== step) continue;
@@ -147,7 +174,9 @@ export function simulate(ingest: readonly IngestEvent[], options: SimulationOpti
         unitStates.set(unit, serializeUnitState(after));
       }
     }
+    if (options.lookbackChange?.afterStep === step) changeLookback(step);
   }
+  changeLookback(Number.POSITIVE_INFINITY);
 
   const rows: SimulationResult['rows'] = { exposures: [], attributed: [], covariates: [] };
   for (const { row, total } of totals.values()) {

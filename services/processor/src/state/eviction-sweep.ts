@@ -1,7 +1,22 @@
 import type { TransactionalStore } from './transactional-store.ts';
 
-/** A domain eviction rule: `evictUnit` / `evictIdentity` with the retention bound in. */
-export type EvictFn<V> = (value: V, nowMs: number) => { state: V; evicted: number };
+/** Where the sweep's rule puts rows it emits (a task's BatchOutput: same transaction as the state change). */
+export interface SweepOutput {
+  push(topic: string, key: string, value: Buffer | string | null): void;
+  count(name: string, n?: number): void;
+}
+
+/**
+ * A domain maintenance rule run on each key by the sweep: retention (`evictUnit` / `evictIdentity` with
+ * the bound in) and, for units, re-deriving rows under changed project settings (rows go to `out`).
+ * The sweep writes `state` back when `evicted > 0` or `changed`.
+ */
+export type EvictFn<V> = (
+  value: V,
+  nowMs: number,
+  key: string,
+  out: SweepOutput,
+) => { state: V; evicted: number; changed?: boolean };
 
 export interface EvictionSweepOptions {
   /** Time between the starts of two sweeps over the whole store, ms. */
@@ -28,9 +43,10 @@ export class EvictionSweep<V extends object> {
 
   /**
    * Examines up to `keysPerStep` keys if a sweep is due or under way, writing the trimmed values
-   * into the store's current batch. Returns how many items (tracks, message ids) were evicted.
+   * into the store's current batch and the rule's rows into `out`. Returns how many items (tracks,
+   * message ids) were evicted.
    */
-  step(nowMs: number): number {
+  step(nowMs: number, out: SweepOutput): number {
     if (this.cursor === null) {
       if (nowMs - this.lastStartMs < this.options.intervalMs) return 0;
       this.cursor = this.store.keys();
@@ -45,8 +61,8 @@ export class EvictionSweep<V extends object> {
       }
       const value = this.store.peek(next.value);
       if (value === undefined) continue;
-      const result = this.evict(value, nowMs);
-      if (result.evicted > 0) {
+      const result = this.evict(value, nowMs, next.value, out);
+      if (result.evicted > 0 || result.changed === true) {
         this.store.set(next.value, result.state);
         evicted += result.evicted;
       }

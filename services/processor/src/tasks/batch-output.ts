@@ -22,6 +22,23 @@ export class BatchOutput {
     for (const [name, n] of Object.entries(counters)) this.count(name, n ?? 0);
   }
 
+  /** True when nothing was pushed or counted. */
+  isEmpty(): boolean {
+    return this.byTopic.size === 0 && this.counters.size === 0 && this.receivedAt.length === 0;
+  }
+
+  /** Adds `later`'s records after this output's (same topics keep their order), its counters and times. */
+  append(later: BatchOutput): void {
+    for (const { topic, messages } of later.topicMessages()) {
+      for (const m of messages) {
+        const partition = (m as { partition?: number }).partition;
+        this.push(topic, m.key as string, m.value as Buffer | string | null, partition);
+      }
+    }
+    this.countAll(Object.fromEntries(later.counters));
+    this.receivedAt.push(...later.receivedAt);
+  }
+
   /** Records per topic, in the order pushed (Kafka keeps that order per partition). */
   topicMessages(): TopicMessages[] {
     return [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));

@@ -5,7 +5,7 @@ import { isFatalStateError, type CommittedStorage } from '../state/committed-sto
 import { EvictionSweep, type EvictFn } from '../state/eviction-sweep.ts';
 import { TransactionalStore, type StoreChange, type StoreCodec } from '../state/transactional-store.ts';
 import { TaskProducer, TransactionFailed, type TaskProducerOptions } from '../transport/task-producer.ts';
-import type { BatchOutput } from './batch-output.ts';
+import { BatchOutput } from './batch-output.ts';
 import { committedOffset, highWatermark } from './offsets.ts';
 
 /** What a task's stage does with a chunk of its input, against its store. */
@@ -116,8 +116,14 @@ export class StreamTask<V extends object> {
     let output: BatchOutput;
     let evicted: number;
     try {
-      evicted = this.sweep.step(this.ctx.now());
+      // The sweep's rows (re-derivations) go first: it changed those units' state before this chunk reads it.
+      const swept = new BatchOutput();
+      evicted = this.sweep.step(this.ctx.now(), swept);
       output = await this.stage.process(this.store, records);
+      if (!swept.isEmpty()) {
+        swept.append(output);
+        output = swept;
+      }
     } catch (error) {
       this.store.rollback();
       if (isFatalStateError(error)) throw error;

@@ -4,7 +4,11 @@ import { unitStage } from '../domain/attribution/unit-stage.ts';
 import { emptyUnitState, type AttributionMode, type UnitState } from '../domain/attribution/unit-state.ts';
 import { deserializeUnitMessage, serializeUnitMessage } from '../domain/unit-message-codec.ts';
 import { unitKey } from '../domain/unit-message.ts';
+import type { EvictFn, SweepOutput } from '../state/eviction-sweep.ts';
+import { refreshLookback, unitRefOf } from '../domain/attribution/lookback-refresh.ts';
+import { evictUnit } from '../domain/attribution/retention.ts';
 import type { TransactionalStore } from '../state/transactional-store.ts';
+import type { SignedRow } from '../domain/output-rows.ts';
 import type { OutputEncoders } from '../transport/avro-codecs.ts';
 import { BatchOutput } from './batch-output.ts';
 
@@ -47,24 +51,56 @@ export function processUnitBatch(
     const result = unitStage(store.get(key) ?? emptyUnitState(mode), message, mode, lookback);
     store.set(key, result.state);
     out.countAll(result.counters);
-    for (const row of result.emits) {
-      const rowKey = `${row.record.project}/${row.record.unit}`;
-      switch (row.kind) {
-        case 'exposure':
-          out.push(deps.topics.exposures, rowKey, deps.encoders.exposure(row.record));
-          break;
-        case 'attributed':
-          out.push(deps.topics.attributed, rowKey, deps.encoders.attributed(row.record));
-          break;
-        case 'covariate':
-          out.push(deps.topics.covariates, rowKey, deps.encoders.covariate(row.record));
-          break;
-      }
-      out.count(row.record.sign === 1 ? `${row.kind}_asserted` : `${row.kind}_retracted`);
-    }
+    pushSignedRows(out, result.emits, deps);
     for (const forward of result.forwards) {
       out.push(deps.topics.units, unitKey(forward), serializeUnitMessage(forward));
     }
   }
   return out;
+}
+
+/**
+ * Queues signed rows for their public topics (Avro, keyed `<project>/<unit>`) and counts them per kind and
+ * sign; also used by the eviction sweep's re-derivations.
+ */
+export function pushSignedRows(
+  out: SweepOutput,
+  rows: readonly SignedRow[],
+  deps: Pick<UnitBatchDeps, 'encoders' | 'topics'>,
+): void {
+  for (const row of rows) {
+    const rowKey = `${row.record.project}/${row.record.unit}`;
+    switch (row.kind) {
+      case 'exposure':
+        out.push(deps.topics.exposures, rowKey, deps.encoders.exposure(row.record));
+        break;
+      case 'attributed':
+        out.push(deps.topics.attributed, rowKey, deps.encoders.attributed(row.record));
+        break;
+      case 'covariate':
+        out.push(deps.topics.covariates, rowKey, deps.encoders.covariate(row.record));
+        break;
+    }
+    out.count(row.record.sign === 1 ? `${row.kind}_asserted` : `${row.kind}_retracted`);
+  }
+}
+
+/**
+ * The unit store's sweep rule: retention (retention.ts), then the project's current CUPED lookback for units
+ * that get no message (lookback-refresh.ts), its rows into the sweep's transaction.
+ */
+export function unitSweepRule(
+  deps: Pick<UnitBatchDeps, 'encoders' | 'topics'> & {
+    retentionMs: number;
+    covariatesOf(project: string): CovariateLookback;
+  },
+): EvictFn<UnitState> {
+  return (state, nowMs, key, out) => {
+    const trimmed = evictUnit(state, nowMs, deps.retentionMs);
+    const ref = unitRefOf(key);
+    const refreshed = refreshLookback(ref, trimmed.state, deps.covariatesOf(ref.project));
+    if (refreshed === null) return trimmed;
+    pushSignedRows(out, refreshed.emits, deps);
+    return { state: refreshed.state, evicted: trimmed.evicted, changed: true };
+  };
 }

@@ -169,8 +169,8 @@ export const METRIC_RESULTS_INFERENCE = inferenceNote([
 export const CUPED_COVERAGE_NOTE =
   "y_u sums the metric over the unit's events in [first_exposure − days, first_exposure). Events older than " +
   "the processor's state retention (RETENTION_DAYS) when the unit's first exposure was processed are absent " +
-  '(the processor refuses a days beyond its retention at start); y_u is not capped. A cuped setting added or ' +
-  'lengthened while the experiment runs reaches only units with events after the change: set it before the start.';
+  '(the processor refuses a days beyond its retention at start); y_u is not capped. A cuped setting changed ' +
+  "while the experiment runs reaches every unit within one of the processor's eviction sweeps (EVICTION_INTERVAL_MS).";
 
 /** One metric's block: its definition as configured, the caps applied, and the figures. */
 export function metricBlock(

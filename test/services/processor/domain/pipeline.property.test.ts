@@ -269,6 +269,38 @@ describe('identity and unit stages against the batch semantics', () => {
   });
 });
 
+describe('a CUPED catalogue change mid-stream', () => {
+  it('equals the batch reference under the new lookback once every unit was refreshed (the sweep)', () => {
+    let refreshed = 0;
+    const before = (project: string): Record<string, number> => (project === 'p1' ? { buy: 2 } : {});
+    const after = (project: string): Record<string, number> => (project === 'p1' ? { buy: 5 } : { view: 3 });
+    fc.assert(
+      fc.property(arbScenario, fc.nat({ max: 80 }), ({ specs, retries, modes, schedule }, afterStep) => {
+        const events = buildEvents(specs, retries);
+        const result = simulate(events, {
+          ...optionsFor(modes, schedule),
+          lookbackOf: before,
+          lookbackChange: { afterStep, lookbackOf: after },
+          delivery: 'any-order',
+        });
+        const expected = referenceRows(events, modeLookup(modes), dimensionsOf, after);
+        expect(result.violations, 'sign totals outside {0, 1}').toEqual([]);
+        expect(sortRows(result.rows.covariates), 'covariate rows').toEqual(sortRows(expected.covariates));
+        expect(sortRows(result.rows.attributed), 'attributed rows untouched').toEqual(
+          sortRows(expected.attributed),
+        );
+        refreshed += result.emitted.filter(
+          // At the change: right after afterStep, or after the last step when the run ended first.
+          ({ step, row }) =>
+            row.kind === 'covariate' && (step === afterStep || step === Number.POSITIVE_INFINITY),
+        ).length;
+      }),
+      { numRuns: 300 },
+    );
+    expect(refreshed, 'the refresh emitted covariate rows').toBeGreaterThan(50);
+  });
+});
+
 describe('identity and unit stages with chained and cyclic aliases', () => {
   // Any id may alias any other (chains, cycles, self-aliases): the stages diverge from the
   // one-step semantics here by design, but must still settle, keep every total in {0, 1}, and

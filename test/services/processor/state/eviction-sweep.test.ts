@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evictUnit } from '../../../../services/processor/src/domain/attribution/retention.ts';
 import type { UnitState } from '../../../../services/processor/src/domain/attribution/unit-state.ts';
 import { EvictionSweep } from '../../../../services/processor/src/state/eviction-sweep.ts';
+import { BatchOutput } from '../../../../services/processor/src/tasks/batch-output.ts';
 import { unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
 import type { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
 import { STORAGE_KINDS, storeOf, type StorageKind } from '../../../helpers/processor/stores.ts';
@@ -27,13 +28,13 @@ describe.each(STORAGE_KINDS)('EvictionSweep over %s storage', (kind: StorageKind
       intervalMs: 60_000,
       keysPerStep: 2,
     });
-    expect(sweep.step(5000), 'two keys, one old track each').toBe(2);
+    expect(sweep.step(5000, new BatchOutput()), 'two keys, one old track each').toBe(2);
     expect(store.changes().length, 'the trimmed units are in the batch').toBe(2);
     store.commit();
-    expect(sweep.step(5000)).toBe(2);
-    expect(sweep.step(5000), 'last key').toBe(1);
+    expect(sweep.step(5000, new BatchOutput())).toBe(2);
+    expect(sweep.step(5000, new BatchOutput()), 'last key').toBe(1);
     store.commit();
-    expect(sweep.step(5000), 'no new sweep before the interval').toBe(0);
+    expect(sweep.step(5000, new BatchOutput()), 'no new sweep before the interval').toBe(0);
     const left = store.get('p/u4');
     expect(
       left?.kind === 'live' ? left.content.tracks.map((t) => t.timestamp) : [],
@@ -48,9 +49,9 @@ describe.each(STORAGE_KINDS)('EvictionSweep over %s storage', (kind: StorageKind
       intervalMs: 10_000,
       keysPerStep: 10,
     });
-    expect(sweep.step(1050), 'nothing old enough at first').toBe(0);
-    expect(sweep.step(3000), 'interval not over').toBe(0);
-    expect(sweep.step(11_050), 'second sweep evicts the track at 100').toBe(1);
+    expect(sweep.step(1050, new BatchOutput()), 'nothing old enough at first').toBe(0);
+    expect(sweep.step(3000, new BatchOutput()), 'interval not over').toBe(0);
+    expect(sweep.step(11_050, new BatchOutput()), 'second sweep evicts the track at 100').toBe(1);
   });
 
   it('a unit emptied by eviction becomes a tombstone', () => {
@@ -60,7 +61,7 @@ describe.each(STORAGE_KINDS)('EvictionSweep over %s storage', (kind: StorageKind
       intervalMs: 1,
       keysPerStep: 10,
     });
-    expect(sweep.step(10_000)).toBe(1);
+    expect(sweep.step(10_000, new BatchOutput())).toBe(1);
     expect(store.changes()).toEqual([{ key: 'p/u', value: null }]);
   });
 
@@ -85,7 +86,7 @@ describe.each(STORAGE_KINDS)('EvictionSweep over %s storage', (kind: StorageKind
       { intervalMs: 60_000, keysPerStep: 300 },
     );
     for (let step = 0; step < 12; step++) {
-      sweep.step(5000);
+      sweep.step(5000, new BatchOutput());
       // New keys during the pass, after the old ones in key order: they may or may not be visited.
       store.set(`p/v-new${step}`, unitWith(5000));
       store.commit();
@@ -97,7 +98,7 @@ describe.each(STORAGE_KINDS)('EvictionSweep over %s storage', (kind: StorageKind
       'none twice',
     ).toEqual([]);
     const before = visits.size;
-    expect(sweep.step(5000), 'the pass is over; the next waits for the interval').toBe(0);
+    expect(sweep.step(5000, new BatchOutput()), 'the pass is over; the next waits for the interval').toBe(0);
     expect(visits.size, 'nothing visited once the pass is over').toBe(before);
   });
 });

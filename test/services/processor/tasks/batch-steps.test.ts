@@ -16,7 +16,9 @@ import type { UnitEvent } from '../../../../services/processor/src/domain/unit-e
 import { identityStoreCodec, unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
 import { storeOf } from '../../../helpers/processor/stores.ts';
 import { processIdentityBatch } from '../../../../services/processor/src/tasks/identity-batch.ts';
-import { processUnitBatch } from '../../../../services/processor/src/tasks/unit-batch.ts';
+import { processUnitBatch, unitSweepRule } from '../../../../services/processor/src/tasks/unit-batch.ts';
+import { BatchOutput } from '../../../../services/processor/src/tasks/batch-output.ts';
+import { EvictionSweep } from '../../../../services/processor/src/state/eviction-sweep.ts';
 import { ConfluentAvroReader } from '../../../../services/processor/src/transport/avro-codecs.ts';
 import { ingestValue } from '../../../helpers/processor/kafka-harness.ts';
 import {
@@ -243,5 +245,68 @@ describe('processUnitBatch', () => {
     });
     expect(out.counters.get('undecodable_dropped')).toBe(1);
     expect(reasons[0]).toContain('unsupported version 3');
+  });
+});
+
+describe('unitSweepRule (the unit store sweep: retention, then the current CUPED lookback)', () => {
+  const encode = (row: object) => Buffer.from(JSON.stringify(row));
+  const topics = {
+    units: 'units',
+    exposures: 'exposures',
+    attributed: 'attributed',
+    covariates: 'covariates',
+  };
+
+  it('re-derives the covariate rows of units that got no message after cuped was added, in the sweep', () => {
+    const store = storeOf<UnitState>(unitStoreCodec);
+    const event = (unit: string, e: UnitEvent): UnitMessage => ({
+      type: 'event',
+      project: 'p',
+      unit,
+      event: e,
+      via: [],
+    });
+    // Processed before the catalogue had a CUPED metric: no covariate rows, no lookback stored.
+    processUnitBatch(
+      store,
+      [
+        record(0, serializeUnitMessage(event('quiet', track('pre', 900)))),
+        record(1, serializeUnitMessage(event('quiet', exposure('x', 1000, 'A')))),
+      ],
+      {
+        encoders: { exposure: encode, attributed: encode, covariate: encode },
+        modeOf: () => 'cumulative',
+        topics,
+      },
+    );
+    store.commit();
+    let lookback: Record<string, number> = { buy: 500 };
+    const sweep = new EvictionSweep(
+      store,
+      unitSweepRule({
+        retentionMs: 86_400_000,
+        covariatesOf: () => lookback,
+        encoders: { exposure: encode, attributed: encode, covariate: encode },
+        topics,
+      }),
+      { intervalMs: 1, keysPerStep: 10 },
+    );
+    const out = new BatchOutput();
+    sweep.step(2_000, out);
+    const rows = (out.topicMessages().find((t) => t.topic === 'covariates')?.messages ?? []).map(
+      (m) => JSON.parse(String(m.value)) as { sign: number; event_id: string; first_exposure_at: number },
+    );
+    expect(rows.map((r) => [r.sign, r.event_id, r.first_exposure_at])).toEqual([[1, 'pre', 1000]]);
+    expect(store.get('p/quiet')).toMatchObject({ covariates: { buy: 500 } });
+    store.commit();
+
+    const again = new BatchOutput();
+    sweep.step(4_000, again);
+    expect(again.sizeOf('covariates'), 'nothing more while the lookback is unchanged').toBe(0);
+
+    lookback = {};
+    const removed = new BatchOutput();
+    sweep.step(6_000, removed);
+    expect(removed.counters.get('covariate_retracted'), 'cuped removed: the row is retracted').toBe(1);
   });
 });
