@@ -14,6 +14,7 @@ import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts'
 import { identityKeyOf, type IngestEvent } from '../../../services/processor/src/domain/ingest-event.ts';
 import type {
   AttributedEventRow,
+  CovariateEventRow,
   UnitExposureRow,
 } from '../../../services/processor/src/domain/output-rows.ts';
 
@@ -69,7 +70,11 @@ export function randomPrefix(): string {
  * A PROJECTS_FILE in a temp dir: project `p` (cumulative) and `pd` (decision), both declaring
  * `dimensions` (default none).
  */
-export function writeProjectsFile(dimensions: readonly string[] = []): string {
+export function writeProjectsFile(
+  dimensions: readonly string[] = [],
+  /** Metric catalogue of project `p` (e.g. a metric with `cuped`). */
+  metrics: readonly object[] = [],
+): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-projects-'));
   const file = path.join(dir, 'projects.json');
   const key = (n: number): string => n.toString(16).padStart(64, '0');
@@ -77,7 +82,13 @@ export function writeProjectsFile(dimensions: readonly string[] = []): string {
     file,
     JSON.stringify({
       projects: [
-        { id: 'p', attribution: 'cumulative', keys: [{ role: 'write', sha256: key(1) }], dimensions },
+        {
+          id: 'p',
+          attribution: 'cumulative',
+          keys: [{ role: 'write', sha256: key(1) }],
+          dimensions,
+          metrics,
+        },
         { id: 'pd', attribution: 'decision', keys: [{ role: 'write', sha256: key(2) }], dimensions },
       ],
     }),
@@ -125,6 +136,7 @@ export class IngestProducer {
 export interface SummedRows {
   exposures: UnitExposureRow[];
   attributed: AttributedEventRow[];
+  covariates: CovariateEventRow[];
   /**
    * Row identities whose sign total left {0, 1}, now or after any record read so far (must stay
    * empty). Checked after every record, not only at the end: the processor diffs each unit's rows
@@ -144,7 +156,7 @@ export class OutputReader {
   private readonly consumer: Consumer;
   private readonly totals = new Map<
     string,
-    { kind: 'exposure' | 'attributed'; row: object; total: number }
+    { kind: 'exposure' | 'attributed' | 'covariate'; row: object; total: number }
   >();
   private readonly types = new Map<number, avro.Type>();
   /** Every time a row's total left {0, 1}, in reading order. */
@@ -166,12 +178,16 @@ export class OutputReader {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({
-      topics: [`${this.prefix}exposures`, `${this.prefix}attributed`],
+      topics: [`${this.prefix}exposures`, `${this.prefix}attributed`, `${this.prefix}covariates`],
       fromBeginning: true,
     });
     await this.consumer.run({
       eachBatch: async ({ batch }) => {
-        const kind = batch.topic.endsWith('exposures') ? 'exposure' : 'attributed';
+        const kind = batch.topic.endsWith('exposures')
+          ? 'exposure'
+          : batch.topic.endsWith('covariates')
+            ? 'covariate'
+            : 'attributed';
         for (const message of batch.messages) {
           const value = await this.decode(message.value!);
           const { sign, ...row } = value as { sign: number } & Record<string, unknown>;
@@ -191,12 +207,14 @@ export class OutputReader {
     const out: SummedRows = {
       exposures: [],
       attributed: [],
+      covariates: [],
       violations: [...this.seenViolations],
       records: this.records,
     };
     for (const [, { kind, row, total }] of this.totals) {
       if (total !== 1) continue;
       if (kind === 'exposure') out.exposures.push(row as UnitExposureRow);
+      else if (kind === 'covariate') out.covariates.push(row as CovariateEventRow);
       else out.attributed.push(row as AttributedEventRow);
     }
     return out;

@@ -67,7 +67,7 @@ describe('stream processor through the real broker', () => {
       config,
       kafka: testKafka(brokers),
       registry,
-      catalog: loadProjectCatalog(projectsFile),
+      catalog: loadProjectCatalog(config.projectsFile),
       logger,
       ...(now === undefined ? {} : { now }),
     });
@@ -177,6 +177,61 @@ describe('stream processor through the real broker', () => {
       reader.snapshot().attributed.some((r) => r.event_id === conversion.event_id && r.variation === 'B'),
       'the conversion after the restart is attributed to the exposure from before it',
     ).toBe(true);
+  });
+
+  it('applies a cuped added to the catalogue to stored units that get no new event (the eviction sweep)', async () => {
+    const t = Date.now() - 120_000;
+    const pre = ingestTrack({
+      id: `cq-t-${randomUUID()}`,
+      user: 'cuped-quiet',
+      ts: t - 1_000,
+      value: 7,
+      messageId: 'cq-1',
+    });
+    await send([
+      pre,
+      ingestExposure({ id: `cq-x-${randomUUID()}`, user: 'cuped-quiet', ts: t, messageId: 'cq-2' }),
+    ]);
+    await expectTruth('before cuped');
+    expect(reader.snapshot().covariates, 'no CUPED metric yet: no covariate rows').toEqual([]);
+
+    await processor.stop();
+    const cupedFile = writeProjectsFile(SCENARIO_DIMENSIONS, [
+      { id: 'revenue', type: 'mean', event: 'buy', cuped: { days: 1 } },
+    ]);
+    processor = await startProcessor({
+      PROJECTS_FILE: cupedFile,
+      EVICTION_INTERVAL_MS: '1',
+      EVICTION_KEYS_PER_TRANSACTION: '100000',
+    });
+    // Traffic of other units on every partition lets each task's sweep run; cuped-quiet gets nothing.
+    await send(
+      Array.from({ length: 12 }, (_, i) =>
+        ingestTrack({
+          id: `cq-o-${i}-${randomUUID()}`,
+          user: `cuped-other-${i}`,
+          ts: Date.now(),
+          messageId: `cq-o-${i}`,
+        }),
+      ),
+    );
+    const lookback = (project: string): Record<string, number> =>
+      project === 'p' ? { buy: 86_400_000 } : {};
+    const truth = referenceRows(sent, modeOf, dimensionsOf, lookback);
+    const covered = (): boolean =>
+      JSON.stringify(sortRows(reader.snapshot().covariates)) === JSON.stringify(sortRows(truth.covariates));
+    await eventually(covered, 60_000);
+    expect(sortRows(reader.snapshot().covariates), 'covariate rows of every stored unit').toEqual(
+      sortRows(truth.covariates),
+    );
+    expect(
+      reader
+        .snapshot()
+        .covariates.filter((r) => r.unit === 'cuped-quiet')
+        .map((r) => [r.event_id, r.first_exposure_at]),
+      'including the unit that got no event since the change',
+    ).toEqual([[pre.event_id, t]]);
+    expect(reader.snapshot().violations).toEqual([]);
   });
 
   it('evicts tracks and message ids past retention inside transactions: counted, and in the changelog', async () => {
