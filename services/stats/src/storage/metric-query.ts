@@ -107,12 +107,16 @@ export function baseMetricsOf(
   catalogue: readonly MetricConfig[],
 ): { base: BaseMetric[]; ratioPairs: [number, number][]; ratioIndex: Map<string, number> } {
   const base: BaseMetric[] = [];
+  // A CUPED covariate is computed only for metrics asked for themselves: a ratio takes no CUPED, so an
+  // operand that is only there for a ratio is read without its `cuped` (no covariate columns to compute).
+  const asked = new Set(metrics.map((m) => m.id));
   const indexOf = (metric: MetricConfig): number => {
     const known = base.findIndex((b) => b.id === metric.id);
     if (known >= 0) return known;
     if (metric.type === 'ratio' || metric.event === undefined)
       throw new Error(`metric "${metric.id}" is not a base metric`);
-    base.push(metric as BaseMetric);
+    const { cuped: _cuped, ...withoutCuped } = metric;
+    base.push((asked.has(metric.id) ? metric : withoutCuped) as BaseMetric);
     return base.length - 1;
   };
   const byId = new Map(catalogue.map((m) => [m.id, m]));
