@@ -173,7 +173,7 @@ describe('the results page in headless Chromium against the real pipeline', () =
     }
     expect(seen.shown, 'ingest health as the API has it').toEqual(seen.expected);
     if (seen.expected.state === 'none') {
-      expect(await block.textContent()).toContain('No report from any gateway yet');
+      expect(await block.textContent()).toContain('No gateway report in the last 24 h');
     }
     return seen.body;
   };

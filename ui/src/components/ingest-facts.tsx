@@ -45,8 +45,8 @@ export function IngestFacts(props: { api: Api }) {
       <ErrorNote error={summary.error} stale />
       {!health.reported ? (
         <p class="notice" data-ingest-note>
-          No report from any gateway yet: the counts of accepted, rejected and bot-dropped events appear once
-          a gateway of this deployment has sent its first report.
+          No gateway report in the last 24 h: gateways report only when they counted an event of this project,
+          so either nothing was sent to it, or no gateway of this deployment has reported yet.
         </p>
       ) : (
         <dl class="facts">
