@@ -230,7 +230,7 @@ describe('identity and unit stages against the batch semantics', () => {
       expect(
         seen.covariatesRetracted,
         'covariate rows retracted (moved first exposure, merge)',
-      ).toBeGreaterThan(20);
+      ).toBeGreaterThan(5); // seen 25 to 48 over 1,000 runs: a reachability guard, seeds vary per run
       if (delivery === 'any-order') expect(seen.forwarded, 'in-flight events forwarded').toBeGreaterThan(50);
     },
   );
@@ -297,7 +297,8 @@ describe('a CUPED catalogue change mid-stream', () => {
       }),
       { numRuns: 300 },
     );
-    expect(refreshed, 'the refresh emitted covariate rows').toBeGreaterThan(50);
+    // A reachability guard, not a figure: fast-check draws new seeds each run (seen 40 to 90 here).
+    expect(refreshed, 'the refresh emitted covariate rows').toBeGreaterThan(10);
   });
 });
 
