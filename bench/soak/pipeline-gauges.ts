@@ -13,7 +13,7 @@
  *   own count (stats /readyz `checks.sink.lag`, as of its last fetch) is printed beside it.
  */
 import type { Admin } from 'kafkajs';
-import { committedOffsets, topicBounds } from '../../services/processor/src/tasks/offsets.ts';
+import { committedOffsets, topicBounds } from '../../shared/streams/offsets.ts';
 import type { TopicNames } from '../../shared/kafka/topics.ts';
 import { cpuSeconds, rssAnonMb, rssMb } from '../lib/process-stats.ts';
 import { scrapeMetrics } from '../lib/scrape-metrics.ts';

@@ -1,14 +1,16 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-
-/** Which sub-topology a task runs. */
-export type StageName = 'identity' | 'units';
+import type {
+  CommittedChunk,
+  RuntimeMetrics,
+  TransactionResult,
+} from '../../../shared/streams/runtime-metrics.ts';
 
 /**
  * The processor's Prometheus metrics, on a registry of its own (two processors in one test
  * process must not share counters). Stage counters are published only when the transaction of
  * the chunk that produced them commits, so an aborted and retried chunk is counted once.
  */
-export class ProcessorMetrics {
+export class ProcessorMetrics implements RuntimeMetrics {
   readonly registry = new Registry();
   readonly recordsIn: Counter<'stage'>;
   readonly recordsOut: Counter<'stage' | 'topic'>;
@@ -24,12 +26,12 @@ export class ProcessorMetrics {
   readonly evictions: Counter<'store'>;
   readonly restoreSeconds: Histogram;
   readonly restoredRecords: Counter;
-  readonly consumerLag: Gauge<'topic' | 'partition'>;
+  readonly consumerLagGauge: Gauge<'topic' | 'partition'>;
   readonly stateKeys: Gauge<'store'>;
   readonly stateDiskBytes: Gauge;
 
   /** `stateDiskBytes`: the size of the on-disk state file, null with STATE_STORE=memory. */
-  constructor(stateSize: () => Record<StageName, number>, stateDiskBytes: () => number | null = () => null) {
+  constructor(stateSize: () => Record<string, number>, stateDiskBytes: () => number | null = () => null) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'liftstream_processor_' });
     this.recordsIn = new Counter({
@@ -100,7 +102,7 @@ export class ProcessorMetrics {
       help: 'Changelog records applied while restoring',
       registers,
     });
-    this.consumerLag = new Gauge({
+    this.consumerLagGauge = new Gauge({
       name: 'liftstream_processor_consumer_lag',
       help: 'Records between the last fetched batch and the high watermark, per input partition',
       labelNames: ['topic', 'partition'],
@@ -113,8 +115,8 @@ export class ProcessorMetrics {
       registers,
       collect() {
         const sizes = stateSize();
-        this.set({ store: 'units' }, sizes.units);
-        this.set({ store: 'identity' }, sizes.identity);
+        this.set({ store: 'units' }, sizes.units ?? 0);
+        this.set({ store: 'identity' }, sizes.identity ?? 0);
       },
     });
     this.stateDiskBytes = new Gauge({
@@ -136,15 +138,36 @@ export class ProcessorMetrics {
     for (const at of receivedAt) this.eventAgeSeconds.observe(Math.max(0, nowMs - at) / 1000);
   }
 
-  /** Publishes the counters of a committed chunk. */
-  publish(stage: StageName, recordsIn: number, counters: ReadonlyMap<string, number>): void {
-    this.recordsIn.inc({ stage }, recordsIn);
-    for (const [counter, n] of counters) {
+  transactionEnded(stage: string, result: TransactionResult, seconds?: number): void {
+    this.transactions.inc({ stage, result });
+    if (seconds !== undefined) this.transactionSeconds.observe({ stage }, seconds);
+  }
+
+  chunkCommitted(stage: string, chunk: CommittedChunk): void {
+    this.recordsIn.inc({ stage }, chunk.recordsIn);
+    for (const [counter, n] of chunk.counters) {
       this.stageEvents.inc({ stage, counter }, n);
       if (counter === 'duplicates_dropped') this.duplicatesDropped.inc(n);
       if (counter === 'exposure_retracted') this.corrections.inc({ kind: 'exposure' }, n);
       if (counter === 'attributed_retracted') this.corrections.inc({ kind: 'attributed' }, n);
       if (counter === 'covariate_retracted') this.corrections.inc({ kind: 'covariate' }, n);
     }
+    // Wall clock: received_at is the gateway's wall clock.
+    this.observeEventAges(chunk.receivedAt, Date.now());
+    for (const [topic, n] of chunk.recordsOut) this.recordsOut.inc({ stage, topic }, n);
+  }
+
+  evicted(store: string, items: number): void {
+    this.evictions.inc({ store }, items);
+  }
+
+  consumerLag(topic: string, partition: number, lag: number | null): void {
+    if (lag === null) this.consumerLagGauge.remove({ topic, partition: String(partition) });
+    else this.consumerLagGauge.set({ topic, partition: String(partition) }, lag);
+  }
+
+  restored(seconds: number, records: number): void {
+    this.restoreSeconds.observe(seconds);
+    this.restoredRecords.inc(records);
   }
 }

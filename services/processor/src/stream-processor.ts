@@ -2,22 +2,15 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
-import { cupedLookbackByEvent } from '../../../shared/projects/metric-catalog.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
+import { MemoryStorage, type CommittedStorage } from '../../../shared/streams/stores/committed-storage.ts';
+import { lmdbStorage } from '../../../shared/streams/stores/lmdb-storage.ts';
+import { TaskManager } from '../../../shared/streams/task-manager.ts';
+import { TaskProducer } from '../../../shared/streams/task-producer.ts';
 import type { ProcessorConfig } from './config.ts';
-import { NO_COVARIATES } from './domain/attribution/covariate-lookback.ts';
-import type { UnitState } from './domain/attribution/unit-state.ts';
-import { evictIdentity } from './domain/identity/identity-retention.ts';
-import type { IdentityState } from './domain/identity/identity-state.ts';
 import { ProcessorMetrics } from './processor-metrics.ts';
-import { MemoryStorage, type CommittedStorage } from './state/committed-storage.ts';
-import { lmdbStorage } from './state/lmdb-storage.ts';
-import { identityStoreCodec, unitStoreCodec } from './state/store-codecs.ts';
-import { processIdentityBatch } from './tasks/identity-batch.ts';
-import type { TaskStage } from './tasks/stream-task.ts';
-import { TaskManager } from './tasks/task-manager.ts';
-import { processUnitBatch, unitSweepRule } from './tasks/unit-batch.ts';
+import { liftstreamTopology } from './topology/liftstream-topology.ts';
 import { ConfluentAvroReader, registerOutputSchemas } from './transport/avro-codecs.ts';
 
 export interface StreamProcessorDeps {
@@ -36,7 +29,8 @@ export interface StreamProcessorDeps {
  * The processor: one group consumer over the ingest and repartition topics (read_committed,
  * no auto-commit), and one task per input partition (identity tasks on ingest, unit tasks on
  * the repartition topic), each with its store, changelog partition and transactional producer.
- * See tasks/task-manager.ts for the life cycle and tasks/stream-task.ts for a transaction.
+ * The work is declared in topology/liftstream-topology.ts; the stream runtime (shared/streams/)
+ * runs it: task-manager.ts for the life cycle, stream-task.ts for a transaction.
  */
 export class StreamProcessor {
   readonly metrics: ProcessorMetrics;
@@ -66,42 +60,14 @@ export class StreamProcessor {
     const created = await ensureTopics(admin, topicSpecs(config.kafka, config.topicRetentionMs));
     if (created.length > 0) logger.info({ topics: created }, 'created topics');
     const encoders = await registerOutputSchemas(registry, topics);
-    const reader = new ConfluentAvroReader(registry);
-    const onDropped = (stage: string) => (offset: string, reason: string) =>
-      logger.warn({ stage, offset, reason }, 'record dropped');
-
-    const identity: TaskStage<IdentityState> = {
-      name: 'identity',
-      codec: identityStoreCodec,
-      evict: (state, nowMs) => evictIdentity(state, nowMs, config.retentionMs),
-      process: (store, records) =>
-        processIdentityBatch(store, records, {
-          reader,
-          unitsTopic: topics.units,
-          dimensionsOf: (project) => catalog.project(project)?.dimensions ?? [],
-          onDropped: onDropped('identity'),
-        }),
-    };
-    // Per project, the CUPED lookback per event name, computed once (the catalog is fixed for the process).
-    const covariates = new Map(catalog.projects().map((p) => [p.id, cupedLookbackByEvent(p.metrics)]));
-    const units: TaskStage<UnitState> = {
-      name: 'units',
-      codec: unitStoreCodec,
-      evict: unitSweepRule({
-        retentionMs: config.retentionMs,
-        covariatesOf: (project) => covariates.get(project) ?? NO_COVARIATES,
-        encoders,
-        topics,
-      }),
-      process: (store, records) =>
-        processUnitBatch(store, records, {
-          encoders,
-          modeOf: (project) => catalog.project(project)?.attribution ?? 'cumulative',
-          covariatesOf: (project) => covariates.get(project) ?? NO_COVARIATES,
-          topics,
-          onDropped: onDropped('units'),
-        }),
-    };
+    const topology = liftstreamTopology({
+      topics,
+      catalog,
+      retentionMs: config.retentionMs,
+      reader: new ConfluentAvroReader(registry),
+      encoders,
+      logger,
+    });
 
     const consumer = kafka.consumer({
       groupId: config.appId,
@@ -117,7 +83,8 @@ export class StreamProcessor {
         kafka,
         admin,
         appId: config.appId,
-        producer: { transactionTimeoutMs: config.transactionTimeoutMs },
+        createProducer: (transactionalId) =>
+          TaskProducer.create(kafka, transactionalId, { transactionTimeoutMs: config.transactionTimeoutMs }),
         metrics: this.metrics,
         logger,
         now: this.deps.now ?? Date.now,
@@ -125,8 +92,7 @@ export class StreamProcessor {
         storage,
         cacheKeysPerTask: config.stateCacheKeysPerTask,
       },
-      topics,
-      stages: { identity, units },
+      topology,
       seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: String(offset) }),
       maxRecordsPerTransaction: config.maxRecordsPerTransaction,
       restoreTimeoutMs: config.restoreTimeoutMs,
@@ -140,7 +106,8 @@ export class StreamProcessor {
       else logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [topics.ingest, topics.units], fromBeginning: true });
+    const sources = topology.subTopologies.map((t) => t.source);
+    await consumer.subscribe({ topics: sources, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -5,13 +5,13 @@ import { afterAll } from 'vitest';
 import {
   MemoryStorage,
   type CommittedStorage,
-} from '../../../services/processor/src/state/committed-storage.ts';
-import { lmdbStorage } from '../../../services/processor/src/state/lmdb-storage.ts';
+} from '../../../shared/streams/stores/committed-storage.ts';
+import { lmdbStorage } from '../../../shared/streams/stores/lmdb-storage.ts';
 import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
 import {
   TransactionalStore,
   type StoreCodec,
-} from '../../../services/processor/src/state/transactional-store.ts';
+} from '../../../shared/streams/stores/transactional-store.ts';
 
 export type StorageKind = 'memory' | 'disk';
 export const STORAGE_KINDS: readonly StorageKind[] = ['memory', 'disk'];

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { evictUnit } from '../../../../services/processor/src/domain/attribution/retention.ts';
 import type { UnitState } from '../../../../services/processor/src/domain/attribution/unit-state.ts';
-import { EvictionSweep } from '../../../../services/processor/src/state/eviction-sweep.ts';
-import { BatchOutput } from '../../../../services/processor/src/tasks/batch-output.ts';
-import { unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
-import type { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import { EvictionSweep } from '../../../../shared/streams/stores/eviction-sweep.ts';
+import { BatchOutput } from '../../../../shared/streams/batch-output.ts';
+import { unitStoreCodec } from '../../../../services/processor/src/topology/store-codecs.ts';
+import type { TransactionalStore } from '../../../../shared/streams/stores/transactional-store.ts';
 import { STORAGE_KINDS, storeOf, type StorageKind } from '../../../helpers/processor/stores.ts';
 import { track } from '../../../helpers/processor/builders.ts';
 

@@ -1,9 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { LiftstreamError } from '../../../../shared/errors.ts';
-import type { Decoded } from '../domain/versioned-json.ts';
+import { LiftstreamError } from '../../errors.ts';
 import type { CommittedStorage, StoreChange } from './committed-storage.ts';
 
 export type { StoreChange } from './committed-storage.ts';
+
+/** A decoded changelog value, or why it cannot be used (a codec never guesses). */
+export type Decoded<V> = { ok: true; value: V } | { ok: false; error: string };
 
 /** How a store turns its values into changelog values and back. */
 export interface StoreCodec<V> {

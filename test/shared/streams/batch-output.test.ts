@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchOutput } from '../../../../services/processor/src/tasks/batch-output.ts';
+import { BatchOutput } from '../../../shared/streams/batch-output.ts';
 
 describe('BatchOutput.append (the sweep rows first, then the chunk)', () => {
   it('keeps each topic in order, earlier output first, and sums counters and times', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lmdbStorage } from '../../../../services/processor/src/state/lmdb-storage.ts';
+import { lmdbStorage } from '../../../../shared/streams/stores/lmdb-storage.ts';
 import { LmdbDirectory } from '../../../../shared/storage/lmdb-directory.ts';
 import { tempDir } from '../../../helpers/temp-dirs.ts';
 

@@ -4,10 +4,10 @@ import { identityStage } from '../domain/identity/identity-stage.ts';
 import { identityKeyOf } from '../domain/ingest-event.ts';
 import { serializeUnitMessage } from '../domain/unit-message-codec.ts';
 import { unitKey } from '../domain/unit-message.ts';
-import type { TransactionalStore } from '../state/transactional-store.ts';
+import type { TransactionalStore } from '../../../../shared/streams/stores/transactional-store.ts';
 import type { ConfluentAvroReader } from '../transport/avro-codecs.ts';
 import { readIngestRecord } from '../transport/ingest-record.ts';
-import { BatchOutput } from './batch-output.ts';
+import { BatchOutput } from '../../../../shared/streams/batch-output.ts';
 
 export interface IdentityBatchDeps {
   reader: ConfluentAvroReader;

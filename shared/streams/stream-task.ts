@@ -1,29 +1,27 @@
 import type { Admin, Kafka, KafkaMessage, RecordMetadata, TopicMessages } from 'kafkajs';
-import type { Logger } from '../../../../shared/logging/logger.ts';
-import type { ProcessorMetrics, StageName } from '../processor-metrics.ts';
-import { isFatalStateError, type CommittedStorage } from '../state/committed-storage.ts';
-import { EvictionSweep, type EvictFn } from '../state/eviction-sweep.ts';
-import { TransactionalStore, type StoreChange, type StoreCodec } from '../state/transactional-store.ts';
-import { TaskProducer, TransactionFailed, type TaskProducerOptions } from '../transport/task-producer.ts';
+import type { Logger } from '../logging/logger.ts';
 import { BatchOutput } from './batch-output.ts';
 import { committedOffset, highWatermark } from './offsets.ts';
+import type { RuntimeMetrics } from './runtime-metrics.ts';
+import { isFatalStateError, type CommittedStorage } from './stores/committed-storage.ts';
+import { EvictionSweep } from './stores/eviction-sweep.ts';
+import { TransactionalStore, type StoreChange } from './stores/transactional-store.ts';
+import { TaskLifecycle, type TaskState } from './task-lifecycle.ts';
+import { TransactionFailed, type TransactionOffsets } from './task-producer.ts';
+import type { SubTopology } from './topology.ts';
 
-/** What a task's stage does with a chunk of its input, against its store. */
-export interface TaskStage<V extends object> {
-  name: StageName;
-  codec: StoreCodec<V>;
-  evict: EvictFn<V>;
-  process(store: TransactionalStore<V>, records: readonly KafkaMessage[]): Promise<BatchOutput> | BatchOutput;
-}
-
-/** Everything a task shares with the other tasks of its processor. */
+/** Everything a task shares with the other tasks of its application instance. */
 export interface TaskContext {
   kafka: Kafka;
   admin: Admin;
-  /** Consumer group and transactional-id prefix (PROCESSOR_APP_ID). */
+  /** Consumer group and transactional-id prefix (the application id). */
   appId: string;
-  producer: TaskProducerOptions;
-  metrics: ProcessorMetrics;
+  /**
+   * A connected transactional producer for `transactionalId`, initialised (InitProducerId), so
+   * that every earlier transaction of the id is settled when it resolves (TaskProducer.create).
+   */
+  createProducer(transactionalId: string): Promise<TaskTransactions>;
+  metrics: RuntimeMetrics;
   logger: Logger;
   /** Wall clock for retention, unix ms. */
   now(): number;
@@ -32,6 +30,52 @@ export interface TaskContext {
   storage(name: string): CommittedStorage;
   /** Decoded values each task's store keeps in its LRU cache. */
   cacheKeysPerTask: number;
+}
+
+/** What a task needs of its transactional producer (TaskProducer; a fake in unit tests). */
+export interface TaskTransactions {
+  /** True after a failure: replace the producer before the next transaction. */
+  readonly broken: boolean;
+  /** One transaction: the records, the input offset, commit; throws TransactionFailed. */
+  commit(topicMessages: TopicMessages[], offsets: TransactionOffsets): Promise<RecordMetadata[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A task as the task manager drives it, whatever its store's value type: life cycle, offsets,
+ * restore, one transaction per chunk.
+ */
+export interface RuntimeTask {
+  readonly stageName: string;
+  readonly inputTopic: string;
+  readonly changelogTopic: string;
+  readonly partition: number;
+  readonly transactionalId: string;
+  readonly lifecycle: TaskLifecycle;
+  /** Next input offset to process (the committed offset); -1 before the first preparation. */
+  nextOffset: number;
+  /**
+   * The changelog partition's high watermark as of the last commit or restore, when known
+   * exactly; null when an abort or failure left it unknown. Used to keep the state over a
+   * rebalance that gives the task back to this instance untouched.
+   */
+  changelogEnd: number | null;
+  /** True when the store is known to equal the changelog up to `nextOffset` (false after clearState() or a fenced or unsettled commit). */
+  restored: boolean;
+  /** When the producer was last fenced by another owner (unix ms), to let the rebalance happen first. */
+  fencedAtMs: number | null;
+  /** Consecutive failed chunks (for the retry backoff). */
+  failures: number;
+  /** Committed keys in the store. */
+  readonly stateSize: number;
+  fence(): Promise<void>;
+  clearState(): void;
+  /** Applies one changelog record while restoring (null: tombstone). */
+  restoreRecord(key: string, value: string | null): void;
+  /** The end of a restore: writes what it buffered. */
+  finishRestore(): void;
+  processChunk(records: readonly KafkaMessage[]): Promise<ChunkOutcome>;
+  close(): Promise<void>;
 }
 
 /**
@@ -50,43 +94,58 @@ export type ChunkOutcome = 'committed' | 'retry' | 'rebuild';
  * in one transaction (outputs + changelog + input offset); its state changes live in the store's
  * overlay until the commit returns, and are dropped if it aborts.
  */
-export class StreamTask<V extends object> {
+export class StreamTask<V extends object> implements RuntimeTask {
   readonly store: TransactionalStore<V>;
   readonly sweep: EvictionSweep<V>;
-  /** Next input offset to process (the committed offset); -1 before the first preparation. */
+  readonly lifecycle: TaskLifecycle;
+  readonly inputTopic: string;
+  readonly changelogTopic: string;
   nextOffset = -1;
-  /**
-   * The changelog partition's high watermark as of the last commit or restore, when known
-   * exactly; null when an abort or failure left it unknown. Used to keep the state over a
-   * rebalance that gives the task back to this instance untouched.
-   */
   changelogEnd: number | null = null;
-  /** True when `store` holds a complete restore (false after clear()). */
   restored = false;
-  /** The assignment epoch the task was last made ready for; -1 while not ready. */
-  readyEpoch = -1;
-  /** Set when the task must be fenced and restored before processing again. */
-  needsRebuild = false;
-  /** When the producer was last fenced by another owner (unix ms), to let the rebalance happen first. */
   fencedAtMs: number | null = null;
-  /** Consecutive failed chunks (for the retry backoff). */
   failures = 0;
-  private producer: TaskProducer | null = null;
+  private producer: TaskTransactions | null = null;
+  /** Sink topic → its name in the sub-topology, for the records-out metric. */
+  private readonly sinkNames: ReadonlyMap<string, string>;
 
   constructor(
-    readonly stage: TaskStage<V>,
-    readonly inputTopic: string,
-    readonly changelogTopic: string,
+    private readonly topology: SubTopology<V>,
     readonly partition: number,
     private readonly ctx: TaskContext,
   ) {
-    const storage = ctx.storage(`${stage.name}-${partition}`);
-    this.store = new TransactionalStore(stage.codec, storage, ctx.cacheKeysPerTask);
-    this.sweep = new EvictionSweep(this.store, stage.evict, ctx.eviction);
+    this.inputTopic = topology.source;
+    this.changelogTopic = topology.store.changelog;
+    const storage = ctx.storage(`${topology.name}-${partition}`);
+    this.store = new TransactionalStore(topology.store.codec, storage, ctx.cacheKeysPerTask);
+    this.sweep = new EvictionSweep(this.store, topology.store.evict, ctx.eviction);
+    this.lifecycle = new TaskLifecycle(this.transactionalId);
+    this.sinkNames = new Map(Object.entries(topology.sinks).map(([name, topic]) => [topic, name]));
+  }
+
+  get stageName(): string {
+    return this.topology.name;
   }
 
   get transactionalId(): string {
-    return `${this.ctx.appId}-${this.stage.name}-${this.partition}`;
+    return `${this.ctx.appId}-${this.topology.name}-${this.partition}`;
+  }
+
+  /** The life cycle's state (shorthand). */
+  get state(): TaskState {
+    return this.lifecycle.state;
+  }
+
+  get stateSize(): number {
+    return this.store.size;
+  }
+
+  restoreRecord(key: string, value: string | null): void {
+    this.store.restore(key, value);
+  }
+
+  finishRestore(): void {
+    this.store.flush();
   }
 
   /**
@@ -97,7 +156,7 @@ export class StreamTask<V extends object> {
     const old = this.producer;
     this.producer = null;
     await old?.close();
-    this.producer = await TaskProducer.create(this.ctx.kafka, this.transactionalId, this.ctx.producer);
+    this.producer = await this.ctx.createProducer(this.transactionalId);
     this.fencedAtMs = null;
   }
 
@@ -109,17 +168,22 @@ export class StreamTask<V extends object> {
     this.changelogEnd = null;
   }
 
-  /** Processes `records` (contiguous, all at or after `nextOffset`) in one transaction. */
+  /**
+   * Processes `records` (contiguous, all at or after `nextOffset`) in one transaction. Only a
+   * running task may start a chunk; an assignment that suspends it meanwhile does not stop the
+   * chunk's transaction (the next preparation fences and settles it).
+   */
   async processChunk(records: readonly KafkaMessage[]): Promise<ChunkOutcome> {
+    this.lifecycle.assert('running');
     const started = process.hrtime.bigint();
-    const stage = this.stage.name;
+    const stage = this.topology.name;
     let output: BatchOutput;
     let evicted: number;
     try {
       // The sweep's rows (re-derivations) go first: it changed those units' state before this chunk reads it.
       const swept = new BatchOutput();
       evicted = this.sweep.step(this.ctx.now(), swept);
-      output = await this.stage.process(this.store, records);
+      output = await this.topology.process(this.store, records);
       if (!swept.isEmpty()) {
         swept.append(output);
         output = swept;
@@ -149,14 +213,14 @@ export class StreamTask<V extends object> {
       metadata = await this.producer!.commit(messages, offsets);
     } catch (error) {
       const outcome = error instanceof TransactionFailed ? error.outcome : 'aborted';
-      this.ctx.metrics.transactions.inc({ stage, result: outcome === 'aborted' ? 'abort' : outcome });
+      this.ctx.metrics.transactionEnded(stage, outcome === 'aborted' ? 'abort' : outcome);
       this.ctx.logger.warn({ err: error, task: this.transactionalId, outcome }, 'transaction failed');
       if (outcome === 'unknown') return this.settle(changes, next, records.length, output, evicted);
       this.store.rollback();
       this.changelogEnd = null;
       if (outcome === 'fenced') {
         this.fencedAtMs = this.ctx.now();
-        this.needsRebuild = true;
+        this.mustRebuild();
         return 'rebuild';
       }
       return 'retry';
@@ -170,13 +234,13 @@ export class StreamTask<V extends object> {
       changes.length,
     );
     this.committed(changes, next, records.length, output, evicted, end);
-    this.ctx.metrics.transactions.inc({ stage, result: 'commit' });
-    this.ctx.metrics.transactionSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.ctx.metrics.transactionEnded(stage, 'commit', Number(process.hrtime.bigint() - started) / 1e9);
     return 'committed';
   }
 
   /** Closes the producer and releases the state (the task left this instance, or it stops). */
   async close(): Promise<void> {
+    this.lifecycle.close();
     const producer = this.producer;
     this.producer = null;
     await producer?.close();
@@ -208,15 +272,18 @@ export class StreamTask<V extends object> {
     this.nextOffset = next;
     this.changelogEnd = changelogEnd;
     const { metrics } = this.ctx;
-    const stage = this.stage.name;
-    metrics.publish(stage, recordsIn, output.counters);
-    // Wall clock, not ctx.now(): received_at is the gateway's wall clock.
-    metrics.observeEventAges(output.receivedAt, Date.now());
+    const recordsOut = new Map([['changelog', changes.length]]);
     for (const { topic, messages } of output.topicMessages()) {
-      metrics.recordsOut.inc({ stage, topic: topicKind(topic) }, messages.length);
+      const sink = this.sinkNames.get(topic) ?? 'other';
+      recordsOut.set(sink, (recordsOut.get(sink) ?? 0) + messages.length);
     }
-    metrics.recordsOut.inc({ stage, topic: 'changelog' }, changes.length);
-    if (evicted > 0) metrics.evictions.inc({ store: this.stage.codec.name }, evicted);
+    metrics.chunkCommitted(this.topology.name, {
+      recordsIn,
+      recordsOut,
+      counters: output.counters,
+      receivedAt: output.receivedAt,
+    });
+    if (evicted > 0) metrics.evicted(this.topology.store.codec.name, evicted);
   }
 
   /**
@@ -259,8 +326,17 @@ export class StreamTask<V extends object> {
       this.ctx.logger.warn({ err: error, task: this.transactionalId }, 'could not settle a failed commit');
     }
     this.store.rollback();
-    this.needsRebuild = true;
+    this.mustRebuild();
     return 'rebuild';
+  }
+
+  /**
+   * Fenced, or a commit whose outcome could not be settled: the store may differ from the
+   * changelog, so it is not kept by the next preparation, whatever suspends the task meanwhile.
+   */
+  private mustRebuild(): void {
+    this.restored = false;
+    this.lifecycle.suspend('rebuild');
   }
 }
 
@@ -283,10 +359,4 @@ function changelogEndFrom(
   // means the next rebalance restores this task instead of keeping it.
   if (written.length !== 1 || written[0]!.baseOffset === undefined) return null;
   return Number(written[0]!.baseOffset) + count - 1 + 2;
-}
-
-function topicKind(topic: string): string {
-  for (const kind of ['units', 'exposures', 'attributed', 'covariates'])
-    if (topic.endsWith(kind)) return kind;
-  return 'other';
 }

@@ -3,8 +3,8 @@ import {
   emptyIdentityState,
   withSeen,
 } from '../../../../services/processor/src/domain/identity/identity-state.ts';
-import { identityStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
-import type { TransactionalStore } from '../../../../services/processor/src/state/transactional-store.ts';
+import { identityStoreCodec } from '../../../../services/processor/src/topology/store-codecs.ts';
+import type { TransactionalStore } from '../../../../shared/streams/stores/transactional-store.ts';
 import { STORAGE_KINDS, storeOf, type StorageKind } from '../../../helpers/processor/stores.ts';
 
 const aliased = { aliasTo: 'u', seen: {} };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitRequests } from '../../../../services/processor/src/transport/task-producer.ts';
+import { splitRequests } from '../../../shared/streams/task-producer.ts';
 
 const msg = (key: string, bytes: number) => ({ key, value: Buffer.alloc(bytes) });
 

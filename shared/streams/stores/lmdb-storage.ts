@@ -1,6 +1,6 @@
 import type { Database } from 'lmdb';
-import type { LiftstreamError } from '../../../../shared/errors.ts';
-import type { LmdbDirectory } from '../../../../shared/storage/lmdb-directory.ts';
+import type { LiftstreamError } from '../../errors.ts';
+import type { LmdbDirectory } from '../../storage/lmdb-directory.ts';
 import type { CommittedStorage, StoreChange } from './committed-storage.ts';
 
 /** Keys read per page by a sweep iterator: each page is one short read transaction. */

@@ -2,7 +2,7 @@ import { deserializeUnitState, serializeUnitState } from '../domain/attribution/
 import { isEmptyContent, type UnitState } from '../domain/attribution/unit-state.ts';
 import { deserializeIdentityState, serializeIdentityState } from '../domain/identity/identity-state-codec.ts';
 import type { IdentityState } from '../domain/identity/identity-state.ts';
-import type { StoreCodec } from './transactional-store.ts';
+import type { StoreCodec } from '../../../../shared/streams/stores/transactional-store.ts';
 
 /**
  * The identity store (key `<project>/<raw id>`): an identity with no alias and no remembered

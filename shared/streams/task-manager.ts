@@ -1,20 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EachBatchPayload } from 'kafkajs';
-import type { TopicNames } from '../../../../shared/kafka/topics.ts';
-import type { UnitState } from '../domain/attribution/unit-state.ts';
-import type { IdentityState } from '../domain/identity/identity-state.ts';
-import type { StageName } from '../processor-metrics.ts';
-import { readChangelogsToEnd, type ChangelogPartition } from '../state/changelog-reader.ts';
-import { isFatalStateError } from '../state/committed-storage.ts';
+import { readChangelogsToEnd, type ChangelogPartition } from './changelog-reader.ts';
 import { committedOffsets, topicBounds, type PartitionBounds } from './offsets.ts';
-import { StreamTask, type TaskContext, type TaskStage } from './stream-task.ts';
-
-type AnyTask = StreamTask<IdentityState> | StreamTask<UnitState>;
+import { isFatalStateError } from './stores/committed-storage.ts';
+import type { RuntimeTask, TaskContext } from './stream-task.ts';
+import type { SubTopologyNode, Topology } from './topology.ts';
 
 export interface TaskManagerOptions {
   ctx: TaskContext;
-  topics: TopicNames;
-  stages: { identity: TaskStage<IdentityState>; units: TaskStage<UnitState> };
+  topology: Topology;
   /** The consumer's seek: where the group consumer reads a partition from next. */
   seek(topic: string, partition: number, offset: number): void;
   /** Records per transaction; a larger fetched batch is split (keeps transactions and rebalances short). */
@@ -49,7 +43,7 @@ class Cancelled extends Error {}
  *   it seeks back to the last committed offset.
  */
 export class TaskManager {
-  private readonly tasks = new Map<string, AnyTask>();
+  private readonly tasks = new Map<string, RuntimeTask>();
   private assigned = new Set<string>();
   private epoch = 0;
   private controller = new AbortController();
@@ -61,7 +55,7 @@ export class TaskManager {
 
   /** A new assignment (the member's partitions per topic) from GROUP_JOIN. */
   onAssignment(assignment: Record<string, number[]>): void {
-    const { topics } = this.options;
+    const { topology } = this.options;
     this.joined = true;
     this.epoch += 1;
     const epoch = this.epoch;
@@ -69,11 +63,11 @@ export class TaskManager {
     const controller = new AbortController();
     this.controller = controller;
     const assigned = new Set<string>();
-    for (const topic of [topics.ingest, topics.units]) {
-      for (const partition of assignment[topic] ?? []) assigned.add(taskId(topic, partition));
+    for (const { source } of topology.subTopologies) {
+      for (const partition of assignment[source] ?? []) assigned.add(taskId(source, partition));
     }
     this.assigned = assigned;
-    for (const task of this.tasks.values()) task.readyEpoch = -1;
+    for (const task of this.tasks.values()) task.lifecycle.suspend('reassigned');
     this.options.ctx.logger.info({ epoch, tasks: [...assigned] }, 'assignment received; preparing tasks');
     void this.enqueue(controller.signal, async () => {
       for (const [id, task] of this.tasks) {
@@ -81,15 +75,12 @@ export class TaskManager {
         await task.close();
         this.tasks.delete(id);
         // Its new owner reports this partition's lag now; a stale series here would be summed with it.
-        this.options.ctx.metrics.consumerLag.remove({
-          topic: task.inputTopic,
-          partition: String(task.partition),
-        });
+        this.options.ctx.metrics.consumerLag(task.inputTopic, task.partition, null);
       }
       for (const id of assigned) if (!this.tasks.has(id)) this.tasks.set(id, this.createTask(id));
       // Only tasks not ready yet: on a retry, the tasks a failed attempt already made ready are
       // processing, and re-preparing them under their feet would race their commits.
-      const pending = [...this.tasks.values()].filter((t) => t.readyEpoch !== epoch);
+      const pending = [...this.tasks.values()].filter((t) => t.lifecycle.state !== 'running');
       await this.prepare(pending, epoch, controller.signal);
     });
   }
@@ -99,14 +90,15 @@ export class TaskManager {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const task = await this.readyTask(taskId(batch.topic, batch.partition), heartbeat, isRunning);
     if (task === undefined || isStale()) return;
-    if (task.needsRebuild) {
+    if (task.lifecycle.needsRebuild) {
       await this.rebuild(task, heartbeat);
       return;
     }
     const last = batch.messages[batch.messages.length - 1];
     if (last !== undefined) {
-      this.options.ctx.metrics.consumerLag.set(
-        { topic: batch.topic, partition: String(batch.partition) },
+      this.options.ctx.metrics.consumerLag(
+        batch.topic,
+        batch.partition,
         Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
       );
     }
@@ -119,7 +111,7 @@ export class TaskManager {
     }
     const max = this.options.maxRecordsPerTransaction;
     for (let i = 0; i < fresh.length; i += max) {
-      if (!isRunning() || isStale() || task.readyEpoch !== this.epoch) return;
+      if (!isRunning() || isStale() || task.lifecycle.state !== 'running') return;
       const chunk = fresh.slice(i, i + max);
       let outcome;
       try {
@@ -147,14 +139,16 @@ export class TaskManager {
   /** True once the instance joined the group and every task it owns is ready. */
   isReady(): boolean {
     if (!this.joined) return false;
-    for (const id of this.assigned) if (this.tasks.get(id)?.readyEpoch !== this.epoch) return false;
+    for (const id of this.assigned) if (this.tasks.get(id)?.lifecycle.state !== 'running') return false;
     return true;
   }
 
   /** Committed keys per store across this instance's tasks. */
-  stateSize(): Record<StageName, number> {
-    const size = { identity: 0, units: 0 };
-    for (const task of this.tasks.values()) size[task.stage.name] += task.store.size;
+  stateSize(): Record<string, number> {
+    const size: Record<string, number> = {};
+    for (const { name } of this.options.topology.subTopologies) size[name] = 0;
+    for (const task of this.tasks.values())
+      size[task.stageName] = (size[task.stageName] ?? 0) + task.stateSize;
     return size;
   }
 
@@ -166,23 +160,25 @@ export class TaskManager {
     this.tasks.clear();
   }
 
-  private createTask(id: string): AnyTask {
-    const { topics, stages, ctx } = this.options;
+  private createTask(id: string): RuntimeTask {
     const [topic, partitionText] = splitTaskId(id);
-    const partition = Number(partitionText);
-    if (topic === topics.ingest) {
-      return new StreamTask(stages.identity, topic, topics.identityChangelog, partition, ctx);
-    }
-    return new StreamTask(stages.units, topic, topics.unitsChangelog, partition, ctx);
+    return this.subTopologyOf(topic).createTask(Number(partitionText), this.options.ctx);
+  }
+
+  private subTopologyOf(source: string): SubTopologyNode {
+    const node = this.options.topology.subTopologies.find((n) => n.source === source);
+    if (node === undefined) throw new Error(`no sub-topology reads ${source}`);
+    return node;
   }
 
   /** Steps 1–4 of the class comment for `tasks`; throws Cancelled when a newer assignment came. */
-  private async prepare(tasks: AnyTask[], epoch: number, signal: AbortSignal): Promise<void> {
+  private async prepare(tasks: RuntimeTask[], epoch: number, signal: AbortSignal): Promise<void> {
     const { ctx } = this.options;
     const check = (): void => {
       if (signal.aborted) throw new Cancelled();
     };
     if (tasks.length === 0) return;
+    for (const task of tasks) task.lifecycle.startRestoring();
     await Promise.all(tasks.map((t) => t.fence()));
     check();
     const committed = new Map<string, Map<number, number>>();
@@ -202,8 +198,7 @@ export class TaskManager {
       if (offset === undefined || end === undefined) {
         throw new Error(`no offsets for ${task.inputTopic}/${task.partition} or its changelog`);
       }
-      const keep =
-        task.restored && !task.needsRebuild && task.nextOffset === offset && task.changelogEnd === end.high;
+      const keep = task.restored && task.nextOffset === offset && task.changelogEnd === end.high;
       return { task, offset, end, keep };
     });
     const makeReady = (entries: typeof plan): void => {
@@ -211,10 +206,9 @@ export class TaskManager {
         task.nextOffset = offset;
         task.changelogEnd = end.high;
         task.restored = true;
-        task.needsRebuild = false;
         task.failures = 0;
         this.options.seek(task.inputTopic, task.partition, offset);
-        task.readyEpoch = epoch;
+        task.lifecycle.markRunning();
       }
       this.notify();
     };
@@ -241,13 +235,12 @@ export class TaskManager {
         timeoutMs: this.options.restoreTimeoutMs,
         signal,
         onRecord: (topic, partition, key, value) =>
-          byPartition.get(`${topic}:${partition}`)?.store.restore(key, value),
+          byPartition.get(`${topic}:${partition}`)?.restoreRecord(key, value),
       });
-      for (const { task } of toRestore) task.store.flush();
+      for (const { task } of toRestore) task.finishRestore();
       check();
       const seconds = (Date.now() - started) / 1000;
-      ctx.metrics.restoreSeconds.observe(seconds);
-      ctx.metrics.restoredRecords.inc(applied);
+      ctx.metrics.restored(seconds, applied);
       ctx.logger.info(
         {
           tasks: toRestore.map((p) => p.task.transactionalId),
@@ -288,13 +281,12 @@ export class TaskManager {
   }
 
   /** Fenced or unsettled: prepare the task again (after the fence backoff). */
-  private async rebuild(task: AnyTask, heartbeat: () => Promise<void>): Promise<void> {
+  private async rebuild(task: RuntimeTask, heartbeat: () => Promise<void>): Promise<void> {
     const { fencedBackoffMs, ctx } = this.options;
     if (task.fencedAtMs !== null && ctx.now() - task.fencedAtMs < fencedBackoffMs) {
       await sleep(500);
       return;
     }
-    task.readyEpoch = -1;
     const epoch = this.epoch;
     const signal = this.controller.signal;
     const done = this.enqueue(signal, () => this.prepare([task], epoch, signal));
@@ -305,10 +297,12 @@ export class TaskManager {
     id: string,
     heartbeat: () => Promise<void>,
     isRunning: () => boolean,
-  ): Promise<AnyTask | undefined> {
+  ): Promise<RuntimeTask | undefined> {
     for (;;) {
       const task = this.tasks.get(id);
-      if (task !== undefined && task.readyEpoch === this.epoch) return task;
+      // A task to rebuild is handed out too: handleBatch then prepares it again.
+      if (task !== undefined && (task.lifecycle.state === 'running' || task.lifecycle.needsRebuild))
+        return task;
       if (!isRunning()) return undefined;
       // A restore can take longer than the session timeout: keep the membership alive. A
       // rebalance makes heartbeat() throw, which ends this batch and lets kafkajs rejoin.

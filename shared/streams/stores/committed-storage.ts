@@ -1,4 +1,4 @@
-import { hasInfraCode } from '../../../../shared/errors.ts';
+import { hasInfraCode } from '../../errors.ts';
 
 /** One changelog record to write: the serialised value, or null for a tombstone. */
 export interface StoreChange {

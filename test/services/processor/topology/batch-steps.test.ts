@@ -13,12 +13,15 @@ import {
 } from '../../../../services/processor/src/domain/unit-message-codec.ts';
 import type { UnitMessage } from '../../../../services/processor/src/domain/unit-message.ts';
 import type { UnitEvent } from '../../../../services/processor/src/domain/unit-event.ts';
-import { identityStoreCodec, unitStoreCodec } from '../../../../services/processor/src/state/store-codecs.ts';
+import {
+  identityStoreCodec,
+  unitStoreCodec,
+} from '../../../../services/processor/src/topology/store-codecs.ts';
 import { storeOf } from '../../../helpers/processor/stores.ts';
-import { processIdentityBatch } from '../../../../services/processor/src/tasks/identity-batch.ts';
-import { processUnitBatch, unitSweepRule } from '../../../../services/processor/src/tasks/unit-batch.ts';
-import { BatchOutput } from '../../../../services/processor/src/tasks/batch-output.ts';
-import { EvictionSweep } from '../../../../services/processor/src/state/eviction-sweep.ts';
+import { processIdentityBatch } from '../../../../services/processor/src/topology/identity-batch.ts';
+import { processUnitBatch, unitSweepRule } from '../../../../services/processor/src/topology/unit-batch.ts';
+import { BatchOutput } from '../../../../shared/streams/batch-output.ts';
+import { EvictionSweep } from '../../../../shared/streams/stores/eviction-sweep.ts';
 import { ConfluentAvroReader } from '../../../../services/processor/src/transport/avro-codecs.ts';
 import { ingestValue } from '../../../helpers/processor/kafka-harness.ts';
 import {

@@ -4,13 +4,13 @@ import { unitStage } from '../domain/attribution/unit-stage.ts';
 import { emptyUnitState, type AttributionMode, type UnitState } from '../domain/attribution/unit-state.ts';
 import { deserializeUnitMessage, serializeUnitMessage } from '../domain/unit-message-codec.ts';
 import { unitKey } from '../domain/unit-message.ts';
-import type { EvictFn, SweepOutput } from '../state/eviction-sweep.ts';
+import type { EvictFn, SweepOutput } from '../../../../shared/streams/stores/eviction-sweep.ts';
 import { refreshLookback, unitRefOf } from '../domain/attribution/lookback-refresh.ts';
 import { evictUnit } from '../domain/attribution/retention.ts';
-import type { TransactionalStore } from '../state/transactional-store.ts';
+import type { TransactionalStore } from '../../../../shared/streams/stores/transactional-store.ts';
 import type { SignedRow } from '../domain/output-rows.ts';
 import type { OutputEncoders } from '../transport/avro-codecs.ts';
-import { BatchOutput } from './batch-output.ts';
+import { BatchOutput } from '../../../../shared/streams/batch-output.ts';
 
 export interface UnitBatchDeps {
   encoders: OutputEncoders;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readChangelogsToEnd } from '../../../../services/processor/src/state/changelog-reader.ts';
-import { topicBounds } from '../../../../services/processor/src/tasks/offsets.ts';
-import { deleteTopics, randomPrefix, testKafka } from '../../../helpers/processor/kafka-harness.ts';
+import { readChangelogsToEnd } from '../../../shared/streams/changelog-reader.ts';
+import { topicBounds } from '../../../shared/streams/offsets.ts';
+import { deleteTopics, randomPrefix, testKafka } from '../../helpers/processor/kafka-harness.ts';
 
 const brokers = inject('kafkaBrokers');
 

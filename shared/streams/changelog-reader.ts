@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
-import { LiftstreamError } from '../../../../shared/errors.ts';
-import { fixedAssigner } from '../transport/fixed-assigner.ts';
+import { LiftstreamError } from '../errors.ts';
+import { fixedAssigner } from './fixed-assigner.ts';
 
 /** One changelog partition to read, from its start up to `endOffset` (exclusive). */
 export interface ChangelogPartition {

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  TaskProducer,
-  TransactionFailed,
-} from '../../../../services/processor/src/transport/task-producer.ts';
-import { committedOffset } from '../../../../services/processor/src/tasks/offsets.ts';
-import { deleteTopics, randomPrefix, testKafka } from '../../../helpers/processor/kafka-harness.ts';
+import { TaskProducer, TransactionFailed } from '../../../shared/streams/task-producer.ts';
+import { committedOffset } from '../../../shared/streams/offsets.ts';
+import { deleteTopics, randomPrefix, testKafka } from '../../helpers/processor/kafka-harness.ts';
 
 const brokers = inject('kafkaBrokers');
 
