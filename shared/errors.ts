@@ -32,3 +32,26 @@ export function hasInfraCode(err: unknown, ...codes: InfraErrorCode[]): boolean 
   const code = (err as { code?: unknown } | null)?.code;
   return codes.some((c) => c === code);
 }
+
+/**
+ * `err` and what it wraps, outermost first: every object along the `cause` links (kafkajs retries, fetch
+ * and the ClickHouse client wrap the error that matters in `cause`). A link back to an earlier one ends it.
+ */
+export function causeChain(err: unknown): object[] {
+  const chain: object[] = [];
+  for (let e: unknown = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if (chain.includes(e)) break;
+    chain.push(e);
+  }
+  return chain;
+}
+
+/** The Errors at the head of causeChain(err): the walk stops at the first link that is not an Error. */
+export function errorChain(err: unknown): Error[] {
+  const errors: Error[] = [];
+  for (const e of causeChain(err)) {
+    if (!(e instanceof Error)) break;
+    errors.push(e);
+  }
+  return errors;
+}

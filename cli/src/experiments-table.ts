@@ -3,7 +3,7 @@
  * event and the open alerts are read as optional: a stats service from before them sends neither ("—").
  */
 import type { Static } from '@sinclair/typebox';
-import type { ExperimentsResponseSchema } from '../../services/stats/src/http/route-schemas.ts';
+import type { ExperimentsResponseSchema } from '../../services/stats/src/index.ts';
 import { formatCount, formatTime, NONE } from './figures.ts';
 import { isRecord } from './stats-api.ts';
 import { renderTable, type Cell, type Paint } from './text-table.ts';

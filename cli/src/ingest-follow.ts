@@ -5,9 +5,8 @@
  * group without offsets, which the broker drops by itself once it disconnects).
  */
 import { randomUUID } from 'node:crypto';
-import type { IngestEvent } from '../../services/processor/src/domain/ingest-event.ts';
-import { ConfluentAvroReader } from '../../services/processor/src/transport/avro-codecs.ts';
-import { readIngestRecord } from '../../services/processor/src/transport/ingest-record.ts';
+import type { IngestEvent } from '../../services/processor/src/index.ts';
+import { ConfluentAvroReader, readIngestRecord } from '../../services/processor/src/index.ts';
 import type { CommonConfig } from '../../shared/config/common-config.ts';
 import { createKafka } from '../../shared/kafka/kafka-client.ts';
 import { topicNames } from '../../shared/kafka/topics.ts';

@@ -2,7 +2,7 @@
  * One accepted event of the ingest topic as `liftstream tail` prints it: a line for people, or a JSON
  * line for scripts; and the filters that choose which to print. Pure: the decoded record in, text out.
  */
-import type { IngestEvent } from '../../services/processor/src/domain/ingest-event.ts';
+import type { IngestEvent } from '../../services/processor/src/index.ts';
 import type { Paint, Style } from './text-table.ts';
 
 export const EVENT_TYPES = ['exposure', 'track', 'alias'] as const;

@@ -13,10 +13,7 @@
  * covariate and the API's variance reduction; the unadjusted figures are in `--json`.
  */
 import type { Static } from '@sinclair/typebox';
-import type {
-  MetricResultsResponseSchema,
-  ResultsResponseSchema,
-} from '../../services/stats/src/http/route-schemas.ts';
+import type { MetricResultsResponseSchema, ResultsResponseSchema } from '../../services/stats/src/index.ts';
 import {
   formatCount,
   formatInterval,

@@ -1,6 +1,6 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Static } from '@sinclair/typebox';
-import type { MetricsCatalogueResponseSchema } from '../../services/stats/src/http/route-schemas.ts';
+import type { MetricsCatalogueResponseSchema } from '../../services/stats/src/index.ts';
 import { failure } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
 import { closestName } from './closest-name.ts';

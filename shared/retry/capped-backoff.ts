@@ -1,6 +1,7 @@
 /**
- * Capped exponential backoff: the sink's retries of ClickHouse inserts (and its start-up), local mode's
- * restarts of a service that died.
+ * Capped exponential backoff, the one retry policy of the services: the sink's retries of ClickHouse
+ * inserts (and its start-up), the stats service's stores and webhooks, the gateway's start-up and schema
+ * registration, local mode's restarts of a service that died.
  */
 
 export interface BackoffPolicy {
@@ -24,3 +25,6 @@ export function backoffDelayMs(
   const capped = Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
   return Math.round(capped / 2 + (capped / 2) * random());
 }
+
+/** `random` for backoffDelayMs that always draws the full delay: no jitter. */
+export const fullDelay = (): number => 1;

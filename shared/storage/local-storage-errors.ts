@@ -4,6 +4,7 @@
  * process holding local state stops cleanly instead (nothing is committed past what the disk stored; a
  * restart resumes from there).
  */
+import { errorChain } from '../errors.ts';
 
 /** ClickHouse error types raised when a write hits the disk and fails. */
 const CLICKHOUSE_DISK_TYPES = new Set([
@@ -30,7 +31,7 @@ const DISK_ERRNO: ReadonlyArray<readonly [code: string, text: RegExp]> = [
  * (a timeout, a bad statement, a server that is down), which callers treat as they did before.
  */
 export function localStorageFailure(err: unknown): string | null {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+  for (const e of errorChain(err)) {
     const code = (e as { code?: unknown }).code;
     const type = (e as { type?: unknown }).type;
     for (const [name, text] of DISK_ERRNO) {

@@ -14,7 +14,7 @@ import { createLogger } from '../../shared/logging/logger.ts';
 import { loadProjectCatalog, sha256Hex } from '../../shared/projects/project-catalog.ts';
 import { loadProcessorConfig } from '../../services/processor/src/config.ts';
 import { StreamProcessor } from '../../services/processor/src/stream-processor.ts';
-import { startSink, type SinkHandle } from '../../services/sink/src/clickhouse-sink.ts';
+import { startSink, type SinkHandle } from '../../services/sink/src/index.ts';
 import { awaitConverged } from '../helpers/await-converged.ts';
 import { cleanUp, KEYS, post, startTestGateway, type TestGateway } from '../helpers/gateway-harness.ts';
 import { AvroSchemaRegistry, testKafka } from '../helpers/processor/kafka-harness.ts';

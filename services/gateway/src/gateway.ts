@@ -16,6 +16,8 @@ import { loadProjectCatalog } from '../../../shared/projects/project-catalog.ts'
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import { readAvsc } from '../../../shared/registry/avro-schemas.ts';
 import { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
+import { backoffDelayMs, fullDelay } from '../../../shared/retry/capped-backoff.ts';
+import type { BackoffPolicy } from '../../../shared/retry/capped-backoff.ts';
 import { buildGatewayApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
 import { IngestReportPublisher } from './ingest-reports/ingest-report-publisher.ts';
@@ -26,6 +28,9 @@ import { KafkaIngestProducer } from './transport/ingest-producer.ts';
 import { createKafkaCheck } from './transport/kafka-check.ts';
 import { SchemaRegistration } from './transport/schema-registration.ts';
 import type { SchemaRegistrar } from './transport/schema-registration.ts';
+
+/** Kafka not ready at start: retried after 250 ms doubling to 10 s, the full delay each time (no jitter). */
+const KAFKA_START_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 10_000 };
 
 export interface RunningGateway {
   readonly app: FastifyInstance;
@@ -121,7 +126,7 @@ export async function createGateway(
         logger.info({ topic: topics.ingest, producers: config.producerCount }, 'Kafka producers connected');
         return;
       } catch (err) {
-        const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 10));
+        const delay = backoffDelayMs(attempt, KAFKA_START_BACKOFF, fullDelay);
         logger.warn(
           { err: err instanceof Error ? err.message : String(err), attempt, retryInMs: delay },
           'Kafka not ready; retrying',

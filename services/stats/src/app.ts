@@ -14,7 +14,7 @@ import { sendHttpError } from '../../../shared/http/send-http-error.ts';
 import { addRequestBasics } from '../../../shared/http/request-basics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
-import type { SinkStatus } from '../../sink/src/clickhouse-sink.ts';
+import type { SinkStatus } from '../../sink/src/index.ts';
 import { FreshnessTracker } from './freshness/freshness-tracker.ts';
 import { alertsRoutes } from './http/alerts-routes.ts';
 import { ingestSummaryRoutes } from './http/ingest-summary-routes.ts';

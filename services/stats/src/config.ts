@@ -10,7 +10,7 @@ import {
   withHeadersWithinRequest,
 } from '../../../shared/http/client-limits.ts';
 import type { ClientLimits } from '../../../shared/http/client-limits.ts';
-import type { SinkConfig } from '../../sink/src/clickhouse-sink.ts';
+import type { SinkConfig } from '../../sink/src/index.ts';
 import { DEFAULT_UI_DIR } from './http/ui-routes.ts';
 
 /**

@@ -28,12 +28,7 @@ import {
   backfillVariationMetricsIfMissing,
   rebuildVariationMetrics,
 } from '../../../services/sink/src/sink-clickhouse.ts';
-import type {
-  InsertInfo,
-  SinkConfig,
-  SinkDeps,
-  SinkHandle,
-} from '../../../services/sink/src/clickhouse-sink.ts';
+import type { InsertInfo, SinkConfig, SinkDeps, SinkHandle } from '../../../services/sink/src/sink-types.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, expectedStats, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { committedChanges } from '../../../services/sink/src/clickhouse-sink.ts';
+import { committedChanges } from '../../../services/sink/src/committed-changes.ts';
 import type { AttributedRow, ExposureRow } from '../../../services/sink/src/sink-rows.ts';
 
 const row = (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CommittedChange } from '../../../services/sink/src/clickhouse-sink.ts';
+import type { CommittedChange } from '../../../services/sink/src/index.ts';
 import { FreshnessTracker } from '../../../services/stats/src/freshness/freshness-tracker.ts';
 
 /** A loader over a mutable truth (experiment → newest), counting its reads; `gate` holds a read open. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from '../../../shared/retry/capped-backoff.ts';
+import { backoffDelayMs, fullDelay } from '../../../shared/retry/capped-backoff.ts';
 
 const policy = { initialMs: 100, maxMs: 1_000 };
 
@@ -33,5 +33,13 @@ describe('backoffDelayMs without jitter', () => {
     const local = { initialMs: 1_000, maxMs: 30_000 };
     const delays = [1, 2, 3, 4, 5, 6, 7].map((attempt) => backoffDelayMs(attempt, local, () => 1));
     expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+  });
+
+  it('fullDelay gives the gateway the delays it had: 250 ms doubling to 10 s', () => {
+    const gateway = { initialMs: 250, maxMs: 10_000 };
+    const formula = (attempt: number) => Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 10));
+    for (const attempt of [1, 2, 3, 4, 5, 6, 7, 11, 12, 40, 1_000]) {
+      expect(backoffDelayMs(attempt, gateway, fullDelay), `attempt ${attempt}`).toBe(formula(attempt));
+    }
   });
 });

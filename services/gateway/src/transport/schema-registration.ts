@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { RegisteredAvro } from '../../../../shared/registry/schema-registry.ts';
+import { backoffDelayMs, fullDelay } from '../../../../shared/retry/capped-backoff.ts';
 import { ConfluentBatchEncoder } from './confluent-encoder.ts';
 import type { BatchEncoder } from './confluent-encoder.ts';
 
@@ -100,10 +101,10 @@ export class SchemaRegistration {
       for (const resolve of this.waiters.splice(0)) resolve(registered);
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
-      const initial = this.opts.initialBackoffMs ?? 250;
-      const delay = Math.min(
-        this.opts.maxBackoffMs ?? 10_000,
-        initial * 2 ** Math.min(this.attempts - 1, 20),
+      const delay = backoffDelayMs(
+        this.attempts,
+        { initialMs: this.opts.initialBackoffMs ?? 250, maxMs: this.opts.maxBackoffMs ?? 10_000 },
+        fullDelay,
       );
       this.opts.logger.warn(
         { subject: this.opts.subject, attempts: this.attempts, retryInMs: delay, err: this.lastError },

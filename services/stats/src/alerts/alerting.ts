@@ -25,7 +25,7 @@ import type { AlertWebhook } from '../../../../shared/projects/alert-settings.ts
 import type { ProjectSettings } from '../../../../shared/projects/project-catalog.ts';
 import { backoffDelayMs } from '../../../../shared/retry/capped-backoff.ts';
 import type { BackoffPolicy } from '../../../../shared/retry/capped-backoff.ts';
-import type { CommittedChange } from '../../../sink/src/clickhouse-sink.ts';
+import type { CommittedChange } from '../../../sink/src/index.ts';
 import { insertAlertTransitions, loadOpenAlerts } from '../storage/alerts-store.ts';
 import type { AlertKind, SrmAlertDetails } from './alert-conditions.ts';
 import { createAlertMetrics } from './alert-metrics.ts';

@@ -23,7 +23,7 @@
  * load keeps a log of the changes reported meanwhile and applies it to what it read (max with the asserted
  * times; a retraction at or after the result marks the value for recomputation), so no insert is lost.
  */
-import type { CommittedChange } from '../../../sink/src/clickhouse-sink.ts';
+import type { CommittedChange } from '../../../sink/src/index.ts';
 
 /** Reads the newest counted event per experiment of a project (all, or one), exactly. */
 export type NewestLoader = (project: string, experiment?: string) => Promise<Map<string, number>>;

@@ -5,7 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
-import type { SinkStatus } from '../../../sink/src/clickhouse-sink.ts';
+import type { SinkStatus } from '../../../sink/src/index.ts';
 import type { StatsMetrics } from '../stats-metrics.ts';
 import { HealthResponseSchema, ReadyResponseSchema } from './route-schemas.ts';
 

@@ -4,6 +4,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
+import { errorChain } from '../../../../shared/errors.ts';
 import type { ProjectSettings, ProjectCatalog } from '../../../../shared/projects/project-catalog.ts';
 import { computeResults } from '../math/experiment-results.ts';
 import type { ResultsError } from '../math/types.ts';
@@ -289,12 +290,10 @@ const UNREACHABLE = new Set([
 ]);
 
 function isUnreachable(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+  return errorChain(err).some((e) => {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
-    if (/timeout/i.test(e.message)) return true;
-  }
-  return false;
+    return (typeof code === 'string' && UNREACHABLE.has(code)) || /timeout/i.test(e.message);
+  });
 }
 
 /** The multi-metric answer: parameters parsed here (the event-name path has its own parser). */

@@ -2,8 +2,8 @@
  * An `ingest-reports` record → an `ingest_reports` row (shared/clickhouse/migrations/0007_ingest_reports.sql),
  * or why it cannot be one. Pure: bad data is a value here; the consumer logs, counts and skips it.
  */
-import { ingestReportSchema } from '../../../gateway/src/ingest-reports/ingest-report.ts';
-import { formatDateTime64 } from '../../../sink/src/sink-rows.ts';
+import { ingestReportSchema } from '../../../gateway/src/index.ts';
+import { formatDateTime64 } from '../../../sink/src/index.ts';
 
 /** A row in JSONEachRow form. */
 export interface IngestReportRow {

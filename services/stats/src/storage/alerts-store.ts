@@ -6,7 +6,7 @@
  * design. Alerts are rare, so the table stays small and every read below is a scan of one project's rows.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { formatDateTime64 } from '../../../sink/src/sink-rows.ts';
+import { formatDateTime64 } from '../../../sink/src/index.ts';
 import type { AlertDetails, AlertKind } from '../alerts/alert-conditions.ts';
 import type { AlertTransition, OpenAlert } from '../alerts/alert-state.ts';
 

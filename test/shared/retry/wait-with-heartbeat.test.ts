@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitWithHeartbeat } from '../../../services/sink/src/retry-backoff.ts';
+import { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';
 
 describe('waitWithHeartbeat', () => {
   it('heartbeats after every slice until the delay elapsed', async () => {

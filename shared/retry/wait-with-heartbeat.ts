@@ -1,7 +1,3 @@
-/** Retrying ClickHouse inserts (and the sink's start-up): the shared capped backoff, waited with heartbeats. */
-
-export { backoffDelayMs, type BackoffPolicy } from '../../../shared/retry/capped-backoff.ts';
-
 /**
  * Waits `ms` in slices of at most `sliceMs`, calling `beat` after each slice, and stops early when
  * `keepGoing` turns false. Returns whether the whole wait elapsed. kafkajs consumers must heartbeat

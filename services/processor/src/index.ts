@@ -1,0 +1,10 @@
+/**
+ * The processor's public API: what the CLI and other services use of it. They import the processor only
+ * through this file (eslint.config.js enforces it).
+ */
+export type { IngestEvent } from './domain/ingest-event.ts';
+// `liftstream tail` reads the ingest topic as the processor does.
+export { ConfluentAvroReader } from './transport/avro-codecs.ts';
+export type { AvroRead } from './transport/avro-codecs.ts';
+export { readIngestRecord } from './transport/ingest-record.ts';
+export type { IngestRead } from './transport/ingest-record.ts';

@@ -1,0 +1,118 @@
+/**
+ * Start-up of the sink's consumer: wait for Kafka and the topics (with backoff), join the group
+ * read_committed, and hand assignments and batches to their handlers.
+ */
+import type { Admin } from 'kafkajs';
+import { backoffDelayMs } from '../../../shared/retry/capped-backoff.ts';
+import { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';
+import type { BatchWriter } from './batch-writer.ts';
+import { fetchSettings } from './flush-decision.ts';
+import type { PartitionAssignments } from './partition-assignment.ts';
+import type { SinkContext } from './sink-context.ts';
+import { message, Stopped } from './sink-context.ts';
+import { SINK_TABLES } from './sink-rows.ts';
+
+export class SinkConsumer {
+  constructor(
+    private readonly ctx: SinkContext,
+    private readonly assignments: PartitionAssignments,
+    private readonly writer: BatchWriter,
+  ) {}
+
+  /** Kafka down or topics missing at start: keep trying with backoff until it works or stop() is called. */
+  async connectWithRetry(): Promise<void> {
+    const ctx = this.ctx;
+    for (let attempt = 1; !ctx.stopping; attempt++) {
+      try {
+        await this.connect();
+        ctx.state = 'running';
+        ctx.logger.info({ groupId: ctx.config.groupId, topics: ctx.topics }, 'sink consuming');
+        return;
+      } catch (err) {
+        if (err instanceof Stopped || ctx.stopping) return;
+        ctx.noteError(err);
+        await ctx.consumer?.disconnect().catch(() => undefined);
+        await ctx.admin?.disconnect().catch(() => undefined);
+        ctx.consumer = null;
+        ctx.admin = null;
+        const delay = backoffDelayMs(attempt, ctx.config.retry);
+        ctx.logger.warn({ err: message(err), attempt, retryInMs: delay }, 'sink start failed; retrying');
+        await waitWithHeartbeat(
+          delay,
+          async () => undefined,
+          () => !ctx.stopping,
+          250,
+        );
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const ctx = this.ctx;
+    const { kafka } = ctx.deps;
+    const admin = kafka.admin();
+    ctx.admin = admin;
+    await admin.connect();
+    await this.waitForTopics(admin);
+    const consumer = kafka.consumer({
+      groupId: ctx.config.groupId,
+      // read_committed: the processor writes these topics in transactions.
+      readUncommitted: false,
+      sessionTimeout: ctx.config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(ctx.config.sessionTimeoutMs / 10)),
+      ...fetchSettings(ctx.flushPolicy, ctx.config.fetchMinBytes),
+      allowAutoTopicCreation: false,
+    });
+    ctx.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.assignments.onAssignment(payload.memberAssignment),
+    );
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.assignments.onRebalancing();
+    });
+    // Batches holding only transaction markers or aborted records never reach eachBatch: kafkajs resolves them.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0) return;
+      const key = `${payload.topic}:${payload.partition}`;
+      ctx.highWatermarks.set(key, Number(payload.highWatermark));
+      ctx.consumed.set(key, Math.max(ctx.consumed.get(key) ?? -1, Number(payload.lastOffset)));
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      ctx.noteError(payload.error);
+      if (payload.restart) {
+        ctx.logger.warn({ err: message(payload.error) }, 'consumer crashed; kafkajs restarts it');
+      } else if (!ctx.stopping) {
+        ctx.state = 'failed';
+        ctx.logger.error({ err: message(payload.error) }, 'consumer crashed and will not restart');
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: SINK_TABLES.map((table) => ctx.topics[table]), fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: ctx.config.concurrency,
+      eachBatch: (payload) => this.writer.handleBatch(payload),
+    });
+  }
+
+  /** The processor creates the topics; the sink waits for them rather than guessing their settings. */
+  private async waitForTopics(admin: Admin): Promise<void> {
+    const ctx = this.ctx;
+    for (let attempt = 1; ; attempt++) {
+      if (ctx.stopping) throw new Stopped();
+      const existing = new Set(await admin.listTopics());
+      const missing = Object.values(ctx.topics).filter((t) => !existing.has(t));
+      if (missing.length === 0) return;
+      if (attempt === 1 || attempt % 30 === 0) {
+        ctx.logger.info({ missing }, 'waiting for the processor to create the topics');
+      }
+      await waitWithHeartbeat(
+        1_000,
+        async () => undefined,
+        () => !ctx.stopping,
+        250,
+      );
+    }
+  }
+}
