@@ -39,6 +39,21 @@ export class BatchOutput {
     this.receivedAt.push(...later.receivedAt);
   }
 
+  /**
+   * Removes the records of `topic` that `pick` chooses (it may set a record's partition) and returns
+   * them in the order pushed; the others keep theirs.
+   */
+  take(topic: string, pick: (message: Message) => boolean): Message[] {
+    const list = this.byTopic.get(topic);
+    if (list === undefined) return [];
+    const taken: Message[] = [];
+    const kept: Message[] = [];
+    for (const m of list) (pick(m) ? taken : kept).push(m);
+    if (kept.length === 0) this.byTopic.delete(topic);
+    else this.byTopic.set(topic, kept);
+    return taken;
+  }
+
   /** Records per topic, in the order pushed (Kafka keeps that order per partition). */
   topicMessages(): TopicMessages[] {
     return [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));

@@ -1,14 +1,13 @@
-import type { Admin, Kafka, KafkaMessage, RecordMetadata, TopicMessages } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage, Message, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from '../logging/logger.ts';
 import { BatchOutput } from './batch-output.ts';
 import { committedOffset, highWatermark } from './offsets.ts';
 import type { RuntimeMetrics } from './runtime-metrics.ts';
 import { isFatalStateError, type CommittedStorage } from './stores/committed-storage.ts';
-import { EvictionSweep } from './stores/eviction-sweep.ts';
-import { TransactionalStore, type StoreChange } from './stores/transactional-store.ts';
+import type { StoreChange } from './stores/transactional-store.ts';
 import { TaskLifecycle, type TaskState } from './task-lifecycle.ts';
+import type { TaskPart } from './task-part.ts';
 import { TransactionFailed, type TransactionOffsets } from './task-producer.ts';
-import type { SubTopology } from './topology.ts';
 
 /** Everything a task shares with the other tasks of its application instance. */
 export interface TaskContext {
@@ -26,7 +25,7 @@ export interface TaskContext {
   /** Wall clock for retention, unix ms. */
   now(): number;
   eviction: { intervalMs: number; keysPerStep: number };
-  /** A fresh, empty committed storage for the task named `name` (`<stage>-<partition>`). */
+  /** A fresh, empty committed storage for the store named `name` (`<sub-topology>-<partition>`). */
   storage(name: string): CommittedStorage;
   /** Decoded values each task's store keeps in its LRU cache. */
   cacheKeysPerTask: number;
@@ -42,93 +41,66 @@ export interface TaskTransactions {
 }
 
 /**
- * A task as the task manager drives it, whatever its store's value type: life cycle, offsets,
- * restore, one transaction per chunk.
+ * Where records a task sends to one of its own sources go: a task that owns partition p of every
+ * source processes the records that land on partition p (by the producer's partitioner) itself,
+ * in the same transaction, instead of producing and consuming them again.
  */
-export interface RuntimeTask {
-  readonly stageName: string;
-  readonly inputTopic: string;
-  readonly changelogTopic: string;
-  readonly partition: number;
-  readonly transactionalId: string;
-  readonly lifecycle: TaskLifecycle;
-  /** Next input offset to process (the committed offset); -1 before the first preparation. */
-  nextOffset: number;
-  /**
-   * The changelog partition's high watermark as of the last commit or restore, when known
-   * exactly; null when an abort or failure left it unknown. Used to keep the state over a
-   * rebalance that gives the task back to this instance untouched.
-   */
-  changelogEnd: number | null;
-  /** True when the store is known to equal the changelog up to `nextOffset` (false after clearState() or a fenced or unsettled commit). */
-  restored: boolean;
-  /** When the producer was last fenced by another owner (unix ms), to let the rebalance happen first. */
-  fencedAtMs: number | null;
-  /** Consecutive failed chunks (for the retry backoff). */
-  failures: number;
-  /** Committed keys in the store. */
-  readonly stateSize: number;
-  fence(): Promise<void>;
-  clearState(): void;
-  /** Applies one changelog record while restoring (null: tombstone). */
-  restoreRecord(key: string, value: string | null): void;
-  /** The end of a restore: writes what it buffered. */
-  finishRestore(): void;
-  processChunk(records: readonly KafkaMessage[]): Promise<ChunkOutcome>;
-  close(): Promise<void>;
+export interface LocalRouting {
+  /** The partition `key` lands on in `topic` (the producer's partitioner). */
+  partitionOf(topic: string, key: string): number;
 }
 
 /**
  * How a chunk ended: `committed`; `retry` (aborted, the store is back at the last commit and the
- * caller re-reads from `nextOffset`); `rebuild` (fenced, or a commit whose outcome could not be
- * settled: the task must be fenced and restored again before it processes anything).
+ * caller re-reads from the part's `nextOffset`); `rebuild` (fenced, or a commit whose outcome
+ * could not be settled: the task must be fenced and restored again before it processes anything);
+ * `not-running` (not started: while it waited for the task's previous chunk, the task was suspended
+ * or closed; the caller re-reads from the part's `nextOffset` once the task runs again).
  */
-export type ChunkOutcome = 'committed' | 'retry' | 'rebuild';
+export type ChunkOutcome = 'committed' | 'retry' | 'rebuild' | 'not-running';
 
 /**
- * One task: an input partition, its state store and changelog partition (same number), and its
- * transactional producer with the stable id `<appId>-<stage>-<partition>`.
- *
- * Invariant between chunks: `store` equals the changelog up to the last committed transaction,
- * and `nextOffset` is the input offset that transaction committed for the group. Each chunk runs
- * in one transaction (outputs + changelog + input offset); its state changes live in the store's
- * overlay until the commit returns, and are dropped if it aborts.
+ * Records sent to the task's own sources are processed in place at most this many times per
+ * chunk (an event, its unit's forward, that unit's forward, ...); deeper ones are produced, so a
+ * cycle of forwards can never keep one transaction open.
  */
-export class StreamTask<V extends object> implements RuntimeTask {
-  readonly store: TransactionalStore<V>;
-  readonly sweep: EvictionSweep<V>;
+const MAX_LOCAL_HOPS = 4;
+
+/**
+ * One task: partition `partition` of one sub-topology (one part) or of every co-partitioned
+ * sub-topology (one part each), and its transactional producer, `<appId>-<name>-<partition>`
+ * (with several parts, `<appId>-task-<partition>`).
+ *
+ * Invariant between chunks: each part's store equals its changelog partition up to the last
+ * committed transaction, and each part's `nextOffset` is the source offset that transaction
+ * committed for the group. Each chunk (records of one source) runs in one transaction: outputs,
+ * every part's changelog changes and the chunk's source offset; state changes live in the stores'
+ * overlays until the commit returns, and are dropped if it aborts. Chunks of one task never overlap.
+ */
+export class StreamTask {
   readonly lifecycle: TaskLifecycle;
-  readonly inputTopic: string;
-  readonly changelogTopic: string;
-  nextOffset = -1;
-  changelogEnd: number | null = null;
+  readonly transactionalId: string;
+  /** True when every part's store is known to equal its changelog up to its `nextOffset`. */
   restored = false;
+  /** When the producer was last fenced by another owner (unix ms), to let the rebalance happen first. */
   fencedAtMs: number | null = null;
+  /** Consecutive failed chunks (for the retry backoff). */
   failures = 0;
   private producer: TaskTransactions | null = null;
-  /** Sink topic → its name in the sub-topology, for the records-out metric. */
-  private readonly sinkNames: ReadonlyMap<string, string>;
+  private readonly bySource: ReadonlyMap<string, TaskPart>;
+  /** The chunk in progress: the next one waits for it. */
+  private busy: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly topology: SubTopology<V>,
+    readonly parts: readonly TaskPart[],
     readonly partition: number,
     private readonly ctx: TaskContext,
+    private readonly routing: LocalRouting | null = null,
   ) {
-    this.inputTopic = topology.source;
-    this.changelogTopic = topology.store.changelog;
-    const storage = ctx.storage(`${topology.name}-${partition}`);
-    this.store = new TransactionalStore(topology.store.codec, storage, ctx.cacheKeysPerTask);
-    this.sweep = new EvictionSweep(this.store, topology.store.evict, ctx.eviction);
+    if (parts.length === 0) throw new Error('a task needs at least one part');
+    this.bySource = new Map(parts.map((p) => [p.source, p]));
+    this.transactionalId = transactionalIdOf(ctx.appId, parts, partition);
     this.lifecycle = new TaskLifecycle(this.transactionalId);
-    this.sinkNames = new Map(Object.entries(topology.sinks).map(([name, topic]) => [topic, name]));
-  }
-
-  get stageName(): string {
-    return this.topology.name;
-  }
-
-  get transactionalId(): string {
-    return `${this.ctx.appId}-${this.topology.name}-${this.partition}`;
   }
 
   /** The life cycle's state (shorthand). */
@@ -136,60 +108,64 @@ export class StreamTask<V extends object> implements RuntimeTask {
     return this.lifecycle.state;
   }
 
-  get stateSize(): number {
-    return this.store.size;
-  }
-
-  restoreRecord(key: string, value: string | null): void {
-    this.store.restore(key, value);
-  }
-
-  finishRestore(): void {
-    this.store.flush();
+  /** The part reading `source`. */
+  part(source: string): TaskPart | undefined {
+    return this.bySource.get(source);
   }
 
   /**
    * Replaces the producer with a freshly initialised one: fences any other holder of the
-   * transactional id and settles every earlier transaction of it.
+   * transactional id and settles every earlier transaction of it. A task of several parts also
+   * fences the ids its parts had as tasks of their own, so transactions left open by a build that
+   * ran one task per sub-topology are settled before this one reads the changelogs.
    */
   async fence(): Promise<void> {
+    // A closed task must not take its id back from its next owner (a chunk still settling).
+    if (this.lifecycle.state === 'closed') throw new Error(`task ${this.transactionalId} is closed`);
     const old = this.producer;
     this.producer = null;
     await old?.close();
+    if (this.parts.length > 1) {
+      for (const part of this.parts) {
+        const legacy = await this.ctx.createProducer(
+          transactionalIdOf(this.ctx.appId, [part], this.partition),
+        );
+        await legacy.close();
+      }
+    }
     this.producer = await this.ctx.createProducer(this.transactionalId);
     this.fencedAtMs = null;
   }
 
-  /** Drops the state (before a full restore). */
+  /** Drops every part's state (before a full restore). */
   clearState(): void {
-    this.store.clear();
-    this.sweep.reset();
+    for (const part of this.parts) part.clearState();
     this.restored = false;
-    this.changelogEnd = null;
   }
 
   /**
-   * Processes `records` (contiguous, all at or after `nextOffset`) in one transaction. Only a
-   * running task may start a chunk; an assignment that suspends it meanwhile does not stop the
-   * chunk's transaction (the next preparation fences and settles it).
+   * Processes `records` of `source` (contiguous, all at or after its part's `nextOffset`) in one
+   * transaction, after the task's chunk in flight. Only a running task starts a chunk; an assignment
+   * that suspends it meanwhile does not stop the chunk's transaction (the next preparation fences
+   * and settles it).
    */
-  async processChunk(records: readonly KafkaMessage[]): Promise<ChunkOutcome> {
-    this.lifecycle.assert('running');
+  processChunk(source: string, records: readonly KafkaMessage[]): Promise<ChunkOutcome> {
+    const run = this.busy.then(() => this.runChunk(source, records));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runChunk(source: string, records: readonly KafkaMessage[]): Promise<ChunkOutcome> {
+    // The caller saw the task running; a chunk of its other source may have changed that since.
+    if (this.lifecycle.state !== 'running') return 'not-running';
+    const part = this.bySource.get(source);
+    if (part === undefined) throw new Error(`task ${this.transactionalId} does not read ${source}`);
     const started = process.hrtime.bigint();
-    const stage = this.topology.name;
-    let output: BatchOutput;
-    let evicted: number;
+    let chunk: ChunkWork;
     try {
-      // The sweep's rows (re-derivations) go first: it changed those units' state before this chunk reads it.
-      const swept = new BatchOutput();
-      evicted = this.sweep.step(this.ctx.now(), swept);
-      output = await this.topology.process(this.store, records);
-      if (!swept.isEmpty()) {
-        swept.append(output);
-        output = swept;
-      }
+      chunk = await this.work(part, records);
     } catch (error) {
-      this.store.rollback();
+      for (const p of this.parts) p.rollback();
       if (isFatalStateError(error)) throw error;
       this.ctx.logger.warn(
         { err: error, task: this.transactionalId },
@@ -197,16 +173,13 @@ export class StreamTask<V extends object> implements RuntimeTask {
       );
       return 'retry';
     }
-    const changes = this.store.changes();
-    const messages = output.topicMessages();
-    if (changes.length > 0) messages.push(this.changelogMessages(changes));
+    const messages: TopicMessages[] = [];
+    for (const { output } of chunk.byPart.values()) messages.push(...output.topicMessages());
+    for (const [p, changes] of chunk.changes)
+      if (changes.length > 0) messages.push(this.changelogMessages(p, changes));
     const next = Number(records[records.length - 1]!.offset) + 1;
-    const offsets = {
-      groupId: this.ctx.appId,
-      topic: this.inputTopic,
-      partition: this.partition,
-      offset: next,
-    };
+    const offsets = { groupId: this.ctx.appId, topic: source, partition: this.partition, offset: next };
+    const stage = part.name;
     let metadata: RecordMetadata[];
     try {
       if (this.producer === null || this.producer.broken) await this.fence();
@@ -215,9 +188,11 @@ export class StreamTask<V extends object> implements RuntimeTask {
       const outcome = error instanceof TransactionFailed ? error.outcome : 'aborted';
       this.ctx.metrics.transactionEnded(stage, outcome === 'aborted' ? 'abort' : outcome);
       this.ctx.logger.warn({ err: error, task: this.transactionalId, outcome }, 'transaction failed');
-      if (outcome === 'unknown') return this.settle(changes, next, records.length, output, evicted);
-      this.store.rollback();
-      this.changelogEnd = null;
+      if (outcome === 'unknown') return this.settle(part, chunk, next);
+      for (const p of this.parts) {
+        p.rollback();
+        p.changelogEnd = null;
+      }
       if (outcome === 'fenced') {
         this.fencedAtMs = this.ctx.now();
         this.mustRebuild();
@@ -226,120 +201,213 @@ export class StreamTask<V extends object> implements RuntimeTask {
       return 'retry';
     }
     // Outside the try: once the commit returned, nothing may turn it into a retry.
-    const end = changelogEndFrom(
-      metadata,
-      this.changelogTopic,
-      this.partition,
-      this.changelogEnd,
-      changes.length,
-    );
-    this.committed(changes, next, records.length, output, evicted, end);
+    const ends = new Map<TaskPart, number | null>();
+    for (const p of this.parts) {
+      const count = chunk.changes.get(p)?.length ?? 0;
+      ends.set(p, changelogEndFrom(metadata, p.changelogTopic, this.partition, p.changelogEnd, count));
+    }
+    this.committed(part, chunk, next, ends);
     this.ctx.metrics.transactionEnded(stage, 'commit', Number(process.hrtime.bigint() - started) / 1e9);
     return 'committed';
+  }
+
+  /**
+   * The chunk's work before its transaction: a sweep step of every part (its rows first: it
+   * changed those keys' state before the chunk reads it), the chunk on its part, then records
+   * sent to this task's own source partitions processed in place, hop by hop.
+   */
+  private async work(part: TaskPart, records: readonly KafkaMessage[]): Promise<ChunkWork> {
+    const byPart = new Map<TaskPart, PartWork>();
+    const now = this.ctx.now();
+    for (const p of this.parts) {
+      const output = new BatchOutput();
+      const evicted = p.sweepStep(now, output);
+      byPart.set(p, { output, recordsIn: 0, evicted });
+    }
+    const first = byPart.get(part)!;
+    absorb(first, await part.process(records));
+    first.recordsIn = records.length;
+    let pending = this.takeLocal([...byPart.values()].map((w) => w.output));
+    for (let hop = 1; pending.size > 0; hop++) {
+      const produced: BatchOutput[] = [];
+      for (const [p, local] of pending) {
+        const work = byPart.get(p)!;
+        absorb(work, await p.process(local));
+        work.recordsIn += local.length;
+        produced.push(work.output);
+      }
+      pending = hop < MAX_LOCAL_HOPS ? this.takeLocal(produced) : new Map();
+    }
+    const changes = new Map<TaskPart, StoreChange[]>();
+    for (const p of this.parts) changes.set(p, p.changes());
+    return { byPart, changes };
+  }
+
+  /**
+   * Takes out of `outputs` the records sent to one of this task's sources that land on its own
+   * partition, as input records for that part. Without local routing (a task per sub-topology),
+   * nothing.
+   */
+  private takeLocal(outputs: readonly BatchOutput[]): Map<TaskPart, KafkaMessage[]> {
+    const local = new Map<TaskPart, KafkaMessage[]>();
+    const routing = this.routing;
+    if (routing === null) return local;
+    for (const output of outputs) {
+      for (const [source, part] of this.bySource) {
+        // Each record's partition is fixed here (kafkajs then skips hashing its key again).
+        const taken = output.take(source, (m) => {
+          m.partition ??= routing.partitionOf(source, m.key as string);
+          return m.partition === this.partition;
+        });
+        if (taken.length === 0) continue;
+        const list = local.get(part) ?? [];
+        for (const m of taken) list.push(asInputRecord(m));
+        local.set(part, list);
+      }
+    }
+    return local;
   }
 
   /** Closes the producer and releases the state (the task left this instance, or it stops). */
   async close(): Promise<void> {
     this.lifecycle.close();
+    // A chunk in flight finishes its transaction first (kafkajs already waits for running batches
+    // before it rejoins; this keeps close() safe on its own).
+    await this.busy;
     const producer = this.producer;
     this.producer = null;
     await producer?.close();
-    try {
-      this.store.drop();
-    } catch (err) {
-      // Only space is at stake: a later task of the same name starts from an emptied database anyway.
-      this.ctx.logger.warn({ err, task: this.transactionalId }, 'could not release the task state');
+    for (const part of this.parts) {
+      try {
+        part.drop();
+      } catch (err) {
+        // Only space is at stake: a later task of the same name starts from an emptied database anyway.
+        this.ctx.logger.warn({ err, task: this.transactionalId }, 'could not release the task state');
+      }
     }
   }
 
-  private changelogMessages(changes: readonly StoreChange[]): TopicMessages {
+  private changelogMessages(part: TaskPart, changes: readonly StoreChange[]): TopicMessages {
     return {
-      topic: this.changelogTopic,
-      // The changelog partition is the task's: same number as its input partition.
+      topic: part.changelogTopic,
+      // The changelog partition is the task's: same number as its source partitions.
       messages: changes.map((c) => ({ key: c.key, value: c.value, partition: this.partition })),
     };
   }
 
   private committed(
-    changes: readonly StoreChange[],
+    source: TaskPart,
+    chunk: ChunkWork,
     next: number,
-    recordsIn: number,
-    output: BatchOutput,
-    evicted: number,
-    changelogEnd: number | null,
+    ends: ReadonlyMap<TaskPart, number | null>,
   ): void {
-    this.store.commit();
-    this.nextOffset = next;
-    this.changelogEnd = changelogEnd;
-    const { metrics } = this.ctx;
-    const recordsOut = new Map([['changelog', changes.length]]);
-    for (const { topic, messages } of output.topicMessages()) {
-      const sink = this.sinkNames.get(topic) ?? 'other';
-      recordsOut.set(sink, (recordsOut.get(sink) ?? 0) + messages.length);
+    for (const p of this.parts) {
+      p.commit();
+      p.changelogEnd = ends.get(p) ?? null;
     }
-    metrics.chunkCommitted(this.topology.name, {
-      recordsIn,
-      recordsOut,
-      counters: output.counters,
-      receivedAt: output.receivedAt,
-    });
-    if (evicted > 0) metrics.evicted(this.topology.store.codec.name, evicted);
+    source.nextOffset = next;
+    const { metrics } = this.ctx;
+    for (const [p, work] of chunk.byPart) {
+      const changes = chunk.changes.get(p)?.length ?? 0;
+      if (work.recordsIn === 0 && changes === 0 && work.output.isEmpty()) continue;
+      const recordsOut = new Map([['changelog', changes]]);
+      for (const { topic, messages } of work.output.topicMessages()) {
+        const sink = p.sinkNames.get(topic) ?? 'other';
+        recordsOut.set(sink, (recordsOut.get(sink) ?? 0) + messages.length);
+      }
+      metrics.chunkCommitted(p.name, {
+        recordsIn: work.recordsIn,
+        recordsOut,
+        counters: work.output.counters,
+        receivedAt: work.output.receivedAt,
+      });
+      if (work.evicted > 0) metrics.evicted(p.storeName, work.evicted);
+    }
   }
 
   /**
    * EndTxn(commit) failed, so the transaction may or may not have committed. A new producer's
    * initialisation completes or aborts it; the group's committed offset then says which: the
-   * chunk's end (committed: keep the overlay) or the chunk's start (aborted: drop it). Anything
+   * chunk's end (committed: keep the overlays) or the chunk's start (aborted: drop them). Anything
    * else, or a failure here, means a rebuild.
    */
-  private async settle(
-    changes: readonly StoreChange[],
-    next: number,
-    recordsIn: number,
-    output: BatchOutput,
-    evicted: number,
-  ): Promise<ChunkOutcome> {
+  private async settle(source: TaskPart, chunk: ChunkWork, next: number): Promise<ChunkOutcome> {
     try {
       await this.fence();
-      const committed = await committedOffset(
-        this.ctx.admin,
-        this.ctx.appId,
-        this.inputTopic,
-        this.partition,
-      );
-      const end = await highWatermark(this.ctx.admin, this.changelogTopic, this.partition);
+      const { admin, appId } = this.ctx;
+      const committed = await committedOffset(admin, appId, source.source, this.partition);
+      const ends = new Map<TaskPart, number | null>();
+      for (const p of this.parts) ends.set(p, await highWatermark(admin, p.changelogTopic, this.partition));
       if (committed === next) {
-        this.committed(changes, next, recordsIn, output, evicted, end);
+        this.committed(source, chunk, next, ends);
         return 'committed';
       }
-      if (committed === this.nextOffset) {
-        this.store.rollback();
-        this.changelogEnd = end;
+      if (committed === source.nextOffset) {
+        for (const p of this.parts) {
+          p.rollback();
+          p.changelogEnd = ends.get(p) ?? null;
+        }
         return 'retry';
       }
       this.ctx.logger.warn(
-        { task: this.transactionalId, committed, expected: [this.nextOffset, next] },
+        { task: this.transactionalId, committed, expected: [source.nextOffset, next] },
         'committed offset moved unexpectedly; rebuilding the task',
       );
     } catch (error) {
       if (isFatalStateError(error)) throw error;
       this.ctx.logger.warn({ err: error, task: this.transactionalId }, 'could not settle a failed commit');
     }
-    this.store.rollback();
+    for (const p of this.parts) p.rollback();
     this.mustRebuild();
     return 'rebuild';
   }
 
   /**
-   * Fenced, or a commit whose outcome could not be settled: the store may differ from the
-   * changelog, so it is not kept by the next preparation, whatever suspends the task meanwhile.
+   * Fenced, or a commit whose outcome could not be settled: the stores may differ from the
+   * changelogs, so they are not kept by the next preparation, whatever suspends the task meanwhile.
    */
   private mustRebuild(): void {
     this.restored = false;
-    this.lifecycle.suspend('rebuild');
+    // A task closed meanwhile is gone: its next owner restores from the changelogs anyway.
+    if (this.lifecycle.state !== 'closed') this.lifecycle.suspend('rebuild');
   }
 }
 
+interface PartWork {
+  output: BatchOutput;
+  recordsIn: number;
+  evicted: number;
+}
+
+interface ChunkWork {
+  byPart: Map<TaskPart, PartWork>;
+  changes: Map<TaskPart, StoreChange[]>;
+}
+
+function transactionalIdOf(appId: string, parts: readonly TaskPart[], partition: number): string {
+  return parts.length === 1 ? `${appId}-${parts[0]!.name}-${partition}` : `${appId}-task-${partition}`;
+}
+
+/** Adds a process() output to a part's work (as is when the work has none yet: no copy). */
+function absorb(work: PartWork, output: BatchOutput): void {
+  if (work.output.isEmpty()) work.output = output;
+  else work.output.append(output);
+}
+
+/** A record this task sent to its own source, as the input record that part reads. */
+function asInputRecord(m: Message): KafkaMessage {
+  const value = m.value;
+  return {
+    key: Buffer.from(m.key as string),
+    value:
+      value === null || value === undefined ? null : typeof value === 'string' ? Buffer.from(value) : value,
+    // Not from the log: dropped-record reports name it "local".
+    offset: 'local',
+    timestamp: String(Date.now()),
+    attributes: 0,
+    headers: {},
+  };
+}
 /**
  * After a commit, the changelog partition ends right after the commit marker that follows our
  * last record: last offset + 2 (nobody else writes the task's changelog partition). kafkajs

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EachBatchPayload } from 'kafkajs';
+import { Partitioners, type EachBatchPayload, type PartitionMetadata } from 'kafkajs';
 import { readChangelogsToEnd, type ChangelogPartition } from './changelog-reader.ts';
 import { committedOffsets, topicBounds, type PartitionBounds } from './offsets.ts';
 import { isFatalStateError } from './stores/committed-storage.ts';
-import type { RuntimeTask, TaskContext } from './stream-task.ts';
-import type { SubTopologyNode, Topology } from './topology.ts';
+import { StreamTask, type LocalRouting, type TaskContext } from './stream-task.ts';
+import type { TaskPart } from './task-part.ts';
+import type { Topology } from './topology.ts';
 
 export interface TaskManagerOptions {
   ctx: TaskContext;
@@ -31,11 +32,11 @@ class Cancelled extends Error {}
  *   instance now owns) the tasks that left are closed and each owned task is prepared:
  *   1. its producer is re-initialised, fencing any zombie and settling every earlier
  *      transaction of its id (ours included);
- *   2. the group's committed offset of its input partition is read (settled by step 1);
- *   3. the state is kept when it provably matches (same committed offset and changelog end as
- *      this task last left them), else cleared and restored from the changelog partition,
- *      read_committed, up to the high watermark;
- *   4. the consumer is seeked to the committed offset;
+ *   2. the group's committed offset of each of its source partitions is read (settled by step 1);
+ *   3. the state is kept when it provably matches (same committed offsets and changelog ends as
+ *      this task last left them), else cleared and restored from its changelog partitions,
+ *      read_committed, up to their high watermarks;
+ *   4. the consumer is seeked to the committed offsets;
  *   steps run in one chain, so preparations never overlap, and a newer assignment cancels an
  *   older preparation;
  * - `handleBatch` (eachBatch) waits for its task to be ready, heartbeating, then processes the
@@ -43,7 +44,7 @@ class Cancelled extends Error {}
  *   it seeks back to the last committed offset.
  */
 export class TaskManager {
-  private readonly tasks = new Map<string, RuntimeTask>();
+  private readonly tasks = new Map<string, StreamTask>();
   private assigned = new Set<string>();
   private epoch = 0;
   private controller = new AbortController();
@@ -51,7 +52,12 @@ export class TaskManager {
   private wake = deferred();
   private joined = false;
 
-  constructor(private readonly options: TaskManagerOptions) {}
+  private readonly routing: LocalRouting | null;
+
+  constructor(private readonly options: TaskManagerOptions) {
+    const layout = options.topology.tasks;
+    this.routing = layout.kind === 'per-partition' ? keyRouting(layout.partitions) : null;
+  }
 
   /** A new assignment (the member's partitions per topic) from GROUP_JOIN. */
   onAssignment(assignment: Record<string, number[]>): void {
@@ -64,18 +70,33 @@ export class TaskManager {
     this.controller = controller;
     const assigned = new Set<string>();
     for (const { source } of topology.subTopologies) {
-      for (const partition of assignment[source] ?? []) assigned.add(taskId(source, partition));
+      for (const partition of assignment[source] ?? []) assigned.add(this.taskIdOf(source, partition));
+    }
+    const torn = tornPartitions(topology, assignment);
+    if (torn.length > 0) {
+      // Another member would run the same task: two owners of one store. Never run like that.
+      this.options.onFatal(
+        new Error(
+          `assignment splits co-partitioned sources (partitions ${torn.join(', ')}): every member of ` +
+            'the group must use the co-partitioned assigner (stop instances of an older build)',
+        ),
+      );
+      return;
     }
     this.assigned = assigned;
-    for (const task of this.tasks.values()) task.lifecycle.suspend('reassigned');
+    // A task that left is closing (its producer disconnecting): nothing to suspend.
+    for (const task of this.tasks.values()) {
+      if (task.lifecycle.state !== 'closed') task.lifecycle.suspend('reassigned');
+    }
     this.options.ctx.logger.info({ epoch, tasks: [...assigned] }, 'assignment received; preparing tasks');
     void this.enqueue(controller.signal, async () => {
       for (const [id, task] of this.tasks) {
         if (assigned.has(id)) continue;
-        await task.close();
         this.tasks.delete(id);
+        await task.close();
         // Its new owner reports this partition's lag now; a stale series here would be summed with it.
-        this.options.ctx.metrics.consumerLag(task.inputTopic, task.partition, null);
+        for (const part of task.parts)
+          this.options.ctx.metrics.consumerLag(part.source, task.partition, null);
       }
       for (const id of assigned) if (!this.tasks.has(id)) this.tasks.set(id, this.createTask(id));
       // Only tasks not ready yet: on a retry, the tasks a failed attempt already made ready are
@@ -88,8 +109,10 @@ export class TaskManager {
   /** kafkajs eachBatch (autoCommit off, eachBatchAutoResolve off). */
   readonly handleBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const task = await this.readyTask(taskId(batch.topic, batch.partition), heartbeat, isRunning);
+    const task = await this.readyTask(this.taskIdOf(batch.topic, batch.partition), heartbeat, isRunning);
     if (task === undefined || isStale()) return;
+    const part = task.part(batch.topic);
+    if (part === undefined) throw new Error(`task ${task.transactionalId} does not read ${batch.topic}`);
     if (task.lifecycle.needsRebuild) {
       await this.rebuild(task, heartbeat);
       return;
@@ -104,7 +127,7 @@ export class TaskManager {
     }
     // Records below nextOffset were committed by an earlier transaction: a consumer position
     // read before our fence may lag behind the settled commit.
-    const fresh = batch.messages.filter((m) => Number(m.offset) >= task.nextOffset);
+    const fresh = batch.messages.filter((m) => Number(m.offset) >= part.nextOffset);
     if (fresh.length === 0) {
       if (last !== undefined) resolveOffset(last.offset);
       return;
@@ -115,7 +138,7 @@ export class TaskManager {
       const chunk = fresh.slice(i, i + max);
       let outcome;
       try {
-        outcome = await task.processChunk(chunk);
+        outcome = await task.processChunk(batch.topic, chunk);
       } catch (error) {
         this.options.onFatal(error);
         return;
@@ -126,8 +149,9 @@ export class TaskManager {
         await heartbeat();
         continue;
       }
-      // Re-read from the last committed offset; the store is already back at that commit.
-      this.options.seek(task.inputTopic, task.partition, task.nextOffset);
+      // Re-read from the last committed offset; the store is already back at that commit (or,
+      // not-running, the next preparation seeks it again).
+      this.options.seek(batch.topic, task.partition, part.nextOffset);
       if (outcome === 'retry') {
         task.failures += 1;
         await sleep(Math.min(100 * 2 ** task.failures, 5_000));
@@ -147,8 +171,9 @@ export class TaskManager {
   stateSize(): Record<string, number> {
     const size: Record<string, number> = {};
     for (const { name } of this.options.topology.subTopologies) size[name] = 0;
-    for (const task of this.tasks.values())
-      size[task.stageName] = (size[task.stageName] ?? 0) + task.stateSize;
+    for (const task of this.tasks.values()) {
+      for (const part of task.parts) size[part.name] = (size[part.name] ?? 0) + part.stateSize;
+    }
     return size;
   }
 
@@ -160,19 +185,30 @@ export class TaskManager {
     this.tasks.clear();
   }
 
-  private createTask(id: string): RuntimeTask {
-    const [topic, partitionText] = splitTaskId(id);
-    return this.subTopologyOf(topic).createTask(Number(partitionText), this.options.ctx);
+  /** A task per source partition, or per partition for co-partitioned sub-topologies. */
+  private taskIdOf(source: string, partition: number): string {
+    return this.options.topology.tasks.kind === 'per-partition' ? `#${partition}` : `${source}#${partition}`;
   }
 
-  private subTopologyOf(source: string): SubTopologyNode {
-    const node = this.options.topology.subTopologies.find((n) => n.source === source);
-    if (node === undefined) throw new Error(`no sub-topology reads ${source}`);
-    return node;
+  private createTask(id: string): StreamTask {
+    const { topology, ctx } = this.options;
+    const [source, partitionText] = splitTaskId(id);
+    const partition = Number(partitionText);
+    const nodes =
+      topology.tasks.kind === 'per-partition'
+        ? topology.subTopologies
+        : topology.subTopologies.filter((n) => n.source === source);
+    if (nodes.length === 0) throw new Error(`no sub-topology reads ${source}`);
+    return new StreamTask(
+      nodes.map((n) => n.createPart(partition, ctx)),
+      partition,
+      ctx,
+      this.routing,
+    );
   }
 
   /** Steps 1–4 of the class comment for `tasks`; throws Cancelled when a newer assignment came. */
-  private async prepare(tasks: RuntimeTask[], epoch: number, signal: AbortSignal): Promise<void> {
+  private async prepare(tasks: StreamTask[], epoch: number, signal: AbortSignal): Promise<void> {
     const { ctx } = this.options;
     const check = (): void => {
       if (signal.aborted) throw new Cancelled();
@@ -183,31 +219,39 @@ export class TaskManager {
     check();
     const committed = new Map<string, Map<number, number>>();
     const bounds = new Map<string, Map<number, PartitionBounds>>();
+    const parts = tasks.flatMap((t) => t.parts);
     await Promise.all([
-      ...unique(tasks.map((t) => t.inputTopic)).map(async (topic) =>
+      ...unique(parts.map((p) => p.source)).map(async (topic) =>
         committed.set(topic, await committedOffsets(ctx.admin, ctx.appId, topic)),
       ),
-      ...unique(tasks.map((t) => t.changelogTopic)).map(async (topic) =>
+      ...unique(parts.map((p) => p.changelogTopic)).map(async (topic) =>
         bounds.set(topic, await topicBounds(ctx.admin, topic)),
       ),
     ]);
     check();
     const plan = tasks.map((task) => {
-      const offset = committed.get(task.inputTopic)?.get(task.partition);
-      const end = bounds.get(task.changelogTopic)?.get(task.partition);
-      if (offset === undefined || end === undefined) {
-        throw new Error(`no offsets for ${task.inputTopic}/${task.partition} or its changelog`);
-      }
-      const keep = task.restored && task.nextOffset === offset && task.changelogEnd === end.high;
-      return { task, offset, end, keep };
+      const positions = task.parts.map((part) => {
+        const offset = committed.get(part.source)?.get(task.partition);
+        const end = bounds.get(part.changelogTopic)?.get(task.partition);
+        if (offset === undefined || end === undefined) {
+          throw new Error(`no offsets for ${part.source}/${task.partition} or its changelog`);
+        }
+        return { part, offset, end };
+      });
+      const keep =
+        task.restored &&
+        positions.every((p) => p.part.nextOffset === p.offset && p.part.changelogEnd === p.end.high);
+      return { task, positions, keep };
     });
     const makeReady = (entries: typeof plan): void => {
-      for (const { task, offset, end } of entries) {
-        task.nextOffset = offset;
-        task.changelogEnd = end.high;
+      for (const { task, positions } of entries) {
+        for (const { part, offset, end } of positions) {
+          part.nextOffset = offset;
+          part.changelogEnd = end.high;
+          this.options.seek(part.source, task.partition, offset);
+        }
         task.restored = true;
         task.failures = 0;
-        this.options.seek(task.inputTopic, task.partition, offset);
         task.lifecycle.markRunning();
       }
       this.notify();
@@ -218,15 +262,19 @@ export class TaskManager {
     for (const { task } of toRestore) task.clearState();
     if (toRestore.length > 0) {
       const started = Date.now();
-      const byPartition = new Map(
-        toRestore.map(({ task }) => [`${task.changelogTopic}:${task.partition}`, task]),
-      );
-      const partitions: ChangelogPartition[] = toRestore.map(({ task, end }) => ({
-        topic: task.changelogTopic,
-        partition: task.partition,
-        startOffset: end.low,
-        endOffset: end.high,
-      }));
+      const byPartition = new Map<string, TaskPart>();
+      const partitions: ChangelogPartition[] = [];
+      for (const { task, positions } of toRestore) {
+        for (const { part, end } of positions) {
+          byPartition.set(`${part.changelogTopic}:${task.partition}`, part);
+          partitions.push({
+            topic: part.changelogTopic,
+            partition: task.partition,
+            startOffset: end.low,
+            endOffset: end.high,
+          });
+        }
+      }
       const applied = await readChangelogsToEnd({
         kafka: ctx.kafka,
         admin: ctx.admin,
@@ -237,7 +285,7 @@ export class TaskManager {
         onRecord: (topic, partition, key, value) =>
           byPartition.get(`${topic}:${partition}`)?.restoreRecord(key, value),
       });
-      for (const { task } of toRestore) task.finishRestore();
+      for (const part of byPartition.values()) part.finishRestore();
       check();
       const seconds = (Date.now() - started) / 1000;
       ctx.metrics.restored(seconds, applied);
@@ -281,7 +329,7 @@ export class TaskManager {
   }
 
   /** Fenced or unsettled: prepare the task again (after the fence backoff). */
-  private async rebuild(task: RuntimeTask, heartbeat: () => Promise<void>): Promise<void> {
+  private async rebuild(task: StreamTask, heartbeat: () => Promise<void>): Promise<void> {
     const { fencedBackoffMs, ctx } = this.options;
     if (task.fencedAtMs !== null && ctx.now() - task.fencedAtMs < fencedBackoffMs) {
       await sleep(500);
@@ -289,7 +337,10 @@ export class TaskManager {
     }
     const epoch = this.epoch;
     const signal = this.controller.signal;
-    const done = this.enqueue(signal, () => this.prepare([task], epoch, signal));
+    // Both sources of a task may ask at once: the second finds it prepared (running) already.
+    const done = this.enqueue(signal, async () => {
+      if (task.lifecycle.needsRebuild) await this.prepare([task], epoch, signal);
+    });
     await this.whileHeartbeating(done, heartbeat);
   }
 
@@ -297,7 +348,7 @@ export class TaskManager {
     id: string,
     heartbeat: () => Promise<void>,
     isRunning: () => boolean,
-  ): Promise<RuntimeTask | undefined> {
+  ): Promise<StreamTask | undefined> {
     for (;;) {
       const task = this.tasks.get(id);
       // A task to rebuild is handed out too: handleBatch then prepares it again.
@@ -326,10 +377,6 @@ export class TaskManager {
   }
 }
 
-function taskId(topic: string, partition: number): string {
-  return `${topic}#${partition}`;
-}
-
 function splitTaskId(id: string): [string, string] {
   const at = id.lastIndexOf('#');
   return [id.slice(0, at), id.slice(at + 1)];
@@ -343,4 +390,32 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/**
+ * Local routing by key, as the tasks' producers partition (kafkajs's DefaultPartitioner: murmur2
+ * of the key, like the Java client), for sources of `partitions` partitions.
+ */
+function keyRouting(partitions: number): LocalRouting {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return {
+    partitionOf: (topic, key) => partitioner({ topic, partitionMetadata, message: { key, value: null } }),
+  };
+}
+
+/** Partitions of which a per-partition topology got some sources but not all. */
+function tornPartitions(topology: Topology, assignment: Record<string, number[]>): number[] {
+  if (topology.tasks.kind !== 'per-partition') return [];
+  const sources = topology.subTopologies.map((n) => n.source);
+  const all = new Set(sources.flatMap((s) => assignment[s] ?? []));
+  return [...all]
+    .filter((p) => !sources.every((s) => (assignment[s] ?? []).includes(p)))
+    .sort((a, b) => a - b);
 }

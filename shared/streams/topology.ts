@@ -2,7 +2,8 @@ import type { KafkaMessage } from 'kafkajs';
 import type { BatchOutput } from './batch-output.ts';
 import type { EvictFn } from './stores/eviction-sweep.ts';
 import type { StoreCodec, TransactionalStore } from './stores/transactional-store.ts';
-import { StreamTask, type RuntimeTask, type TaskContext } from './stream-task.ts';
+import type { TaskContext } from './stream-task.ts';
+import { createTaskPart, type TaskPart } from './task-part.ts';
 
 /**
  * One sub-topology, declared as data: a source topic, the keyed store its records update (with
@@ -34,8 +35,8 @@ export interface SubTopologyNode {
   readonly name: string;
   readonly source: string;
   readonly changelog: string;
-  /** A task for one source partition. */
-  createTask(partition: number, ctx: TaskContext): RuntimeTask;
+  /** This sub-topology's part of a task for `partition` (its store named `<name>-<partition>`). */
+  createPart(partition: number, ctx: TaskContext): TaskPart;
 }
 
 /** Declares a sub-topology (its value type stays inside the node). */
@@ -44,11 +45,25 @@ export function subTopology<V extends object>(spec: SubTopology<V>): SubTopology
     name: spec.name,
     source: spec.source,
     changelog: spec.store.changelog,
-    createTask: (partition, ctx) => new StreamTask(spec, partition, ctx),
+    createPart: (partition, ctx) =>
+      createTaskPart(spec, ctx.storage(`${spec.name}-${partition}`), {
+        cacheKeys: ctx.cacheKeysPerTask,
+        eviction: ctx.eviction,
+      }),
   };
 }
 
-/** The application: sub-topologies whose sources one consumer group reads. */
+/**
+ * The application: sub-topologies whose sources one consumer group reads, and how they are cut
+ * into tasks:
+ * - `per-sub-topology`: a task per sub-topology and source partition; everything one sends to
+ *   another goes through Kafka;
+ * - `per-partition`: the sources are co-partitioned (same partition count, keys partitioned alike),
+ *   a task owns partition p of every source, the group assigns all of them to one member, and
+ *   records a sub-topology sends to a source partition of the same task are processed in place,
+ *   in the same transaction (see StreamTask).
+ */
 export interface Topology {
   subTopologies: readonly SubTopologyNode[];
+  tasks: { kind: 'per-sub-topology' } | { kind: 'per-partition'; partitions: number };
 }

@@ -53,8 +53,17 @@ export const processorEnvSchema = commonEnvSchema.extend({
   STATE_STORE: z.enum(['disk', 'memory']).default('disk'),
   /** Parent directory of the disk store; each process uses (and on stop removes) a directory of its own. */
   STATE_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'liftstream-processor-state')),
-  /** Decoded state values kept per task in an LRU cache (hot units are parsed once, not per batch). */
+  /** Decoded state values kept per store of a task in an LRU cache (hot units are parsed once, not per batch). */
   STATE_CACHE_KEYS_PER_TASK: positiveInt.default(5_000),
+  /**
+   * How the work is cut into tasks. `per-partition`: one task owns partition p of the ingest and
+   * repartition topics (the group assigns them together), and an event whose unit is on that same
+   * partition (its own raw id: most events) goes to the unit stage in the same transaction, without
+   * the repartition topic. `per-sub-topology`: a task per stage and partition, every event through
+   * the repartition topic (the layout before). The two cannot share a consumer group: switch every
+   * instance at once.
+   */
+  PROCESSOR_TASKS: z.enum(['per-partition', 'per-sub-topology']).default('per-partition'),
 });
 
 export type ProcessorEnv = z.infer<typeof processorEnvSchema>;
@@ -79,6 +88,7 @@ export interface ProcessorConfig extends CommonConfig {
   stateStore: 'disk' | 'memory';
   stateDir: string;
   stateCacheKeysPerTask: number;
+  tasks: 'per-partition' | 'per-sub-topology';
 }
 
 /** Maps a validated env to the config object. */
@@ -103,6 +113,7 @@ export function toProcessorConfig(env: ProcessorEnv): ProcessorConfig {
     stateStore: env.STATE_STORE,
     stateDir: env.STATE_DIR,
     stateCacheKeysPerTask: env.STATE_CACHE_KEYS_PER_TASK,
+    tasks: env.PROCESSOR_TASKS,
   };
 }
 

@@ -1,11 +1,13 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from '../../../shared/kafka/topics.ts';
+import { LiftstreamError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
 import type { ProjectCatalog } from '../../../shared/projects/project-catalog.ts';
 import type { AvroSchemaRegistry } from '../../../shared/registry/schema-registry.ts';
 import { MemoryStorage, type CommittedStorage } from '../../../shared/streams/stores/committed-storage.ts';
 import { lmdbStorage } from '../../../shared/streams/stores/lmdb-storage.ts';
+import { copartitionedAssigner } from '../../../shared/streams/copartitioned-assigner.ts';
 import { TaskManager } from '../../../shared/streams/task-manager.ts';
 import { TaskProducer } from '../../../shared/streams/task-producer.ts';
 import type { ProcessorConfig } from './config.ts';
@@ -67,6 +69,8 @@ export class StreamProcessor {
       reader: new ConfluentAvroReader(registry),
       encoders,
       logger,
+      tasks: config.tasks,
+      partitions: await copartitionedCount(admin, [topics.ingest, topics.units], config.tasks),
     });
 
     const consumer = kafka.consumer({
@@ -76,6 +80,7 @@ export class StreamProcessor {
       heartbeatInterval: Math.max(1_000, Math.floor(config.sessionTimeoutMs / 10)),
       maxBytesPerPartition: config.fetchMaxBytesPerPartition,
       maxWaitTimeInMs: config.fetchMaxWaitMs,
+      ...(config.tasks === 'per-partition' ? { partitionAssigners: [copartitionedAssigner] } : {}),
     });
     this.consumer = consumer;
     const tasks = new TaskManager({
@@ -157,4 +162,27 @@ export class StreamProcessor {
     this.deps.logger.fatal({ err: error }, 'processor cannot continue');
     this.deps.onFatal?.(error);
   }
+}
+
+/**
+ * The partition count of `topics`, which tasks per partition need to be equal (the topics created
+ * here are; topics created elsewhere may not be). With tasks per sub-topology, any counts do.
+ */
+async function copartitionedCount(
+  admin: Admin,
+  topics: readonly string[],
+  tasks: ProcessorConfig['tasks'],
+): Promise<number> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+  const counts = metadata.map((t) => ({ topic: t.name, partitions: t.partitions.length }));
+  const first = counts[0]?.partitions ?? 0;
+  if (tasks === 'per-partition' && counts.some((c) => c.partitions !== first)) {
+    throw new LiftstreamError(
+      'CONFIG_INVALID',
+      `PROCESSOR_TASKS=per-partition needs the same partition count on ${topics.join(' and ')}; found ` +
+        counts.map((c) => `${c.topic}: ${c.partitions}`).join(', ') +
+        ' (repartition to match, or set PROCESSOR_TASKS=per-sub-topology)',
+    );
+  }
+  return first;
 }

@@ -63,7 +63,17 @@ export interface SimulationOptions {
   lookbackChange?: { afterStep: number; lookbackOf: (project: string) => Readonly<Record<string, number>> };
   /** After step `afterStep`, evict from every unit the tracks with timestamp < `beforeMs`. */
   evictions?: ReadonlyArray<{ afterStep: number; beforeMs: number }>;
+  /**
+   * Tasks per partition (PROCESSOR_TASKS=per-partition): the partition of a key (`<project>/<id>`).
+   * A unit message whose unit lands on its sender's partition (the identity key's, or the forwarding
+   * unit's) is processed by the unit stage in the same step, up to `IN_PLACE_HOPS` deep, as
+   * shared/streams/stream-task.ts does; the rest is queued as usual.
+   */
+  partitionOf?: (key: string) => number;
 }
+
+/** In-place hops per step (shared/streams/stream-task.ts MAX_LOCAL_HOPS). */
+const IN_PLACE_HOPS = 4;
 
 export interface SimulationResult {
   /** Rows whose sign sums to 1 after the run. */
@@ -147,21 +157,36 @@ export function simulate(ingest: readonly IngestEvent[], options: SimulationOpti
     const anyOrder = options.delivery === 'any-order' && key.startsWith('unit:');
     const index = anyOrder ? Math.floor(choice / ready.length) % queue.length : 0;
     const item = queue.splice(index, 1)[0]!;
+    const runUnit = (message: UnitMessage): UnitMessage[] => {
+      const unit = `unit:${unitKey(message)}`;
+      const state = read(unitStates.get(unit), deserializeUnitState) ?? emptyUnitState();
+      const result = unitStage(state, message, modeOf(message.project), lookbackOf(message.project));
+      unitStates.set(unit, serializeUnitState(result.state));
+      count(result.counters);
+      sum(step, result.emits);
+      return result.forwards;
+    };
+    // `from` sent `message`, `hop` deep in this step: processed in place, or queued.
+    const route = (from: string, message: UnitMessage, hop: number): void => {
+      const to = unitKey(message);
+      const partitionOf = options.partitionOf;
+      if (partitionOf !== undefined && hop <= IN_PLACE_HOPS && partitionOf(from) === partitionOf(to)) {
+        count({ in_place: 1 });
+        for (const forward of runUnit(message)) route(to, forward, hop + 1);
+      } else {
+        enqueue(`unit:${to}`, { stage: 'unit', message });
+      }
+    };
     if (item.stage === 'identity') {
       const state = read(identityStates.get(key), deserializeIdentityState) ?? emptyIdentityState();
       const result = identityStage(state, item.event, dimensionsOf(item.event.project));
       identityStates.set(key, serializeIdentityState(result.state));
       count(result.counters);
-      for (const message of result.outputs) enqueue(`unit:${unitKey(message)}`, { stage: 'unit', message });
+      const from = key.slice('identity:'.length);
+      for (const message of result.outputs) route(from, message, 1);
     } else {
-      const { message } = item;
-      const state = read(unitStates.get(key), deserializeUnitState) ?? emptyUnitState();
-      const result = unitStage(state, message, modeOf(message.project), lookbackOf(message.project));
-      unitStates.set(key, serializeUnitState(result.state));
-      count(result.counters);
-      for (const forward of result.forwards)
-        enqueue(`unit:${unitKey(forward)}`, { stage: 'unit', message: forward });
-      sum(step, result.emits);
+      const from = key.slice('unit:'.length);
+      for (const forward of runUnit(item.message)) route(from, forward, 1);
     }
     for (const eviction of options.evictions ?? []) {
       if (eviction.afterStep !== step) continue;

@@ -18,6 +18,9 @@ export interface LiftstreamTopologyDeps {
   reader: ConfluentAvroReader;
   encoders: OutputEncoders;
   logger: Logger;
+  /** PROCESSOR_TASKS, and the partition count both sources share (TOPIC_PARTITIONS). */
+  tasks: 'per-partition' | 'per-sub-topology';
+  partitions: number;
 }
 
 /**
@@ -26,6 +29,8 @@ export interface LiftstreamTopologyDeps {
  *   aliases, and routes each event to its unit on the repartition topic `units`;
  * - **units** (source `units`, store keyed by unit): attribution; emits signed exposure,
  *   attributed and covariate rows, and forwards merged units' content on `units`.
+ * Both sources are keyed `<project>/<id>` and share a partition count, so with tasks per
+ * partition an event whose unit is its own raw id stays in its task (shared/streams/stream-task.ts).
  */
 export function liftstreamTopology(deps: LiftstreamTopologyDeps): Topology {
   const { topics, catalog, reader, encoders, logger } = deps;
@@ -75,5 +80,11 @@ export function liftstreamTopology(deps: LiftstreamTopologyDeps): Topology {
         onDropped: onDropped('units'),
       }),
   });
-  return { subTopologies: [identity, units] };
+  return {
+    subTopologies: [identity, units],
+    tasks:
+      deps.tasks === 'per-partition'
+        ? { kind: 'per-partition', partitions: deps.partitions }
+        : { kind: 'per-sub-topology' },
+  };
 }
