@@ -40,11 +40,18 @@ export class AvroSchemaRegistry {
   /** Registers `schema` under `subject` (TopicNameStrategy: `<topic>-value`) with BACKWARD compatibility. */
   async register(subject: string, schema: Record<string, unknown>): Promise<RegisteredAvro> {
     let id: number;
-    try {
-      ({ id } = await this.client.register(
+    const attempt = () =>
+      this.client.register(
         { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
         { subject, compatibility: COMPATIBILITY.BACKWARD },
-      ));
+      );
+    try {
+      // Two processes starting together both find the subject without a compatibility rule and
+      // both create it: the registry refuses the second (409 on PUT /config). Once more then finds it.
+      ({ id } = await attempt().catch((err: unknown) => {
+        if (isConcurrentConfigCreate(err)) return attempt();
+        throw err;
+      }));
     } catch (err) {
       if (!isCompatibilityConfigMismatch(err)) throw wrap(err, `registering ${subject}`);
       // Some registries answer GET /config/{subject} with a level other than the client's default
@@ -103,6 +110,12 @@ export class AvroSchemaRegistry {
     }
     return body.id;
   }
+}
+
+function isConcurrentConfigCreate(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { status, url } = err as { status?: unknown; url?: unknown };
+  return status === 409 && typeof url === 'string' && url.includes('/config/');
 }
 
 function isCompatibilityConfigMismatch(err: unknown): boolean {

@@ -29,6 +29,17 @@ const sampleTrack = {
 };
 
 describe('schema registry (real registry, Confluent API)', () => {
+  it('registers a new subject from several processes at once (processors starting together)', async () => {
+    // Each client first finds no compatibility rule and creates one; the registry refuses all but the
+    // first (409): seen taking a second processor down at start before the retry.
+    const subject = `test-${randomUUID()}-value`;
+    const schema = readAvsc('covariate-event');
+    const registered = await Promise.all(
+      Array.from({ length: 4 }, () => new AvroSchemaRegistry(registryUrl).register(subject, schema)),
+    );
+    expect(new Set(registered.map((r) => r.id)).size, 'one schema id for all').toBe(1);
+  });
+
   it('registers the ingest schema from schemas/ and round-trips a record through it', async () => {
     const registry = new AvroSchemaRegistry(registryUrl);
     const subject = `test-${randomUUID()}-value`;
