@@ -1,9 +1,7 @@
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { LiftstreamError } from '../errors.ts';
-
-/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro binary body. */
-const MAGIC_BYTE = 0;
+import { CONFLUENT_HEADER_BYTES, CONFLUENT_MAGIC_BYTE } from './confluent-avro-reader.ts';
 
 export interface RegisteredAvro {
   subject: string;
@@ -67,8 +65,8 @@ export class AvroSchemaRegistry {
     const type = (await this.client.getSchema(id).catch((err: unknown) => {
       throw wrap(err, `fetching schema ${id}`);
     })) as unknown as avro.Type;
-    const header = Buffer.alloc(5);
-    header.writeUInt8(MAGIC_BYTE, 0);
+    const header = Buffer.alloc(CONFLUENT_HEADER_BYTES);
+    header.writeUInt8(CONFLUENT_MAGIC_BYTE, 0);
     header.writeUInt32BE(id, 1);
     return {
       subject,

@@ -4,7 +4,7 @@
  */
 export type { IngestEvent } from './domain/ingest-event.ts';
 // `liftstream tail` reads the ingest topic as the processor does.
-export { ConfluentAvroReader } from './transport/avro-codecs.ts';
-export type { AvroRead } from './transport/avro-codecs.ts';
+export { ConfluentAvroReader } from '../../../shared/registry/confluent-avro-reader.ts';
+export type { AvroRead } from '../../../shared/registry/confluent-avro-reader.ts';
 export { readIngestRecord } from './transport/ingest-record.ts';
 export type { IngestRead } from './transport/ingest-record.ts';

@@ -3,7 +3,8 @@
  * cannot be decoded are skipped, logged and counted (`invalid`), never retried forever; a registry that
  * does not answer is retried.
  */
-import { causeChain } from '../../../shared/errors.ts';
+import { ConfluentAvroReader } from '../../../shared/registry/confluent-avro-reader.ts';
+import type { AvroRead } from '../../../shared/registry/confluent-avro-reader.ts';
 import { backoffDelayMs } from '../../../shared/retry/capped-backoff.ts';
 import { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';
 import type { FetchedRecord, SinkContext } from './sink-context.ts';
@@ -12,15 +13,19 @@ import { ROW_READERS } from './sink-rows.ts';
 import type { RowRead, SinkRow, SinkTable } from './sink-rows.ts';
 
 export class RecordDecoder {
-  /** Schema ids the registry does not know (404): their records are invalid, not retried. */
-  private readonly unknownSchemaIds = new Set<number>();
-  private readonly knownSchemaIds = new Set<number>();
+  /**
+   * The shared Confluent frame reader: writer schemas by id, cached; ids the registry does not know (404)
+   * are remembered, and their records are invalid, not retried.
+   */
+  private readonly reader: ConfluentAvroReader;
 
-  constructor(private readonly ctx: SinkContext) {}
+  constructor(private readonly ctx: SinkContext) {
+    this.reader = new ConfluentAvroReader(ctx.deps.registry);
+  }
 
   /**
-   * Decodes a chunk into rows. Writer schemas are fetched first (the registry client caches them): a
-   * registry that does not answer is retried with backoff, an id it does not know makes its records invalid.
+   * Decodes a chunk into rows. Writer schemas are fetched first (the reader caches them): a registry that
+   * does not answer is retried with backoff, an id it does not know makes its records invalid.
    * Returns null when the sink stopped meanwhile.
    */
   async decode(
@@ -30,22 +35,12 @@ export class RecordDecoder {
     heartbeat: () => Promise<void>,
     running: () => boolean,
   ): Promise<SinkRow[] | null> {
-    const ids = new Set<number>();
-    for (const r of chunk) {
-      const id = schemaIdOf(r.value);
-      if (id !== null && !this.knownSchemaIds.has(id) && !this.unknownSchemaIds.has(id)) ids.add(id);
-    }
-    for (const id of ids) {
+    for (const id of this.reader.unloadedSchemaIds(chunk.map((r) => r.value))) {
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.ctx.deps.registry.forId(id);
-          this.knownSchemaIds.add(id);
+          await this.reader.load(id);
           break;
         } catch (err) {
-          if (isNotFound(err)) {
-            this.unknownSchemaIds.add(id);
-            break;
-          }
           this.ctx.noteError(err);
           const delay = backoffDelayMs(attempt, this.ctx.config.retry);
           this.ctx.logger.warn(
@@ -59,29 +54,14 @@ export class RecordDecoder {
     const rows: SinkRow[] = [];
     const toRow = ROW_READERS[table];
     for (const r of chunk) {
-      const read = await this.read(r, partition, toRow);
+      const avro = this.reader.read(r.value);
+      const read: RowRead<SinkRow> = avro.ok
+        ? toRow(avro.value, { partition, offset: r.offset })
+        : { ok: false, reason: invalidReason(avro) };
       if (read.ok) rows.push(read.row);
       else this.invalid(table, partition, r.offset, read.reason);
     }
     return rows;
-  }
-
-  private async read(
-    record: FetchedRecord,
-    partition: number,
-    toRow: (value: unknown, at: { partition: number; offset: number }) => RowRead<SinkRow>,
-  ): Promise<RowRead<SinkRow>> {
-    const id = schemaIdOf(record.value);
-    if (record.value === null || id === null) return { ok: false, reason: 'not Confluent-framed Avro' };
-    if (this.unknownSchemaIds.has(id))
-      return { ok: false, reason: `schema id ${id} unknown to the registry` };
-    let value: unknown;
-    try {
-      value = await this.ctx.deps.registry.decode(record.value);
-    } catch (err) {
-      return { ok: false, reason: `Avro decode failed: ${message(err)}` };
-    }
-    return toRow(value, { partition, offset: record.offset });
   }
 
   private invalid(table: SinkTable, partition: number, offset: number, reason: string): void {
@@ -92,12 +72,9 @@ export class RecordDecoder {
   }
 }
 
-function schemaIdOf(value: Buffer | null): number | null {
-  if (value === null || value.length < 5 || value.readUInt8(0) !== 0) return null;
-  return value.readUInt32BE(1);
-}
-
-/** A registry 404 (unknown schema id), wherever it sits in the cause chain. */
-function isNotFound(error: unknown): boolean {
-  return causeChain(error).some((e) => (e as { status?: unknown }).status === 404);
+/** The sink's wording of a record the shared reader could not read (logged and in status' lastError). */
+function invalidReason(read: Extract<AvroRead, { ok: false }>): string {
+  return read.problem === 'unknown-schema-id'
+    ? `schema id ${read.schemaId} unknown to the registry`
+    : read.reason;
 }
