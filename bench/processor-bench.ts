@@ -6,8 +6,10 @@
  *   npx tsx bench/processor-bench.ts [--events 300000] [--units 100000] [--restore-units 1000000]
  *                                    [--partitions 8] [--instances 1] [--skip-kafka-perf] [--keep-topics]
  *                                    [--cpu-prof] [--latency-rate 3000] [--latency-seconds 15] [--cuped]
+ *                                    [--skip-kafka-streams]
  *
- * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7).
+ * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7),
+ * KAFKA_STREAMS_REFERENCE_DIR (../shared/anchors/kafka-streams-reference beside the repository).
  *
  * Phases, each under a fresh topic prefix (deleted at the end):
  * 1. pre-load --events ingest records (Avro, real schema): exposures and tracks over --units units,
@@ -16,11 +18,20 @@
  *    in steady state (group join excluded on both sides, as the processor's rate is timed from /readyz);
  * 3. the processor as a child process (its own core, as in production) from a cold start, until
  *    every ingest record and every repartition message is committed (read from its /metrics);
- * 3a. with --cuped: the same events again under a second prefix, processed with a CUPED metric on purchase:
+ * 3a. the Kafka Streams reference (issue 18; skipped with --skip-kafka-streams): its run.sh as is, warmed
+ *    (--warmup: one unmeasured pass in the same JVM first), on the same pre-loaded ingest topic (so the same
+ *    partitions), with --instances stream threads, the project's schemas/ and the bench's broker and registry;
+ *    its events/s and events per CPU-second (from its RUNNING state to done, its own clock) beside phase 3's,
+ *    the broker's CPU over its measured pass, the ratios liftstream / kafka-streams and issue 18's verdicts
+ *    (>= 30,000 events/s, >= 1.0x both ratios). Phase 3's processors stay up, idle (phase 3c needs their
+ *    state); their CPU meanwhile is printed. A failed Maven build (e.g. a dependency that cannot be
+ *    downloaded into ~/.m2) or run is printed with its reason and the bench carries on without the comparison;
+ * 3b. with --cuped: the same events again under a second prefix, processed with a CUPED metric on purchase:
  *    events/s and per CPU-second with and without covariate rows (issue 16);
- * 3b. freshness: with the state of phase 3 loaded, exposures of new units at --latency-rate events/s
- *    for --latency-seconds; each one's exposure row is read back (read_committed) and its age is
- *    taken from its event time (set to the send time): ingest produce → committed output row;
+ * 3c. freshness (after 3a: it adds records to the ingest topic): with the state of phase 3 loaded,
+ *    exposures of new units at --latency-rate events/s for --latency-seconds; each one's exposure row is
+ *    read back (read_committed) and its age is taken from its event time (set to the send time): ingest
+ *    produce → committed output row;
  * 4. a graceful restart: time until ready (state restored from the changelogs);
  * 5. --restore-units synthetic unit states written straight to a units changelog, then a cold
  *    start: restore time and RSS per million units (RSS at ready minus an empty instance's).
@@ -41,6 +52,11 @@ import { AvroSchemaRegistry } from '../shared/registry/schema-registry.ts';
 import { serializeUnitState } from '../services/processor/src/domain/attribution/unit-state-codec.ts';
 import type { UnitState } from '../services/processor/src/domain/attribution/unit-state.ts';
 import { identityKeyOf, type IngestEvent } from '../services/processor/src/domain/ingest-event.ts';
+import {
+  referenceSchemasDir,
+  runKafkaStreamsReference,
+  type KafkaStreamsReferenceLeftovers,
+} from './lib/kafka-streams-reference.ts';
 import { cpuSeconds, rssAnonMb, rssMb } from './lib/process-stats.ts';
 import { scrapeMetrics } from './lib/scrape-metrics.ts';
 
@@ -58,6 +74,8 @@ const { values: args } = parseArgs({
     'latency-seconds': { type: 'string', default: '15' },
     /** Also process the same events with a CUPED metric (issue 16) and print the cost of covariate rows. */
     cuped: { type: 'boolean', default: false },
+    /** Leave out the Kafka Streams reference run (phase 3a) and the comparison with it. */
+    'skip-kafka-streams': { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(args.events);
@@ -77,6 +95,8 @@ const admin = kafka.admin();
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-processor-bench-'));
 const prefixes: string[] = [];
 const children: ChildProcess[] = [];
+/** Consumer groups a failed Kafka Streams reference run left behind, deleted at the end (once their sessions expire). */
+const referenceGroups: string[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function kafkaConfig(prefix: string) {
@@ -436,6 +456,8 @@ async function processFromColdStart(
   emptyAnon: number;
   rate: number;
   perCpuSecond: number;
+  /** The broker's CPU seconds from ready to done; NaN when the broker's pid was not found. */
+  brokerCpu: number;
 }> {
   const group = await Promise.all(
     Array.from({ length: INSTANCES }, (_, i) => startProcessor(prefix, projectsFile, `${label}-${i}`)),
@@ -492,7 +514,113 @@ async function processFromColdStart(
       `state ${m(last, 'liftstream_processor_state_keys{store="units"}')} units, ${m(last, 'liftstream_processor_state_keys{store="identity"}')} identities; peak RSS ${peakRss.toFixed(0)} MB (all instances)`,
   );
 
-  return { group, emptyRss, emptyAnon, rate, perCpuSecond: loaded / cpuUsed };
+  return { group, emptyRss, emptyAnon, rate, perCpuSecond: loaded / cpuUsed, brokerCpu };
+}
+
+/** Issue 18's throughput bar, events/s (with exactly-once, on this machine). */
+const ISSUE_18_RATE = 30_000;
+
+/**
+ * Phase 3a: the Kafka Streams reference, warmed, over the same pre-loaded ingest topic with as many stream threads
+ * as liftstream had instances, printed beside phase 3's figures and the raw consume rate, with the ratios and
+ * issue 18's verdicts. Without figures from the reference (skipped, or its build or run failed) the ratios are
+ * "not measured", never estimated.
+ */
+async function compareWithKafkaStreams(
+  ingestTopic: string,
+  group: Child[],
+  rawConsume: string,
+  liftstream: { rate: number; perCpuSecond: number; brokerCpu: number },
+): Promise<void> {
+  const threads = `${INSTANCES} thread${INSTANCES === 1 ? '' : 's'}`;
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const rateVerdict = `>= 30,000 events/s: ${verdict(liftstream.rate >= ISSUE_18_RATE)} (${liftstream.rate.toFixed(0)})`;
+  const liftstreamLine =
+    `liftstream (${INSTANCES} instance${INSTANCES === 1 ? '' : 's'}, cold start): ${liftstream.rate.toFixed(0)} events/s, ` +
+    `${liftstream.perCpuSecond.toFixed(0)} events per processor CPU-second, broker ${liftstream.brokerCpu.toFixed(1)} CPU-s`;
+  if (args['skip-kafka-streams']) {
+    console.log(`issue 18: ${rateVerdict}; liftstream / kafka-streams not measured (--skip-kafka-streams)`);
+    return;
+  }
+  const dir =
+    process.env['KAFKA_STREAMS_REFERENCE_DIR'] ??
+    path.join(repoRoot, '..', 'shared', 'anchors', 'kafka-streams-reference');
+  const runScript = path.join(dir, 'run.sh');
+  const broker = brokerPid();
+  const schemasDir = referenceSchemasDir(dir, path.join(repoRoot, 'schemas'));
+  console.log(
+    `kafka-streams reference: ${runScript} ${ingestTopic} ${INSTANCES} --warmup --schemas ${schemasDir} ` +
+      `(Maven build, a warm-up pass, the measured pass, its clean-up; phase 3's processors idle meanwhile); ` +
+      `schemas: the project's ingest-event.avsc, the reference's own output schemas (it does not fill ` +
+      `unit-exposure.dimensions, which the project's has since issue 15)`,
+  );
+  const outcome = await runKafkaStreamsReference({
+    runScript,
+    topic: ingestTopic,
+    threads: INSTANCES,
+    schemasDir,
+    bootstrap: brokers,
+    registryUrl,
+    samplers: {
+      ...(broker === undefined ? {} : { broker: () => cpuSeconds(broker) }),
+      liftstream: () => group.reduce((sum, c) => sum + cpuSeconds(c.proc.pid!), 0),
+    },
+  });
+  if (!outcome.ok) {
+    await cleanUpReference(outcome.leftovers);
+    console.log(
+      `kafka-streams reference (warmed, ${threads}): no figures: ${outcome.stage} failed: ${outcome.reason}`,
+    );
+    console.log(rawConsume);
+    console.log(liftstreamLine);
+    console.log(
+      `issue 18: ${rateVerdict}; liftstream / kafka-streams not measured (the reference gave no figures)`,
+    );
+    return;
+  }
+  const ks = outcome.result;
+  const perSecond = liftstream.rate / ks.eventsPerSecond;
+  const perCpu = liftstream.perCpuSecond / ks.eventsPerCpuSecond;
+  const fixed = (v: number | undefined): string =>
+    v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(1);
+  console.log(rawConsume);
+  console.log(liftstreamLine);
+  console.log(
+    `kafka-streams reference (warmed, ${threads}): ${ks.eventsPerSecond.toFixed(0)} events/s, ` +
+      `${ks.eventsPerCpuSecond.toFixed(0)} events per CPU-second, broker ${fixed(ks.brokerCpuSeconds)} CPU-s ` +
+      `(${ks.events} events in ${ks.seconds.toFixed(1)} s, ${ks.cpuSeconds.toFixed(1)} CPU-s, RUNNING to done)`,
+  );
+  for (const line of ks.details) console.log(`  ${line}`);
+  console.log(
+    `  read by this bench over its measured pass (start-up included): broker ${fixed(ks.sampled['broker'])} CPU-s, ` +
+      `phase 3's idle processors ${fixed(ks.sampled['liftstream'])} CPU-s; log ${ks.logFile ?? 'n/a'}`,
+  );
+  console.log(
+    `liftstream / kafka-streams: ${perSecond.toFixed(2)}x events/s, ${perCpu.toFixed(2)}x events per CPU-second`,
+  );
+  console.log(
+    `issue 18 (same ${threads}): ${rateVerdict}; >= 1.0x kafka-streams events/s: ${verdict(perSecond >= 1)} ` +
+      `(${perSecond.toFixed(2)}x); >= 1.0x kafka-streams events per CPU-second: ${verdict(perCpu >= 1)} (${perCpu.toFixed(2)}x)`,
+  );
+}
+
+/**
+ * What a failed reference run left on the shared broker and registry: its topics go with the bench's own at the
+ * end, its groups too (their members' sessions must expire first), its subjects and state folder now.
+ */
+async function cleanUpReference(leftovers: KafkaStreamsReferenceLeftovers): Promise<void> {
+  for (const id of leftovers.appIds) {
+    prefixes.push(`${id}.`, `${id}-`);
+    referenceGroups.push(id);
+    for (const topic of ['exposures', 'attributed'])
+      for (const suffix of ['', '?permanent=true'])
+        await fetch(`${registryUrl}/subjects/${id}.${topic}-value${suffix}`, {
+          method: 'DELETE',
+          signal: AbortSignal.timeout(5_000),
+        }).catch(() => undefined);
+  }
+  for (const dir of leftovers.stateDirs)
+    if (path.basename(dir).startsWith('ksref-state-')) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
@@ -519,19 +647,20 @@ async function main(): Promise<void> {
   // 2. Raw consume rates.
   const perf = consumerPerformance(topics.ingest, loaded);
   const kafkajsRate = await kafkajsConsumeRate(topics.ingest, loaded);
-  console.log(
-    `raw consume: ConsumerPerformance ${perf}; bare kafkajs consumer ${kafkajsRate.toFixed(0)} msg/s after its first batch`,
-  );
+  const rawConsume = `raw consume: ConsumerPerformance ${perf}; bare kafkajs consumer ${kafkajsRate.toFixed(0)} msg/s after its first batch`;
+  console.log(rawConsume);
 
   // 3. Processing from a cold start.
-  const { group, emptyRss, emptyAnon, rate, perCpuSecond } = await processFromColdStart(
+  const { group, emptyRss, emptyAnon, rate, perCpuSecond, brokerCpu } = await processFromColdStart(
     prefix,
     projectsFile,
     loaded,
     kafkajsRate,
     'process',
   );
-  // 3a. The cost of CUPED covariate emission (issue 16): the same events under a second prefix, processed
+  // 3a. The Kafka Streams reference on the same topic (before 3c adds records to it).
+  await compareWithKafkaStreams(topics.ingest, group, rawConsume, { rate, perCpuSecond, brokerCpu });
+  // 3b. The cost of CUPED covariate emission (issue 16): the same events under a second prefix, processed
   // with a CUPED metric on purchase (every pre-exposure purchase becomes a covariate row), same run.
   if (args.cuped) {
     const cupedPrefix = await createTopics();
@@ -554,7 +683,7 @@ async function main(): Promise<void> {
     );
   }
 
-  // 3b. Freshness at a fixed rate.
+  // 3c. Freshness at a fixed rate.
   await freshness(topics, ingestSchema.encode, producer);
 
   // 4. Graceful restart: restore of the state just built.
@@ -646,6 +775,7 @@ main()
       const mine = all.filter((t) => prefixes.some((p) => t.startsWith(p)));
       if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
     }
+    if (referenceGroups.length > 0) await admin.deleteGroups(referenceGroups).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     console.log(`logs: ${workDir}`);
   });
