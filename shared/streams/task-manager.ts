@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type EachBatchPayload, type PartitionMetadata } from 'kafkajs';
+import { backoffDelayMs, fullDelay } from '../retry/capped-backoff.ts';
 import { readChangelogsToEnd, type ChangelogPartition } from './changelog-reader.ts';
 import { committedOffsets, topicBounds, type PartitionBounds } from './offsets.ts';
 import { isFatalStateError } from './stores/committed-storage.ts';
@@ -25,6 +26,9 @@ export interface TaskManagerOptions {
 }
 
 class Cancelled extends Error {}
+
+/** Between retries of a failed chunk or preparation: 200, 400, 800 ms ... up to 5 s. */
+const RETRY_BACKOFF = { initialMs: 200, maxMs: 5_000 };
 
 /**
  * The tasks of this instance and their life cycle, driven by the group consumer:
@@ -154,7 +158,7 @@ export class TaskManager {
       this.options.seek(batch.topic, task.partition, part.nextOffset);
       if (outcome === 'retry') {
         task.failures += 1;
-        await sleep(Math.min(100 * 2 ** task.failures, 5_000));
+        await sleep(backoffDelayMs(task.failures, RETRY_BACKOFF, fullDelay));
       }
       return;
     }
@@ -320,7 +324,7 @@ export class TaskManager {
             return;
           }
           this.options.ctx.logger.warn({ err: error, attempt }, 'task preparation failed; retrying');
-          await sleep(Math.min(200 * 2 ** attempt, 5_000));
+          await sleep(backoffDelayMs(attempt + 1, RETRY_BACKOFF, fullDelay));
         }
       }
     };

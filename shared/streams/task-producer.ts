@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Kafka, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import { causeChain } from '../errors.ts';
+import { backoffDelayMs, fullDelay } from '../retry/capped-backoff.ts';
 
 /**
  * How a failed transaction ended, which decides how the task recovers:
@@ -57,6 +59,8 @@ const RECORD_OVERHEAD_BYTES = 24;
 
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 const SEND_OFFSETS_ATTEMPTS = 10;
+/** 40, 80, 160, 320, then 500 ms between sendOffsets attempts. */
+const SEND_OFFSETS_BACKOFF = { initialMs: 40, maxMs: 500 };
 
 /**
  * One task's transactional producer. Its transactional id is stable per task
@@ -229,7 +233,7 @@ async function sendOffsetsWithRetry(txn: Transaction, o: TransactionOffsets): Pr
       return;
     } catch (error) {
       if (attempt >= SEND_OFFSETS_ATTEMPTS || !hasType(error, 'CONCURRENT_TRANSACTIONS')) throw error;
-      await sleep(Math.min(20 * 2 ** attempt, 500));
+      await sleep(backoffDelayMs(attempt, SEND_OFFSETS_BACKOFF, fullDelay));
     }
   }
 }
@@ -240,8 +244,5 @@ function isFenced(error: unknown): boolean {
 
 /** kafkajs protocol errors carry `type`; retries wrap them in `cause`. */
 function hasType(error: unknown, type: string): boolean {
-  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
-    if ((e as { type?: unknown }).type === type) return true;
-  }
-  return false;
+  return causeChain(error).some((e) => (e as { type?: unknown }).type === type);
 }
