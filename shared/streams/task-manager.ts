@@ -324,7 +324,10 @@ export class TaskManager {
             return;
           }
           this.options.ctx.logger.warn({ err: error, attempt }, 'task preparation failed; retrying');
-          await sleep(backoffDelayMs(attempt + 1, RETRY_BACKOFF, fullDelay));
+          // Cut short by a newer assignment or close(): a stop never waits out the backoff.
+          await sleep(backoffDelayMs(attempt + 1, RETRY_BACKOFF, fullDelay), undefined, { signal }).catch(
+            () => undefined,
+          );
         }
       }
     };

@@ -182,6 +182,26 @@ describe('TaskManager', () => {
     expect(open.sort(), 'one open producer per task').toEqual(['app-count-0', 'app-count-1', 'app-sum-0']);
   });
 
+  it('close does not wait out the backoff of a preparation that keeps failing', async () => {
+    const { manager, cluster } = setup();
+    let failures = 0;
+    // Every producer creation fails: the preparation retries after 200, 400, 800, 1,600 ms ...
+    Object.defineProperty(cluster, 'failNextCreate', {
+      get: () => (failures++, new Error('coordinator not available')),
+      set: () => undefined,
+    });
+    manager.onAssignment(ALL);
+    // Each attempt fences the three tasks at once: three creations. After four, the next backoff is 1.6 s.
+    await waitFor(() => failures >= 12, 'four failed attempts', 3_000);
+
+    const started = Date.now();
+    await manager.close();
+    expect(Date.now() - started, 'close returns without waiting for the 1.6 s backoff').toBeLessThan(1_000);
+    const attempts = failures;
+    await new Promise((r) => setTimeout(r, 250));
+    expect(failures, 'no attempt after close').toBe(attempts);
+  });
+
   it('handleBatch commits chunks of maxRecordsPerTransaction, resolving offsets only after each commit', async () => {
     const { manager, cluster, metrics, task } = setup();
     await assigned(manager, ALL);
