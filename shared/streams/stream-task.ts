@@ -35,8 +35,8 @@ export interface TaskContext {
 export interface TaskTransactions {
   /** True after a failure: replace the producer before the next transaction. */
   readonly broken: boolean;
-  /** One transaction: the records, the input offset, commit; throws TransactionFailed. */
-  commit(topicMessages: TopicMessages[], offsets: TransactionOffsets): Promise<RecordMetadata[]>;
+  /** One transaction: the records, the input offsets, commit; throws TransactionFailed. */
+  commit(topicMessages: TopicMessages[], offsets: readonly TransactionOffsets[]): Promise<RecordMetadata[]>;
   close(): Promise<void>;
 }
 
@@ -51,13 +51,40 @@ export interface LocalRouting {
 }
 
 /**
- * How a chunk ended: `committed`; `retry` (aborted, the store is back at the last commit and the
- * caller re-reads from the part's `nextOffset`); `rebuild` (fenced, or a commit whose outcome
- * could not be settled: the task must be fenced and restored again before it processes anything);
- * `not-running` (not started: while it waited for the task's previous chunk, the task was suspended
- * or closed; the caller re-reads from the part's `nextOffset` once the task runs again).
+ * How a chunk ended: `committed` (with every chunk pending before it); `pending` (processed into
+ * the task's open transaction, which commits later: the caller moves on, offsets stay uncommitted);
+ * `retry` (aborted: the open transaction's chunks are dropped, every store is back at the last
+ * commit and the caller re-reads every part's source from its `nextOffset`); `rebuild` (fenced, or
+ * a commit whose outcome could not be settled: the task must be fenced and restored again before
+ * it processes anything); `not-running` (not started: while it waited for the task's previous
+ * chunk, the task was suspended or closed; the caller re-reads from the part's `nextOffset` once
+ * the task runs again); `stale` (not started: the consumer was seeked since the records were
+ * fetched, so they may skip records a rollback dropped; the consumer reads them again).
  */
-export type ChunkOutcome = 'committed' | 'retry' | 'rebuild' | 'not-running';
+export type ChunkOutcome = 'committed' | 'pending' | 'retry' | 'rebuild' | 'not-running' | 'stale';
+
+/**
+ * When the task's open transaction commits (Kafka Streams' commit interval, with its record
+ * cache: the stores' overlays keep one value per key until then, so a key written by many chunks
+ * reaches the changelog once). A chunk commits the transaction when its source is caught up
+ * (nothing more to read now: waiting would only add latency), when the transaction is
+ * `intervalMs` old, or when it holds `maxRecords` input records; otherwise it stays open. An
+ * `intervalMs` of 0 commits every chunk.
+ */
+export interface CommitPolicy {
+  intervalMs: number;
+  maxRecords: number;
+}
+
+/** What the caller knows about a chunk's records. */
+export interface ChunkOptions {
+  /** True when the chunk ends at its partition's high watermark: commit now. */
+  caughtUp: boolean;
+  /** True when the consumer was seeked since the records were fetched (kafkajs `isStale`). */
+  isStale(): boolean;
+}
+
+const COMMIT_EVERY_CHUNK: CommitPolicy = { intervalMs: 0, maxRecords: Number.POSITIVE_INFINITY };
 
 /**
  * Records sent to the task's own sources are processed in place at most this many times per
@@ -71,11 +98,13 @@ const MAX_LOCAL_HOPS = 4;
  * sub-topology (one part each), and its transactional producer, `<appId>-<name>-<partition>`
  * (with several parts, `<appId>-task-<partition>`).
  *
- * Invariant between chunks: each part's store equals its changelog partition up to the last
- * committed transaction, and each part's `nextOffset` is the source offset that transaction
- * committed for the group. Each chunk (records of one source) runs in one transaction: outputs,
- * every part's changelog changes and the chunk's source offset; state changes live in the stores'
- * overlays until the commit returns, and are dropped if it aborts. Chunks of one task never overlap.
+ * Invariant: each part's committed store equals its changelog partition up to the last committed
+ * transaction, and each part's `nextOffset` is the source offset that transaction committed for
+ * the group. The task's open transaction holds the chunks processed since the last commit (of
+ * either source): their outputs and state changes live in memory (BatchOutputs, the stores'
+ * overlays) and nothing reaches the broker before the commit, which sends outputs, every part's
+ * changelog changes and the offset of each source read at once; an abort, a suspension or a close
+ * drops them all. Chunks of one task never overlap.
  */
 export class StreamTask {
   readonly lifecycle: TaskLifecycle;
@@ -90,12 +119,15 @@ export class StreamTask {
   private readonly bySource: ReadonlyMap<string, TaskPart>;
   /** The chunk in progress: the next one waits for it. */
   private busy: Promise<unknown> = Promise.resolve();
+  /** The open transaction's processed chunks, not committed yet. */
+  private open: OpenTransaction | null = null;
 
   constructor(
     readonly parts: readonly TaskPart[],
     readonly partition: number,
     private readonly ctx: TaskContext,
     private readonly routing: LocalRouting | null = null,
+    private readonly policy: CommitPolicy = COMMIT_EVERY_CHUNK,
   ) {
     if (parts.length === 0) throw new Error('a task needs at least one part');
     this.bySource = new Map(parts.map((p) => [p.source, p]));
@@ -144,28 +176,86 @@ export class StreamTask {
   }
 
   /**
-   * Processes `records` of `source` (contiguous, all at or after its part's `nextOffset`) in one
-   * transaction, after the task's chunk in flight. Only a running task starts a chunk; an assignment
-   * that suspends it meanwhile does not stop the chunk's transaction (the next preparation fences
-   * and settles it).
+   * Processes `records` of `source` (contiguous, all at or after its part's position) into the
+   * task's open transaction, after the task's chunk in flight, and commits the transaction when
+   * the policy says so. Only a running task starts a chunk; an assignment that suspends it
+   * meanwhile does not stop a commit already started (the next preparation fences and settles it).
    */
-  processChunk(source: string, records: readonly KafkaMessage[]): Promise<ChunkOutcome> {
-    const run = this.busy.then(() => this.runChunk(source, records));
+  processChunk(
+    source: string,
+    records: readonly KafkaMessage[],
+    options: ChunkOptions = { caughtUp: true, isStale: () => false },
+  ): Promise<ChunkOutcome> {
+    return this.serialised(() => this.runChunk(source, records, options));
+  }
+
+  /**
+   * Commits the open transaction now (its interval elapsed and no chunk came to commit it). A task
+   * that stopped running meanwhile drops it instead (`not-running`); nothing open: `committed`.
+   */
+  flush(): Promise<ChunkOutcome> {
+    return this.serialised(async () => {
+      if (this.open === null) return 'committed';
+      if (this.lifecycle.state !== 'running') {
+        this.dropOpen();
+        return 'not-running';
+      }
+      return this.commitOpen();
+    });
+  }
+
+  /** True while processed chunks wait for the open transaction's commit. */
+  get hasOpenTransaction(): boolean {
+    return this.open !== null;
+  }
+
+  /** When the open transaction started (ctx.now()), or null. */
+  get openSinceMs(): number | null {
+    return this.open?.startedAtMs ?? null;
+  }
+
+  /**
+   * Drops the open transaction (after the chunk in flight): the stores go back to the last commit.
+   * A preparation calls it before deciding whether the state can be kept.
+   */
+  discardOpen(): Promise<void> {
+    return this.serialised(async () => this.dropOpen());
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(work);
     this.busy = run.catch(() => undefined);
     return run;
   }
 
-  private async runChunk(source: string, records: readonly KafkaMessage[]): Promise<ChunkOutcome> {
+  private async runChunk(
+    source: string,
+    records: readonly KafkaMessage[],
+    options: ChunkOptions,
+  ): Promise<ChunkOutcome> {
     // The caller saw the task running; a chunk of its other source may have changed that since.
     if (this.lifecycle.state !== 'running') return 'not-running';
+    // A rollback since the fetch seeked this source back: these records may start past the gap.
+    if (options.isStale()) return 'stale';
     const part = this.bySource.get(source);
     if (part === undefined) throw new Error(`task ${this.transactionalId} does not read ${source}`);
-    const started = process.hrtime.bigint();
-    let chunk: ChunkWork;
+    const open = (this.open ??= {
+      sources: new Map(),
+      byPart: new Map(this.parts.map((p) => [p, { output: new BatchOutput(), recordsIn: 0, evicted: 0 }])),
+      records: 0,
+      startedAtMs: this.ctx.now(),
+      started: process.hrtime.bigint(),
+    });
     try {
-      chunk = await this.work(part, records);
+      const chunk = await this.work(part, records);
+      for (const [p, work] of chunk) {
+        const into = open.byPart.get(p)!;
+        absorb(into, work.output);
+        into.recordsIn += work.recordsIn;
+        into.evicted += work.evicted;
+      }
     } catch (error) {
-      for (const p of this.parts) p.rollback();
+      this.dropOpen();
       if (isFatalStateError(error)) throw error;
       this.ctx.logger.warn(
         { err: error, task: this.transactionalId },
@@ -173,13 +263,33 @@ export class StreamTask {
       );
       return 'retry';
     }
+    open.sources.set(part, Number(records[records.length - 1]!.offset) + 1);
+    open.records += records.length;
+    const { intervalMs, maxRecords } = this.policy;
+    if (options.caughtUp || open.records >= maxRecords || this.ctx.now() - open.startedAtMs >= intervalMs) {
+      return this.commitOpen();
+    }
+    return 'pending';
+  }
+
+  /** One transaction: the open transaction's outputs, every part's changes, the source offset. */
+  private async commitOpen(): Promise<ChunkOutcome> {
+    const open = this.open!;
+    this.open = null;
+    const changes = new Map<TaskPart, StoreChange[]>();
+    for (const p of this.parts) changes.set(p, p.changes());
     const messages: TopicMessages[] = [];
-    for (const { output } of chunk.byPart.values()) messages.push(...output.topicMessages());
-    for (const [p, changes] of chunk.changes)
-      if (changes.length > 0) messages.push(this.changelogMessages(p, changes));
-    const next = Number(records[records.length - 1]!.offset) + 1;
-    const offsets = { groupId: this.ctx.appId, topic: source, partition: this.partition, offset: next };
-    const stage = part.name;
+    for (const { output } of open.byPart.values()) messages.push(...output.topicMessages());
+    for (const [p, list] of changes) if (list.length > 0) messages.push(this.changelogMessages(p, list));
+    const offsets = [...open.sources].map(([p, offset]) => ({
+      groupId: this.ctx.appId,
+      topic: p.source,
+      partition: this.partition,
+      offset,
+    }));
+    // Metrics label: the sub-topology whose source opened the transaction.
+    const stage = open.sources.keys().next().value!.name;
+    const chunk: ChunkWork = { byPart: open.byPart, changes, sources: open.sources };
     let metadata: RecordMetadata[];
     try {
       if (this.producer === null || this.producer.broken) await this.fence();
@@ -188,7 +298,7 @@ export class StreamTask {
       const outcome = error instanceof TransactionFailed ? error.outcome : 'aborted';
       this.ctx.metrics.transactionEnded(stage, outcome === 'aborted' ? 'abort' : outcome);
       this.ctx.logger.warn({ err: error, task: this.transactionalId, outcome }, 'transaction failed');
-      if (outcome === 'unknown') return this.settle(part, chunk, next);
+      if (outcome === 'unknown') return this.settle(chunk);
       for (const p of this.parts) {
         p.rollback();
         p.changelogEnd = null;
@@ -203,12 +313,18 @@ export class StreamTask {
     // Outside the try: once the commit returned, nothing may turn it into a retry.
     const ends = new Map<TaskPart, number | null>();
     for (const p of this.parts) {
-      const count = chunk.changes.get(p)?.length ?? 0;
+      const count = changes.get(p)?.length ?? 0;
       ends.set(p, changelogEndFrom(metadata, p.changelogTopic, this.partition, p.changelogEnd, count));
     }
-    this.committed(part, chunk, next, ends);
-    this.ctx.metrics.transactionEnded(stage, 'commit', Number(process.hrtime.bigint() - started) / 1e9);
+    this.committed(chunk, ends);
+    this.ctx.metrics.transactionEnded(stage, 'commit', Number(process.hrtime.bigint() - open.started) / 1e9);
     return 'committed';
+  }
+
+  /** Forgets the open transaction: its outputs and every store's uncommitted changes. */
+  private dropOpen(): void {
+    this.open = null;
+    for (const p of this.parts) p.rollback();
   }
 
   /**
@@ -216,7 +332,7 @@ export class StreamTask {
    * changed those keys' state before the chunk reads it), the chunk on its part, then records
    * sent to this task's own source partitions processed in place, hop by hop.
    */
-  private async work(part: TaskPart, records: readonly KafkaMessage[]): Promise<ChunkWork> {
+  private async work(part: TaskPart, records: readonly KafkaMessage[]): Promise<Map<TaskPart, PartWork>> {
     const byPart = new Map<TaskPart, PartWork>();
     const now = this.ctx.now();
     for (const p of this.parts) {
@@ -238,9 +354,7 @@ export class StreamTask {
       }
       pending = hop < MAX_LOCAL_HOPS ? this.takeLocal(produced) : new Map();
     }
-    const changes = new Map<TaskPart, StoreChange[]>();
-    for (const p of this.parts) changes.set(p, p.changes());
-    return { byPart, changes };
+    return byPart;
   }
 
   /**
@@ -274,6 +388,7 @@ export class StreamTask {
     // A chunk in flight finishes its transaction first (kafkajs already waits for running batches
     // before it rejoins; this keeps close() safe on its own).
     await this.busy;
+    this.open = null;
     const producer = this.producer;
     this.producer = null;
     await producer?.close();
@@ -295,17 +410,12 @@ export class StreamTask {
     };
   }
 
-  private committed(
-    source: TaskPart,
-    chunk: ChunkWork,
-    next: number,
-    ends: ReadonlyMap<TaskPart, number | null>,
-  ): void {
+  private committed(chunk: ChunkWork, ends: ReadonlyMap<TaskPart, number | null>): void {
     for (const p of this.parts) {
       p.commit();
       p.changelogEnd = ends.get(p) ?? null;
     }
-    source.nextOffset = next;
+    for (const [p, next] of chunk.sources) p.nextOffset = next;
     const { metrics } = this.ctx;
     for (const [p, work] of chunk.byPart) {
       const changes = chunk.changes.get(p)?.length ?? 0;
@@ -327,22 +437,25 @@ export class StreamTask {
 
   /**
    * EndTxn(commit) failed, so the transaction may or may not have committed. A new producer's
-   * initialisation completes or aborts it; the group's committed offset then says which: the
-   * chunk's end (committed: keep the overlays) or the chunk's start (aborted: drop them). Anything
-   * else, or a failure here, means a rebuild.
+   * initialisation completes or aborts it; the group's committed offsets then say which: every
+   * source read at the transaction's end (committed: keep the overlays) or every one at its start
+   * (aborted: drop them). Anything else, or a failure here, means a rebuild.
    */
-  private async settle(source: TaskPart, chunk: ChunkWork, next: number): Promise<ChunkOutcome> {
+  private async settle(chunk: ChunkWork): Promise<ChunkOutcome> {
+    const sources = [...chunk.sources];
     try {
       await this.fence();
       const { admin, appId } = this.ctx;
-      const committed = await committedOffset(admin, appId, source.source, this.partition);
+      const committed = await Promise.all(
+        sources.map(([p]) => committedOffset(admin, appId, p.source, this.partition)),
+      );
       const ends = new Map<TaskPart, number | null>();
       for (const p of this.parts) ends.set(p, await highWatermark(admin, p.changelogTopic, this.partition));
-      if (committed === next) {
-        this.committed(source, chunk, next, ends);
+      if (sources.every(([, next], i) => committed[i] === next)) {
+        this.committed(chunk, ends);
         return 'committed';
       }
-      if (committed === source.nextOffset) {
+      if (sources.every(([p], i) => committed[i] === p.nextOffset)) {
         for (const p of this.parts) {
           p.rollback();
           p.changelogEnd = ends.get(p) ?? null;
@@ -350,7 +463,11 @@ export class StreamTask {
         return 'retry';
       }
       this.ctx.logger.warn(
-        { task: this.transactionalId, committed, expected: [source.nextOffset, next] },
+        {
+          task: this.transactionalId,
+          committed,
+          expected: sources.map(([p, next]) => [p.source, p.nextOffset, next]),
+        },
         'committed offset moved unexpectedly; rebuilding the task',
       );
     } catch (error) {
@@ -379,9 +496,22 @@ interface PartWork {
   evicted: number;
 }
 
+/** A transaction's work, as committed: what each part did and wrote, each source's next offset. */
 interface ChunkWork {
   byPart: Map<TaskPart, PartWork>;
   changes: Map<TaskPart, StoreChange[]>;
+  sources: ReadonlyMap<TaskPart, number>;
+}
+
+/** Chunks processed since the last commit. */
+interface OpenTransaction {
+  /** Each source part read, and its offset after its last chunk's records. */
+  sources: Map<TaskPart, number>;
+  byPart: Map<TaskPart, PartWork>;
+  /** Input records read from the sources (in-place records not counted). */
+  records: number;
+  startedAtMs: number;
+  started: bigint;
 }
 
 function transactionalIdOf(appId: string, parts: readonly TaskPart[], partition: number): string {

@@ -15,6 +15,11 @@ export interface TaskManagerOptions {
   seek(topic: string, partition: number, offset: number): void;
   /** Records per transaction; a larger fetched batch is split (keeps transactions and rebalances short). */
   maxRecordsPerTransaction: number;
+  /**
+   * Longest a task's transaction stays open while its source has more to read, ms (Kafka Streams'
+   * commit.interval.ms); 0 commits every chunk. A caught-up source commits at once.
+   */
+  commitIntervalMs: number;
   restoreTimeoutMs: number;
   /**
    * After a task was fenced by another owner, wait this long for the rebalance that explains it
@@ -44,8 +49,11 @@ const RETRY_BACKOFF = { initialMs: 200, maxMs: 5_000 };
  *   steps run in one chain, so preparations never overlap, and a newer assignment cancels an
  *   older preparation;
  * - `handleBatch` (eachBatch) waits for its task to be ready, heartbeating, then processes the
- *   batch in chunks, one transaction each, resolving offsets only after a commit; on an abort
- *   it seeks back to the last committed offset.
+ *   batch in chunks into the task's open transaction, which commits when the source is caught up,
+ *   the commit interval elapsed or it holds `maxRecordsPerTransaction` records (a timer commits
+ *   an open transaction no chunk came to commit). Offsets are resolved as chunks are processed
+ *   (the consumer's position only: the group offset moves in the transaction); on an abort every
+ *   source of the task is seeked back to its last committed offset.
  */
 export class TaskManager {
   private readonly tasks = new Map<string, StreamTask>();
@@ -57,6 +65,8 @@ export class TaskManager {
   private joined = false;
 
   private readonly routing: LocalRouting | null;
+  /** Tasks whose open transaction a timer will commit. */
+  private readonly flushTimers = new Map<StreamTask, NodeJS.Timeout>();
 
   constructor(private readonly options: TaskManagerOptions) {
     const layout = options.topology.tasks;
@@ -140,22 +150,29 @@ export class TaskManager {
     for (let i = 0; i < fresh.length; i += max) {
       if (!isRunning() || isStale() || task.lifecycle.state !== 'running') return;
       const chunk = fresh.slice(i, i + max);
+      const lastOffset = Number(chunk[chunk.length - 1]!.offset);
+      // One offset of slack: a transactional source's last record is followed by its commit marker.
+      const caughtUp = Number(batch.highWatermark) - lastOffset - 1 <= 1;
       let outcome;
       try {
-        outcome = await task.processChunk(batch.topic, chunk);
+        outcome = await task.processChunk(batch.topic, chunk, { caughtUp, isStale });
       } catch (error) {
         this.options.onFatal(error);
         return;
       }
-      if (outcome === 'committed') {
-        task.failures = 0;
+      if (outcome === 'committed' || outcome === 'pending') {
+        if (outcome === 'committed') task.failures = 0;
+        else this.scheduleFlush(task);
+        // The consumer's position only (autoCommit is off): the transaction moves the group's offset.
         resolveOffset(chunk[chunk.length - 1]!.offset);
         await heartbeat();
         continue;
       }
-      // Re-read from the last committed offset; the store is already back at that commit (or,
-      // not-running, the next preparation seeks it again).
-      this.options.seek(batch.topic, task.partition, part.nextOffset);
+      // Seeked since the fetch: kafkajs reads from the seeked offset next.
+      if (outcome === 'stale') return;
+      // Re-read from the last committed offsets; the stores are already back at that commit (or,
+      // not-running, the next preparation seeks them again).
+      this.rewind(task);
       if (outcome === 'retry') {
         task.failures += 1;
         await sleep(backoffDelayMs(task.failures, RETRY_BACKOFF, fullDelay));
@@ -183,6 +200,8 @@ export class TaskManager {
 
   /** Cancels any preparation and closes every task's producer (the consumer is stopped first). */
   async close(): Promise<void> {
+    for (const timer of this.flushTimers.values()) clearTimeout(timer);
+    this.flushTimers.clear();
     this.controller.abort();
     await this.chain;
     await Promise.all([...this.tasks.values()].map((t) => t.close()));
@@ -208,7 +227,49 @@ export class TaskManager {
       partition,
       ctx,
       this.routing,
+      { intervalMs: this.options.commitIntervalMs, maxRecords: this.options.maxRecordsPerTransaction },
     );
+  }
+
+  /** Every source of `task` reads again from its last committed offset. */
+  private rewind(task: StreamTask): void {
+    for (const part of task.parts) this.options.seek(part.source, task.partition, part.nextOffset);
+  }
+
+  /** Commits `task`'s open transaction when the commit interval ends, unless a chunk does it first. */
+  private scheduleFlush(task: StreamTask): void {
+    if (this.flushTimers.has(task)) return;
+    const since = task.openSinceMs;
+    if (since === null) return;
+    const { ctx, commitIntervalMs } = this.options;
+    const timer = setTimeout(
+      () => {
+        this.flushTimers.delete(task);
+        const current = task.openSinceMs;
+        if (current === null) return;
+        // Committed since, and a newer transaction opened: its own interval counts.
+        if (ctx.now() - current < commitIntervalMs) return this.scheduleFlush(task);
+        void this.flushOpen(task);
+      },
+      Math.max(0, since + commitIntervalMs - ctx.now()),
+    );
+    this.flushTimers.set(task, timer);
+  }
+
+  private async flushOpen(task: StreamTask): Promise<void> {
+    let outcome;
+    try {
+      outcome = await task.flush();
+    } catch (error) {
+      this.options.onFatal(error);
+      return;
+    }
+    if (outcome === 'committed') task.failures = 0;
+    // Aborted or fenced: the dropped chunks are read again (a suspended task is seeked by its preparation).
+    else if (outcome === 'retry' || outcome === 'rebuild') {
+      if (outcome === 'retry') task.failures += 1;
+      this.rewind(task);
+    }
   }
 
   /** Steps 1–4 of the class comment for `tasks`; throws Cancelled when a newer assignment came. */
@@ -219,6 +280,8 @@ export class TaskManager {
     };
     if (tasks.length === 0) return;
     for (const task of tasks) task.lifecycle.startRestoring();
+    // Processed chunks not committed are dropped: the state to keep or restore is the committed one.
+    await Promise.all(tasks.map((t) => t.discardOpen()));
     await Promise.all(tasks.map((t) => t.fence()));
     check();
     const committed = new Map<string, Map<number, number>>();

@@ -24,6 +24,7 @@ export class TransactionFailed extends Error {
 }
 
 /** The input offset a transaction commits for the consumer group (next offset to read). */
+/** A source partition's next offset, committed for the group by a transaction. */
 export interface TransactionOffsets {
   groupId: string;
   topic: string;
@@ -129,7 +130,10 @@ export class TaskProducer {
    * TransactionFailed with what is known of the outcome; an `aborted` failure was aborted here
    * (best effort: if even the abort fails, the next producer's initialisation aborts it).
    */
-  async commit(topicMessages: TopicMessages[], offsets: TransactionOffsets): Promise<RecordMetadata[]> {
+  async commit(
+    topicMessages: TopicMessages[],
+    offsets: readonly TransactionOffsets[],
+  ): Promise<RecordMetadata[]> {
     if (this.failed)
       throw new TransactionFailed('aborted', new Error('producer is broken; create a new one'));
     let txn;
@@ -222,10 +226,18 @@ function byteLength(value: Buffer | string | null | undefined): number {
  * are written (#1315, #1068). Retrying the whole sendOffsets is safe: both requests are
  * idempotent within a transaction.
  */
-async function sendOffsetsWithRetry(txn: Transaction, o: TransactionOffsets): Promise<void> {
+async function sendOffsetsWithRetry(txn: Transaction, offsets: readonly TransactionOffsets[]): Promise<void> {
+  const groups = new Set(offsets.map((o) => o.groupId));
+  if (groups.size !== 1) throw new Error(`a transaction commits offsets of one group, not ${groups.size}`);
+  const byTopic = new Map<string, { partition: number; offset: string }[]>();
+  for (const o of offsets) {
+    const list = byTopic.get(o.topic) ?? [];
+    list.push({ partition: o.partition, offset: String(o.offset) });
+    byTopic.set(o.topic, list);
+  }
   const request = {
-    consumerGroupId: o.groupId,
-    topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: String(o.offset) }] }],
+    consumerGroupId: offsets[0]!.groupId,
+    topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
   };
   for (let attempt = 1; ; attempt++) {
     try {

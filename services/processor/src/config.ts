@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
 import type { CommonConfig } from '../../../shared/config/common-config.ts';
-import { loadEnv, port, positiveInt } from '../../../shared/config/load-env.ts';
+import { loadEnv, nonNegativeInt, port, positiveInt } from '../../../shared/config/load-env.ts';
 
 const DAY_MS = 86_400_000;
 const MIB = 1024 * 1024;
@@ -25,8 +25,17 @@ export const processorEnvSchema = commonEnvSchema.extend({
   /** Interface of the health/metrics endpoint; loopback by default. */
   PROCESSOR_HOST: z.string().min(1).default('127.0.0.1'),
   PROCESSOR_PORT: port.default(8070),
-  /** Records per transaction: bounds a transaction's size and the time between heartbeats. */
+  /**
+   * Records per chunk, and per transaction once reached (a transaction holds fewer than twice this):
+   * bounds a transaction's size and the time between heartbeats.
+   */
   MAX_RECORDS_PER_TRANSACTION: positiveInt.default(2_000),
+  /**
+   * Longest a transaction stays open while a partition has more to read, ms (Kafka Streams'
+   * commit.interval.ms, 100 under exactly-once); 0 commits every fetched chunk. A caught-up
+   * partition commits at once, so this adds no latency when the processor keeps up.
+   */
+  COMMIT_INTERVAL_MS: nonNegativeInt.default(100),
   /** Bytes fetched per partition per request (kafkajs maxBytesPerPartition). */
   FETCH_MAX_BYTES_PER_PARTITION: positiveInt.default(MIB),
   /** How long a fetch waits for data when there is none, ms (latency when idle). */
@@ -76,6 +85,7 @@ export interface ProcessorConfig extends CommonConfig {
   host: string;
   port: number;
   maxRecordsPerTransaction: number;
+  commitIntervalMs: number;
   fetchMaxBytesPerPartition: number;
   fetchMaxWaitMs: number;
   transactionTimeoutMs: number;
@@ -101,6 +111,7 @@ export function toProcessorConfig(env: ProcessorEnv): ProcessorConfig {
     host: env.PROCESSOR_HOST,
     port: env.PROCESSOR_PORT,
     maxRecordsPerTransaction: env.MAX_RECORDS_PER_TRANSACTION,
+    commitIntervalMs: env.COMMIT_INTERVAL_MS,
     fetchMaxBytesPerPartition: env.FETCH_MAX_BYTES_PER_PARTITION,
     fetchMaxWaitMs: env.FETCH_MAX_WAIT_MS,
     transactionTimeoutMs: env.TRANSACTION_TIMEOUT_MS,

@@ -100,6 +100,7 @@ export class StreamProcessor {
       topology,
       seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: String(offset) }),
       maxRecordsPerTransaction: config.maxRecordsPerTransaction,
+      commitIntervalMs: config.commitIntervalMs,
       restoreTimeoutMs: config.restoreTimeoutMs,
       fencedBackoffMs: config.sessionTimeoutMs,
       onFatal: (error) => this.onFatal(error),

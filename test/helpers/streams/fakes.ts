@@ -45,7 +45,7 @@ export interface RecordedTransaction {
   /** Which producer (index in FakeCluster.producers). */
   producer: number;
   topicMessages: TopicMessages[];
-  offsets: TransactionOffsets;
+  offsets: TransactionOffsets[];
   result: 'committed' | 'aborted' | 'fenced' | 'unknown';
 }
 
@@ -198,7 +198,10 @@ export class FakeProducer implements TaskTransactions {
     private readonly index: number,
   ) {}
 
-  async commit(topicMessages: TopicMessages[], offsets: TransactionOffsets): Promise<RecordMetadata[]> {
+  async commit(
+    topicMessages: TopicMessages[],
+    offsets: readonly TransactionOffsets[],
+  ): Promise<RecordMetadata[]> {
     if (this.closed) throw new Error(`fake producer ${this.transactionalId}#${this.index} used after close`);
     if (this.broken)
       throw new TransactionFailed('aborted', new Error('producer is broken; create a new one'));
@@ -212,15 +215,15 @@ export class FakeProducer implements TaskTransactions {
         transactionalId: this.transactionalId,
         producer: this.index,
         topicMessages: structuredClone(topicMessages),
-        offsets: { ...offsets },
+        offsets: offsets.map((o) => ({ ...o })),
         result,
       });
     };
     if (step === 'commit') {
       const metadata = this.cluster.append(topicMessages);
-      this.cluster.commitOffset(offsets.topic, offsets.partition, offsets.offset);
+      for (const o of offsets) this.cluster.commitOffset(o.topic, o.partition, o.offset);
       record('committed');
-      this.cluster.events.push(`commit ${offsets.offset}`);
+      this.cluster.events.push(`commit ${offsets.map((o) => o.offset).join(',')}`);
       return metadata;
     }
     this.broken = true;
@@ -228,11 +231,11 @@ export class FakeProducer implements TaskTransactions {
     if (step.fail === 'unknown') {
       if (step.committed === 'chunk-end') {
         this.cluster.append(topicMessages);
-        this.cluster.commitOffset(offsets.topic, offsets.partition, offsets.offset);
+        for (const o of offsets) this.cluster.commitOffset(o.topic, o.partition, o.offset);
       } else if (step.committed === 'previous') {
         this.cluster.append(topicMessages); // records, then an abort marker
       } else {
-        this.cluster.commitOffset(offsets.topic, offsets.partition, step.committed);
+        for (const o of offsets) this.cluster.commitOffset(o.topic, o.partition, step.committed);
       }
     }
     throw new TransactionFailed(step.fail, new Error(`scripted ${step.fail}`));

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LiftstreamError } from '../../../shared/errors.ts';
 import type { EvictFn } from '../../../shared/streams/stores/eviction-sweep.ts';
-import { StreamTask } from '../../../shared/streams/stream-task.ts';
+import { StreamTask, type ChunkOptions, type CommitPolicy } from '../../../shared/streams/stream-task.ts';
 import type { TaskState } from '../../../shared/streams/task-lifecycle.ts';
 import { subTopology, type SubTopology } from '../../../shared/streams/topology.ts';
 import {
@@ -18,6 +18,7 @@ import {
   THROW,
   waitFor,
   type Count,
+  type RecordedTransaction,
 } from '../../helpers/streams/fakes.ts';
 
 const NAMES = { name: 'count', source: 'clicks', changelog: 'count-changelog', sink: 'totals' };
@@ -29,9 +30,10 @@ const START = 10;
 
 /**
  * A running task for clicks/1 over a fresh fake cluster, prepared as the task manager would leave it:
- * committed offset START (also the group's), changelog end CHANGELOG_HIGH, store current.
+ * committed offset START (also the group's), changelog end CHANGELOG_HIGH, store current; `policy`
+ * decides when its open transaction commits (default: every chunk).
  */
-function runningTask(evict?: EvictFn<Count>) {
+function runningTask(evict?: EvictFn<Count>, policy?: CommitPolicy) {
   const cluster = new FakeCluster('app')
     .topic('clicks', [
       { low: 0, high: 100 },
@@ -45,7 +47,7 @@ function runningTask(evict?: EvictFn<Count>) {
   cluster.commitOffset('clicks', PARTITION, START);
   const fake = fakeContext(cluster);
   const part = subTopology(counterTopology(NAMES, evict)).createPart(PARTITION, fake.ctx);
-  const task = new StreamTask([part], PARTITION, fake.ctx, null);
+  const task = new StreamTask([part], PARTITION, fake.ctx, null, policy);
   task.lifecycle.startRestoring();
   task.lifecycle.markRunning();
   task.restored = true;
@@ -152,7 +154,7 @@ describe('StreamTask', () => {
             ],
           },
         ],
-        offsets: { groupId: 'app', topic: 'clicks', partition: PARTITION, offset: START + 3 },
+        offsets: [{ groupId: 'app', topic: 'clicks', partition: PARTITION, offset: START + 3 }],
       },
     ]);
 
@@ -587,7 +589,7 @@ describe('StreamTask with one part per co-partitioned sub-topology (a task per p
             messages: [{ key: 'u1', value: '{"n":2}', partition: PARTITION }],
           },
         ],
-        offsets: { groupId: 'app', topic: 'events', partition: PARTITION, offset: START + 4 },
+        offsets: [{ groupId: 'app', topic: 'events', partition: PARTITION, offset: START + 4 }],
       },
     ]);
     expect(
@@ -651,12 +653,9 @@ describe('StreamTask with one part per co-partitioned sub-topology (a task per p
     expect(counts('unit', 'u1', 'u4')).toEqual({ u1: 3, u4: 1 });
     expect(counts('ingest', 'a')).toEqual({ a: 1 });
     expect([ingest.nextOffset, unit.nextOffset]).toEqual([START + 4, UNIT_START + 2]);
-    expect(cluster.transactions.at(-1)!.offsets).toEqual({
-      groupId: 'app',
-      topic: 'units',
-      partition: PARTITION,
-      offset: UNIT_START + 2,
-    });
+    expect(cluster.transactions.at(-1)!.offsets).toEqual([
+      { groupId: 'app', topic: 'units', partition: PARTITION, offset: UNIT_START + 2 },
+    ]);
     expect(
       metrics.chunks.slice(2).map((c) => [c.stage, c.chunk.recordsIn]),
       'the idle part reports nothing',
@@ -852,5 +851,618 @@ describe('StreamTask with one part per co-partitioned sub-topology (a task per p
       'task app-task-1 does not read clicks',
     );
     expect(cluster.transactions).toHaveLength(0);
+  });
+});
+
+describe('StreamTask with a commit interval (an open transaction across chunks)', () => {
+  /** Commits when 100 ms old or holding 10 input records, or when its source is caught up. */
+  const POLICY: CommitPolicy = { intervalMs: 100, maxRecords: 10 };
+  /** More to read after the chunk: the policy decides. */
+  const MORE: ChunkOptions = { caughtUp: false, isStale: () => false };
+  /** The chunk ends at its partition's high watermark: commit now. */
+  const CAUGHT_UP: ChunkOptions = { caughtUp: true, isStale: () => false };
+  /** Seeked since the fetch (and caught up: it would commit if it ran). */
+  const STALE: ChunkOptions = { caughtUp: true, isStale: () => true };
+
+  /** [key, value] of each record a transaction sent to `topic`. */
+  const sentTo = (t: RecordedTransaction | undefined, topic: string) =>
+    t?.topicMessages.find((m) => m.topic === topic)?.messages.map((m) => [m.key, m.value]);
+  /** [topic, offset] of each source offset a transaction committed for the group. */
+  const offsetsOf = (t: RecordedTransaction | undefined) => t?.offsets.map((o) => [o.topic, o.offset]);
+
+  it('chunks with more to read stay open until the transaction is intervalMs old, then commit as one transaction (one changelog record per key)', async () => {
+    const { task, part, cluster, valuesOf, clock, metrics } = runningTask(undefined, POLICY);
+    const openedAt = clock.now;
+
+    expect(await task.processChunk('clicks', records(START, 'a', 'b'), MORE)).toBe('pending');
+
+    expect(cluster.transactions, 'nothing reaches the broker before the commit').toEqual([]);
+    expect(cluster.producers, 'not even a producer').toEqual([]);
+    expect([task.hasOpenTransaction, task.openSinceMs]).toEqual([true, openedAt]);
+    expect(valuesOf('a', 'b'), 'not committed').toEqual({ a: undefined, b: undefined });
+    expect(part.changes(), 'held in the overlay').toEqual([
+      { key: 'a', value: '{"n":1}' },
+      { key: 'b', value: '{"n":1}' },
+    ]);
+    expect([part.nextOffset, part.changelogEnd]).toEqual([START, CHANGELOG_HIGH]);
+    expect(cluster.committedOffset('clicks', PARTITION)).toBe(START);
+    expect(cluster.boundsOf('count-changelog', PARTITION).high).toBe(CHANGELOG_HIGH);
+    expect([metrics.chunks, metrics.transactions]).toEqual([[], []]);
+
+    clock.now += POLICY.intervalMs - 1;
+    expect(
+      await task.processChunk('clicks', records(START + 2, 'a'), MORE),
+      'one ms short of the interval',
+    ).toBe('pending');
+    expect(cluster.transactions).toEqual([]);
+    expect(task.openSinceMs, 'the transaction is as old as its first chunk').toBe(openedAt);
+
+    clock.now += 1;
+    expect(await task.processChunk('clicks', records(START + 3, 'c', 'a'), MORE)).toBe('committed');
+
+    expect(cluster.transactions).toEqual([
+      {
+        transactionalId: 'app-count-1',
+        producer: 0,
+        result: 'committed',
+        topicMessages: [
+          {
+            topic: 'totals',
+            messages: [
+              { key: 'a', value: '1' },
+              { key: 'b', value: '1' },
+              { key: 'a', value: '2' },
+              { key: 'c', value: '1' },
+              { key: 'a', value: '3' },
+            ],
+          },
+          {
+            topic: 'count-changelog',
+            messages: [
+              { key: 'a', value: '{"n":3}', partition: PARTITION },
+              { key: 'b', value: '{"n":1}', partition: PARTITION },
+              { key: 'c', value: '{"n":1}', partition: PARTITION },
+            ],
+          },
+        ],
+        offsets: [{ groupId: 'app', topic: 'clicks', partition: PARTITION, offset: START + 5 }],
+      },
+    ]);
+    expect(valuesOf('a', 'b', 'c')).toEqual({ a: 3, b: 1, c: 1 });
+    expect(part.changes()).toEqual([]);
+    expect(part.nextOffset, 'after the last chunk').toBe(START + 5);
+    expect(part.changelogEnd, 'three changes, then the commit marker').toBe(CHANGELOG_HIGH + 3 - 1 + 2);
+    expect(part.changelogEnd).toBe(cluster.boundsOf('count-changelog', PARTITION).high);
+    expect([task.hasOpenTransaction, task.openSinceMs]).toEqual([false, null]);
+    expect(metrics.chunks, 'the three chunks reported once, together').toEqual([
+      {
+        stage: 'count',
+        chunk: {
+          recordsIn: 5,
+          recordsOut: new Map([
+            ['changelog', 3],
+            ['totals', 5],
+          ]),
+          counters: new Map([['counted', 5]]),
+          receivedAt: [],
+        },
+      },
+    ]);
+    expect(metrics.transactions.map((t) => [t.stage, t.result])).toEqual([['count', 'commit']]);
+  });
+
+  it('a chunk that ends at the high watermark commits the open transaction at once, whatever its age', async () => {
+    const { task, part, cluster, valuesOf } = runningTask(undefined, POLICY);
+    expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+
+    expect(await task.processChunk('clicks', records(START + 1, 'a', 'b'), CAUGHT_UP)).toBe('committed');
+
+    expect(cluster.transactions.map(offsetsOf)).toEqual([[['clicks', START + 3]]]);
+    expect(sentTo(cluster.transactions[0], 'count-changelog')).toEqual([
+      ['a', '{"n":2}'],
+      ['b', '{"n":1}'],
+    ]);
+    expect(valuesOf('a', 'b')).toEqual({ a: 2, b: 1 });
+    expect(part.nextOffset).toBe(START + 3);
+
+    // Caught up with nothing open: the chunk commits alone.
+    expect(await task.processChunk('clicks', records(START + 3, 'b'), CAUGHT_UP)).toBe('committed');
+    expect(cluster.transactions.map(offsetsOf)).toEqual([[['clicks', START + 3]], [['clicks', START + 4]]]);
+    expect(sentTo(cluster.transactions[1], 'totals')).toEqual([['b', '2']]);
+  });
+
+  it('an open transaction holding maxRecords input records commits without the clock moving', async () => {
+    const { task, part, cluster, clock } = runningTask(undefined, { intervalMs: 100, maxRecords: 4 });
+    const now = clock.now;
+
+    expect(await task.processChunk('clicks', records(START, 'a', 'b', 'c'), MORE), '3 of 4').toBe('pending');
+    expect(await task.processChunk('clicks', records(START + 3, 'd'), MORE), '4 of 4').toBe('committed');
+
+    expect(clock.now).toBe(now);
+    expect(cluster.transactions.map(offsetsOf)).toEqual([[['clicks', START + 4]]]);
+    expect(sentTo(cluster.transactions[0], 'totals')?.map(([key]) => key)).toEqual(['a', 'b', 'c', 'd']);
+    expect(part.nextOffset).toBe(START + 4);
+
+    // The next transaction counts its own records.
+    expect(await task.processChunk('clicks', records(START + 4, 'e', 'f', 'g'), MORE)).toBe('pending');
+    expect(cluster.transactions).toHaveLength(1);
+  });
+
+  it('an aborted commit drops every chunk of the open transaction: stores back at the last commit, nextOffset unchanged', async () => {
+    const { task, part, cluster, valuesOf, metrics } = runningTask(undefined, POLICY);
+    expect(await task.processChunk('clicks', records(START, 'a'), CAUGHT_UP)).toBe('committed');
+    expect(await task.processChunk('clicks', records(START + 1, 'a', 'b'), MORE)).toBe('pending');
+
+    cluster.script({ fail: 'aborted' });
+    const outcome = await task.processChunk('clicks', records(START + 3, 'c', 'a'), CAUGHT_UP);
+
+    expect(outcome).toBe('retry');
+    const aborted = cluster.transactions[1];
+    expect([aborted?.result, offsetsOf(aborted)], 'both chunks were one transaction').toEqual([
+      'aborted',
+      [['clicks', START + 5]],
+    ]);
+    expect(sentTo(aborted, 'count-changelog')).toEqual([
+      ['a', '{"n":3}'],
+      ['b', '{"n":1}'],
+      ['c', '{"n":1}'],
+    ]);
+    expect(valuesOf('a', 'b', 'c'), 'the last committed values').toEqual({
+      a: 1,
+      b: undefined,
+      c: undefined,
+    });
+    expect(part.changes(), 'nothing left of either chunk').toEqual([]);
+    expect(part.nextOffset, 'the caller re-reads both chunks from here').toBe(START + 1);
+    expect(part.changelogEnd, 'unknown after an abort').toBeNull();
+    expect(task.hasOpenTransaction).toBe(false);
+    expect(task.restored).toBe(true);
+    expect(task.lifecycle.state).toBe('running');
+    expect(metrics.transactions.map((t) => t.result)).toEqual(['commit', 'abort']);
+    expect(metrics.chunks, 'the dropped chunks count nothing').toHaveLength(1);
+
+    expect(await task.processChunk('clicks', records(START + 1, 'a', 'b', 'c', 'a'), CAUGHT_UP)).toBe(
+      'committed',
+    );
+    expect(valuesOf('a', 'b', 'c'), 'counted once').toEqual({ a: 3, b: 1, c: 1 });
+    expect(part.nextOffset).toBe(START + 5);
+  });
+
+  it('a fenced commit drops every chunk of the open transaction and means a rebuild', async () => {
+    const { task, part, cluster, valuesOf } = runningTask(undefined, POLICY);
+    expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+    cluster.script({ fail: 'fenced' });
+
+    expect(await task.processChunk('clicks', records(START + 1, 'b'), CAUGHT_UP)).toBe('rebuild');
+
+    expect(valuesOf('a', 'b')).toEqual({ a: undefined, b: undefined });
+    expect(part.changes()).toEqual([]);
+    expect(part.nextOffset).toBe(START);
+    expect(task.hasOpenTransaction).toBe(false);
+    expect(task.lifecycle.needsRebuild).toBe(true);
+    expect(await task.flush(), 'nothing left to commit').toBe('committed');
+    expect(cluster.transactions.map((t) => t.result)).toEqual(['fenced']);
+  });
+
+  describe('a commit of an open transaction whose outcome is unknown is settled against its first and last offsets', () => {
+    it('committed at the end of the last chunk: both chunks kept', async () => {
+      const { task, part, cluster, valuesOf } = runningTask(undefined, POLICY);
+      expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+      cluster.script({ fail: 'unknown', committed: 'chunk-end' });
+
+      expect(await task.processChunk('clicks', records(START + 1, 'a', 'b'), CAUGHT_UP)).toBe('committed');
+
+      expect(valuesOf('a', 'b')).toEqual({ a: 2, b: 1 });
+      expect(part.nextOffset).toBe(START + 3);
+      expect(part.changelogEnd).toBe(cluster.boundsOf('count-changelog', PARTITION).high);
+      expect(task.hasOpenTransaction).toBe(false);
+    });
+
+    it("still at the first chunk's start: both chunks dropped, a retry", async () => {
+      const { task, part, cluster, valuesOf } = runningTask(undefined, POLICY);
+      expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+      cluster.script({ fail: 'unknown', committed: 'previous' });
+
+      expect(await task.processChunk('clicks', records(START + 1, 'a', 'b'), CAUGHT_UP)).toBe('retry');
+
+      expect(valuesOf('a', 'b')).toEqual({ a: undefined, b: undefined });
+      expect(part.changes()).toEqual([]);
+      expect(part.nextOffset).toBe(START);
+      expect(task.restored).toBe(true);
+    });
+
+    it('anywhere else (the end of the first chunk only): a rebuild', async () => {
+      const { task, part, cluster, valuesOf } = runningTask(undefined, POLICY);
+      expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+      cluster.script({ fail: 'unknown', committed: START + 1 });
+
+      expect(await task.processChunk('clicks', records(START + 1, 'b'), CAUGHT_UP)).toBe('rebuild');
+
+      expect(valuesOf('a', 'b')).toEqual({ a: undefined, b: undefined });
+      expect(part.changes()).toEqual([]);
+      expect(part.nextOffset).toBe(START);
+      expect(task.lifecycle.needsRebuild).toBe(true);
+    });
+  });
+
+  it('a stage that throws in a later chunk drops the earlier chunks of the open transaction too', async () => {
+    const { task, part, cluster, valuesOf, metrics } = runningTask(undefined, POLICY);
+    expect(await task.processChunk('clicks', records(START, 'a'), CAUGHT_UP)).toBe('committed');
+    expect(await task.processChunk('clicks', records(START + 1, 'a', 'b'), MORE)).toBe('pending');
+
+    const outcome = await task.processChunk(
+      'clicks',
+      [record(START + 3, 'c'), record(START + 4, 'd', THROW)],
+      MORE,
+    );
+
+    expect(outcome).toBe('retry');
+    expect(valuesOf('a', 'b', 'c')).toEqual({ a: 1, b: undefined, c: undefined });
+    expect(part.changes(), "the first chunk's writes are dropped as well").toEqual([]);
+    expect(task.hasOpenTransaction).toBe(false);
+    expect(part.nextOffset).toBe(START + 1);
+    expect(part.changelogEnd, 'nothing was written: still known').toBe(CHANGELOG_HIGH + 2);
+    expect(cluster.transactions, 'no transaction for the dropped chunks').toHaveLength(1);
+    expect(metrics.transactions.map((t) => t.result)).toEqual(['commit']);
+    expect(metrics.chunks).toHaveLength(1);
+
+    // Re-read from the committed offset: a fresh transaction, nothing of the dropped chunks in it.
+    expect(await task.processChunk('clicks', records(START + 1, 'b'), CAUGHT_UP)).toBe('committed');
+    const last = cluster.transactions.at(-1);
+    expect([sentTo(last, 'totals'), sentTo(last, 'count-changelog'), offsetsOf(last)]).toEqual([
+      [['b', '1']],
+      [['b', '{"n":1}']],
+      [['clicks', START + 2]],
+    ]);
+    expect(valuesOf('a', 'b')).toEqual({ a: 1, b: 1 });
+  });
+
+  it('a stale chunk (the consumer was seeked since its fetch) processes nothing and leaves the open transaction as it was', async () => {
+    const { task, part, cluster, clock } = runningTask(undefined, POLICY);
+    expect(await task.processChunk('clicks', records(START, 'a', 'b'), STALE)).toBe('stale');
+    expect(task.hasOpenTransaction, 'nothing opened').toBe(false);
+    expect(part.changes()).toEqual([]);
+
+    expect(await task.processChunk('clicks', records(START, 'a', 'b'), MORE)).toBe('pending');
+    const since = task.openSinceMs;
+    clock.now += POLICY.intervalMs;
+    expect(await task.processChunk('clicks', records(START + 2, 'a', 'c'), STALE)).toBe('stale');
+
+    expect([task.hasOpenTransaction, task.openSinceMs]).toEqual([true, since]);
+    expect(part.changes(), 'the stale records were not processed').toEqual([
+      { key: 'a', value: '{"n":1}' },
+      { key: 'b', value: '{"n":1}' },
+    ]);
+    expect(cluster.transactions, 'nor committed the open transaction').toEqual([]);
+
+    expect(await task.flush()).toBe('committed');
+    expect(cluster.transactions.map((t) => [offsetsOf(t), sentTo(t, 'totals')])).toEqual([
+      [
+        [['clicks', START + 2]],
+        [
+          ['a', '1'],
+          ['b', '1'],
+        ],
+      ],
+    ]);
+  });
+
+  describe('flush', () => {
+    it('commits the open transaction', async () => {
+      const { task, part, cluster, valuesOf, metrics } = runningTask(undefined, POLICY);
+      expect(await task.processChunk('clicks', records(START, 'a', 'b', 'a'), MORE)).toBe('pending');
+
+      expect(await task.flush()).toBe('committed');
+
+      expect(cluster.transactions.map((t) => [t.result, offsetsOf(t)])).toEqual([
+        ['committed', [['clicks', START + 3]]],
+      ]);
+      expect(sentTo(cluster.transactions[0], 'count-changelog')).toEqual([
+        ['a', '{"n":2}'],
+        ['b', '{"n":1}'],
+      ]);
+      expect(valuesOf('a', 'b')).toEqual({ a: 2, b: 1 });
+      expect(part.nextOffset).toBe(START + 3);
+      expect(task.hasOpenTransaction).toBe(false);
+      expect(metrics.chunks.map((c) => c.chunk.recordsIn)).toEqual([3]);
+      expect(metrics.transactions.map((t) => [t.stage, t.result])).toEqual([['count', 'commit']]);
+
+      expect(await task.flush(), 'again: nothing open').toBe('committed');
+      expect(cluster.transactions).toHaveLength(1);
+    });
+
+    it('on a task that stopped running drops the open transaction (not-running)', async () => {
+      const { task, part, cluster, valuesOf, metrics } = runningTask(undefined, POLICY);
+      expect(await task.processChunk('clicks', records(START, 'a'), CAUGHT_UP)).toBe('committed');
+      expect(await task.processChunk('clicks', records(START + 1, 'a', 'b'), MORE)).toBe('pending');
+      task.lifecycle.suspend('reassigned');
+
+      expect(await task.flush()).toBe('not-running');
+
+      expect(cluster.transactions).toHaveLength(1);
+      expect(valuesOf('a', 'b')).toEqual({ a: 1, b: undefined });
+      expect(part.changes()).toEqual([]);
+      expect(task.hasOpenTransaction).toBe(false);
+      expect(
+        [part.nextOffset, part.changelogEnd],
+        'as the last commit left them: the preparation can keep the state',
+      ).toEqual([START + 1, cluster.boundsOf('count-changelog', PARTITION).high]);
+      expect(task.restored).toBe(true);
+      expect(metrics.transactions).toHaveLength(1);
+    });
+
+    it('with nothing open commits nothing', async () => {
+      const { task, cluster, metrics } = runningTask(undefined, POLICY);
+
+      expect(await task.flush()).toBe('committed');
+
+      expect(cluster.producers, 'no producer made').toEqual([]);
+      expect(cluster.transactions).toEqual([]);
+      expect([metrics.transactions, metrics.chunks]).toEqual([[], []]);
+    });
+  });
+
+  it('discardOpen drops the open transaction after the chunk in flight', async () => {
+    const { task, part, cluster, valuesOf } = runningTask(undefined, POLICY);
+    expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+
+    const inFlight = task.processChunk('clicks', records(START + 1, 'b'), MORE);
+    await task.discardOpen();
+
+    expect(await inFlight, 'the chunk ran first').toBe('pending');
+    expect(task.hasOpenTransaction).toBe(false);
+    expect(part.changes()).toEqual([]);
+    expect(valuesOf('a', 'b')).toEqual({ a: undefined, b: undefined });
+    expect(part.nextOffset).toBe(START);
+    expect(cluster.transactions).toEqual([]);
+
+    expect(await task.processChunk('clicks', records(START, 'c'), CAUGHT_UP)).toBe('committed');
+    expect(sentTo(cluster.transactions[0], 'totals'), 'nothing of the dropped chunks').toEqual([['c', '1']]);
+    expect(offsetsOf(cluster.transactions[0])).toEqual([['clicks', START + 1]]);
+  });
+
+  it('close drops the open transaction: nothing is sent', async () => {
+    const { task, part, cluster } = runningTask(undefined, POLICY);
+    expect(await task.processChunk('clicks', records(START, 'a'), CAUGHT_UP)).toBe('committed');
+    expect(await task.processChunk('clicks', records(START + 1, 'b'), MORE)).toBe('pending');
+
+    await task.close();
+
+    expect(cluster.transactions).toHaveLength(1);
+    expect(cluster.producers[0]!.closed).toBe(true);
+    expect(task.hasOpenTransaction).toBe(false);
+    expect(await task.flush(), 'a closed task has nothing to commit').toBe('committed');
+    expect(cluster.transactions).toHaveLength(1);
+    expect(cluster.committedOffset('clicks', PARTITION)).toBe(START + 1);
+    expect(part.stateSize).toBe(0);
+  });
+
+  describe('a task of two sources (a task per partition)', () => {
+    const SUM = { name: 'sum', source: 'views', changelog: 'sum-changelog', sink: 'view-totals' };
+    /** The views part's committed input offset before the first chunk. */
+    const VIEWS_START = 50;
+    /** The sum changelog partition's end before the first chunk. */
+    const SUM_HIGH = 30;
+
+    /**
+     * A running task for partition PARTITION of clicks (counter `count`) and views (counter `sum`),
+     * without local routing, prepared as the task manager leaves it, committing by POLICY.
+     */
+    function twoSourceTask() {
+      const two = (high: number) => [
+        { low: 0, high: 0 },
+        { low: 0, high },
+      ];
+      const cluster = new FakeCluster('app')
+        .topic('clicks', two(100))
+        .topic('views', two(100))
+        .topic('count-changelog', two(CHANGELOG_HIGH))
+        .topic('sum-changelog', two(SUM_HIGH))
+        .topic('totals', two(0))
+        .topic('view-totals', two(0));
+      cluster.commitOffset('clicks', PARTITION, START);
+      cluster.commitOffset('views', PARTITION, VIEWS_START);
+      const fake = fakeContext(cluster);
+      const [count, sum] = [NAMES, SUM].map((names) =>
+        subTopology(counterTopology(names)).createPart(PARTITION, fake.ctx),
+      );
+      const task = new StreamTask([count!, sum!], PARTITION, fake.ctx, null, POLICY);
+      task.lifecycle.startRestoring();
+      task.lifecycle.markRunning();
+      task.restored = true;
+      count!.nextOffset = START;
+      count!.changelogEnd = CHANGELOG_HIGH;
+      sum!.nextOffset = VIEWS_START;
+      sum!.changelogEnd = SUM_HIGH;
+      /** The committed values of `keys` in the part `name`'s store. */
+      const counts = (name: 'count' | 'sum', ...keys: string[]) =>
+        committedCounts(fake.storages, `${name}-${PARTITION}`, ...keys);
+      return { task, count: count!, sum: sum!, cluster, counts, ...fake };
+    }
+
+    it("chunks of both sources share the open transaction: one commit sends both parts' work and each source's offset", async () => {
+      const { task, count, sum, cluster, counts, metrics } = twoSourceTask();
+      expect(await task.processChunk('clicks', records(START, 'a', 'b'), MORE)).toBe('pending');
+
+      expect(await task.processChunk('views', records(VIEWS_START, 'v', 'a'), MORE)).toBe('pending');
+      expect(cluster.transactions, 'the views chunk joined the open transaction').toEqual([]);
+      expect([count.changes().length, sum.changes().length]).toEqual([2, 2]);
+
+      expect(await task.processChunk('clicks', records(START + 2, 'a'), MORE)).toBe('pending');
+      expect(await task.flush()).toBe('committed');
+
+      expect(cluster.transactions).toEqual([
+        {
+          transactionalId: 'app-task-1',
+          producer: 2,
+          result: 'committed',
+          topicMessages: [
+            {
+              topic: 'totals',
+              messages: [
+                { key: 'a', value: '1' },
+                { key: 'b', value: '1' },
+                { key: 'a', value: '2' },
+              ],
+            },
+            {
+              topic: 'view-totals',
+              messages: [
+                { key: 'v', value: '1' },
+                { key: 'a', value: '1' },
+              ],
+            },
+            {
+              topic: 'count-changelog',
+              messages: [
+                { key: 'a', value: '{"n":2}', partition: PARTITION },
+                { key: 'b', value: '{"n":1}', partition: PARTITION },
+              ],
+            },
+            {
+              topic: 'sum-changelog',
+              messages: [
+                { key: 'v', value: '{"n":1}', partition: PARTITION },
+                { key: 'a', value: '{"n":1}', partition: PARTITION },
+              ],
+            },
+          ],
+          offsets: [
+            { groupId: 'app', topic: 'clicks', partition: PARTITION, offset: START + 3 },
+            { groupId: 'app', topic: 'views', partition: PARTITION, offset: VIEWS_START + 2 },
+          ],
+        },
+      ]);
+      expect([counts('count', 'a', 'b'), counts('sum', 'v', 'a')]).toEqual([
+        { a: 2, b: 1 },
+        { v: 1, a: 1 },
+      ]);
+      expect([count.nextOffset, sum.nextOffset]).toEqual([START + 3, VIEWS_START + 2]);
+      expect([count.changelogEnd, sum.changelogEnd]).toEqual([
+        cluster.boundsOf('count-changelog', PARTITION).high,
+        cluster.boundsOf('sum-changelog', PARTITION).high,
+      ]);
+      expect([
+        cluster.committedOffset('clicks', PARTITION),
+        cluster.committedOffset('views', PARTITION),
+      ]).toEqual([START + 3, VIEWS_START + 2]);
+      expect(
+        metrics.transactions.map((t) => [t.stage, t.result]),
+        'one transaction, named for the source that opened it',
+      ).toEqual([['count', 'commit']]);
+      expect(metrics.chunks.map((c) => [c.stage, c.chunk.recordsIn])).toEqual([
+        ['count', 3],
+        ['sum', 2],
+      ]);
+    });
+
+    it('a caught-up chunk of one source commits what the other source left open', async () => {
+      const { task, count, sum, cluster } = twoSourceTask();
+      expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+
+      expect(await task.processChunk('views', records(VIEWS_START, 'v'), CAUGHT_UP)).toBe('committed');
+
+      expect(cluster.transactions.map(offsetsOf)).toEqual([
+        [
+          ['clicks', START + 1],
+          ['views', VIEWS_START + 1],
+        ],
+      ]);
+      expect([count.nextOffset, sum.nextOffset]).toEqual([START + 1, VIEWS_START + 1]);
+      expect(task.hasOpenTransaction).toBe(false);
+    });
+
+    it('an aborted commit drops the chunks of both sources: both stores at their last commit', async () => {
+      const { task, count, sum, cluster, counts } = twoSourceTask();
+      expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+      cluster.script({ fail: 'aborted' });
+
+      expect(await task.processChunk('views', records(VIEWS_START, 'v'), CAUGHT_UP)).toBe('retry');
+
+      expect(cluster.transactions.map((t) => [t.result, offsetsOf(t)])).toEqual([
+        [
+          'aborted',
+          [
+            ['clicks', START + 1],
+            ['views', VIEWS_START + 1],
+          ],
+        ],
+      ]);
+      expect([count.changes(), sum.changes()]).toEqual([[], []]);
+      expect([counts('count', 'a'), counts('sum', 'v')]).toEqual([{ a: undefined }, { v: undefined }]);
+      expect([count.nextOffset, sum.nextOffset], 'the caller re-reads both sources from here').toEqual([
+        START,
+        VIEWS_START,
+      ]);
+      expect(task.hasOpenTransaction).toBe(false);
+    });
+
+    it('a stage that throws on a chunk of one source drops what the other source left open', async () => {
+      const { task, count, sum, cluster } = twoSourceTask();
+      expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+
+      expect(await task.processChunk('views', [record(VIEWS_START, 'v', THROW)], MORE)).toBe('retry');
+
+      expect([count.changes(), sum.changes()]).toEqual([[], []]);
+      expect(task.hasOpenTransaction).toBe(false);
+      expect(cluster.transactions).toEqual([]);
+    });
+
+    describe('a commit whose outcome is unknown is settled by the offsets of both sources', () => {
+      it('both at the end: committed', async () => {
+        const { task, count, sum, cluster, counts } = twoSourceTask();
+        expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+        cluster.script({ fail: 'unknown', committed: 'chunk-end' });
+
+        expect(await task.processChunk('views', records(VIEWS_START, 'v'), CAUGHT_UP)).toBe('committed');
+
+        expect([counts('count', 'a'), counts('sum', 'v')]).toEqual([{ a: 1 }, { v: 1 }]);
+        expect([count.nextOffset, sum.nextOffset]).toEqual([START + 1, VIEWS_START + 1]);
+        expect(
+          cluster.adminCalls.filter((c) => c.startsWith('fetchOffsets')).sort(),
+          "each source's committed offset read",
+        ).toEqual(['fetchOffsets app clicks', 'fetchOffsets app views']);
+      });
+
+      it('both at the start: a retry, both dropped', async () => {
+        const { task, count, sum, cluster, counts } = twoSourceTask();
+        expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+        cluster.script({ fail: 'unknown', committed: 'previous' });
+
+        expect(await task.processChunk('views', records(VIEWS_START, 'v'), CAUGHT_UP)).toBe('retry');
+
+        expect([counts('count', 'a'), counts('sum', 'v')]).toEqual([{ a: undefined }, { v: undefined }]);
+        expect([count.changes(), sum.changes()]).toEqual([[], []]);
+        expect([count.nextOffset, sum.nextOffset]).toEqual([START, VIEWS_START]);
+        expect(task.lifecycle.state).toBe('running');
+      });
+
+      it('one at its end and the other at its start: a rebuild', async () => {
+        const { task, count, sum, cluster } = twoSourceTask();
+        expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+        cluster.script({ fail: 'unknown', committed: 'previous' });
+        // Someone moved the clicks offset to where this transaction would have put it.
+        cluster.duringCommit = () => cluster.commitOffset('clicks', PARTITION, START + 1);
+
+        expect(await task.processChunk('views', records(VIEWS_START, 'v'), CAUGHT_UP)).toBe('rebuild');
+
+        expect([count.changes(), sum.changes()]).toEqual([[], []]);
+        expect([count.nextOffset, sum.nextOffset]).toEqual([START, VIEWS_START]);
+        expect(task.lifecycle.needsRebuild).toBe(true);
+      });
+    });
+
+    it('a stale chunk of the other source leaves the open transaction as it was', async () => {
+      const { task, count, sum, cluster } = twoSourceTask();
+      expect(await task.processChunk('clicks', records(START, 'a'), MORE)).toBe('pending');
+
+      expect(await task.processChunk('views', records(VIEWS_START, 'v'), STALE)).toBe('stale');
+
+      expect(cluster.transactions).toEqual([]);
+      expect(task.hasOpenTransaction).toBe(true);
+      expect([count.changes().length, sum.changes()]).toEqual([1, []]);
+      expect(await task.flush()).toBe('committed');
+      expect(cluster.transactions.map(offsetsOf)).toEqual([[['clicks', START + 1]]]);
+    });
   });
 });

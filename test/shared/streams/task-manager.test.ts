@@ -6,12 +6,14 @@ import type { StreamTask } from '../../../shared/streams/stream-task.ts';
 import { TaskManager } from '../../../shared/streams/task-manager.ts';
 import { subTopology, type Topology } from '../../../shared/streams/topology.ts';
 import {
+  committedCounts,
   CORRUPT,
   counterTopology,
   FakeCluster,
   fakeContext,
   record,
   records,
+  THROW,
   waitFor,
 } from '../../helpers/streams/fakes.ts';
 
@@ -20,7 +22,9 @@ import {
  * over a fake cluster whose changelogs retain nothing (log start == end): a preparation never needs
  * a restore consumer, so the Kafka client is never touched.
  */
-function setup(options: { fencedBackoffMs?: number } = {}) {
+function setup(
+  options: { fencedBackoffMs?: number; commitIntervalMs?: number; maxRecordsPerTransaction?: number } = {},
+) {
   const cluster = new FakeCluster('app')
     .topic('clicks', [
       { low: 0, high: 100 },
@@ -67,7 +71,9 @@ function setup(options: { fencedBackoffMs?: number } = {}) {
       tasks: { kind: 'per-sub-topology' },
     },
     seek: (topic, partition, offset) => seeks.push([topic, partition, offset]),
-    maxRecordsPerTransaction: 2,
+    maxRecordsPerTransaction: options.maxRecordsPerTransaction ?? 2,
+    // By default every chunk commits (the open transaction across chunks has tests of its own).
+    commitIntervalMs: options.commitIntervalMs ?? 0,
     restoreTimeoutMs: 1_000,
     fencedBackoffMs: options.fencedBackoffMs ?? 0,
     onFatal: (error) => fatal.push(error),
@@ -250,7 +256,7 @@ describe('TaskManager', () => {
     expect(manager.isReady()).toBe(true);
     expect(early.heartbeats(), 'heartbeats while waiting, and after the commit').toBeGreaterThanOrEqual(2);
     expect(early.resolved).toEqual(['3']);
-    expect(cluster.transactions.map((t) => [t.transactionalId, t.offsets.offset])).toEqual([
+    expect(cluster.transactions.map((t) => [t.transactionalId, t.offsets[0]!.offset])).toEqual([
       ['app-count-1', 4],
     ]);
   });
@@ -270,7 +276,7 @@ describe('TaskManager', () => {
       ['a', 'b'],
       ['c'],
     ]);
-    expect(cluster.transactions.map((t) => t.offsets.offset)).toEqual([7, 8]);
+    expect(cluster.transactions.map((t) => t.offsets[0]!.offset)).toEqual([7, 8]);
     expect(straddling.resolved).toEqual(['6', '7']);
     expect(manager.stateSize()).toEqual({ count: 3, sum: 0 });
   });
@@ -472,7 +478,7 @@ describe('TaskManager', () => {
  * The same two counters, co-partitioned: clicks and views with 2 partitions each, a task per
  * partition owning both (`app-task-<p>`). Changelogs retain nothing, as in setup().
  */
-function setupPerPartition() {
+function setupPerPartition(options: { commitIntervalMs?: number; maxRecordsPerTransaction?: number } = {}) {
   const cluster = new FakeCluster('app')
     .topic('clicks', [
       { low: 0, high: 100 },
@@ -526,7 +532,9 @@ function setupPerPartition() {
     ctx: fake.ctx,
     topology,
     seek: (topic, partition, offset) => seeks.push([topic, partition, offset]),
-    maxRecordsPerTransaction: 2,
+    maxRecordsPerTransaction: options.maxRecordsPerTransaction ?? 2,
+    // By default every chunk commits (the open transaction across chunks has tests of its own).
+    commitIntervalMs: options.commitIntervalMs ?? 0,
     restoreTimeoutMs: 1_000,
     fencedBackoffMs: 0,
     onFatal: (error) => fatal.push(error),
@@ -589,7 +597,7 @@ describe('TaskManager with a task per partition (co-partitioned sub-topologies)'
     await Promise.all([manager.handleBatch(clicks.payload), manager.handleBatch(views.payload)]);
     expect([clicks.resolved, views.resolved]).toEqual([['3', '4'], ['9']]);
     expect(
-      cluster.transactions.map((t) => [t.transactionalId, t.offsets.topic, t.offsets.offset]).sort(),
+      cluster.transactions.map((t) => [t.transactionalId, t.offsets[0]!.topic, t.offsets[0]!.offset]).sort(),
     ).toEqual([
       ['app-task-1', 'clicks', 4],
       ['app-task-1', 'clicks', 5],
@@ -707,7 +715,7 @@ describe('TaskManager with a task per partition (co-partitioned sub-topologies)'
 
       expect(fatal, 'a rebalance is no reason to stop the process').toEqual([]);
       // The chunk in flight goes on (the preparation's fence settles it); the queued one never starts.
-      expect(cluster.transactions.map((t) => t.offsets.topic)).toEqual(['clicks']);
+      expect(cluster.transactions.map((t) => t.offsets[0]!.topic)).toEqual(['clicks']);
       expect(views.resolved).toEqual([]);
       await waitFor(() => manager.isReady(), 'the new assignment to be ready');
       expect(task('app-task-0').lifecycle.state).toBe('running');
@@ -767,5 +775,337 @@ describe('TaskManager with a task per partition (co-partitioned sub-topologies)'
     ]);
     expect(task('app-task-0').lifecycle.state).toBe('running');
     expect(manager.stateSize()).toEqual({ count: 0, sum: 0 });
+  });
+});
+
+describe('TaskManager with a commit interval', () => {
+  /**
+   * Real ms: the flush timer is a real timer. Its deadline is also checked on ctx.now() (the test's
+   * clock), which a test moves past the interval when it wants the timer to commit.
+   */
+  const INTERVAL = 50;
+  /** Transactions stay open up to INTERVAL, or up to 10 input records. */
+  const OPTIONS = { commitIntervalMs: INTERVAL, maxRecordsPerTransaction: 10 };
+
+  /** Each transaction's result and the [topic, partition, offset] it committed for the group. */
+  const committedOf = (cluster: FakeCluster) =>
+    cluster.transactions.map((t) => [t.result, t.offsets.map((o) => [o.topic, o.partition, o.offset])]);
+  /** Keys of the records each transaction sent to `topic`. */
+  const keysSentTo = (cluster: FakeCluster, topic: string) =>
+    cluster.transactions.map((t) =>
+      (t.topicMessages.find((m) => m.topic === topic)?.messages ?? []).map((m) => m.key),
+    );
+
+  it('a batch with more to read leaves its transaction open and resolves its offsets; a timer commits it when the interval ends', async () => {
+    const { manager, cluster, task, clock, storages } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    const count0 = task('app-count-0');
+    const started = Date.now();
+    const batch = batchOf('clicks', 0, records(5, 'a', 'b', 'a'), cluster.events, 100);
+
+    await manager.handleBatch(batch.payload);
+
+    expect(batch.resolved, "the consumer's position moves on").toEqual(['7']);
+    expect(cluster.transactions).toEqual([]);
+    expect(count0.hasOpenTransaction).toBe(true);
+    expect(count0.parts[0]!.nextOffset).toBe(5);
+    expect(cluster.committedOffset('clicks', 0), "the group's offset waits for the commit").toBe(5);
+    expect(committedCounts(storages, 'count-0', 'a', 'b')).toEqual({ a: undefined, b: undefined });
+
+    await sleep(INTERVAL / 2);
+    expect(cluster.transactions, 'not before the interval ends').toEqual([]);
+    clock.now += INTERVAL;
+    await waitFor(() => count0.parts[0]!.nextOffset === 8, 'the timer to commit');
+
+    expect(Date.now() - started, 'committed by the timer, once the interval ended').toBeGreaterThanOrEqual(
+      INTERVAL - 2,
+    );
+    expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 8]]]]);
+    expect(cluster.transactions[0]!.topicMessages).toEqual([
+      {
+        topic: 'click-totals',
+        messages: [
+          { key: 'a', value: '1' },
+          { key: 'b', value: '1' },
+          { key: 'a', value: '2' },
+        ],
+      },
+      {
+        topic: 'count-changelog',
+        messages: [
+          { key: 'a', value: '{"n":2}', partition: 0 },
+          { key: 'b', value: '{"n":1}', partition: 0 },
+        ],
+      },
+    ]);
+    expect(committedCounts(storages, 'count-0', 'a', 'b')).toEqual({ a: 2, b: 1 });
+    expect(count0.hasOpenTransaction).toBe(false);
+    expect(count0.failures).toBe(0);
+    expect(cluster.committedOffset('clicks', 0)).toBe(8);
+
+    clock.now += INTERVAL;
+    await sleep(INTERVAL * 2);
+    expect(cluster.transactions, 'committed once').toHaveLength(1);
+  });
+
+  it("a timer set for an earlier transaction does not commit a newer one before the newer one's interval ends", async () => {
+    const { manager, cluster, task, clock } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    const count0 = task('app-count-0');
+    await manager.handleBatch(batchOf('clicks', 0, records(5, 'a'), cluster.events, 100).payload);
+    // Caught up: commits what was open, before its timer.
+    await manager.handleBatch(batchOf('clicks', 0, records(6, 'b'), cluster.events, 8).payload);
+    expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 7]]]]);
+    clock.now += INTERVAL - 10;
+    await manager.handleBatch(batchOf('clicks', 0, records(7, 'c'), cluster.events, 100).payload);
+    expect(count0.openSinceMs).toBe(clock.now);
+
+    await sleep(INTERVAL * 1.5);
+    expect(cluster.transactions, 'the first timer found the newer transaction young: it waits').toHaveLength(
+      1,
+    );
+    expect(count0.hasOpenTransaction).toBe(true);
+
+    clock.now += INTERVAL;
+    await waitFor(() => cluster.transactions.length === 2, 'the newer transaction to be committed');
+    expect(committedOf(cluster)[1]).toEqual(['committed', [['clicks', 0, 8]]]);
+  });
+
+  it('a batch that ends at the high watermark (one offset of slack for the commit marker) commits at once, with what was left open', async () => {
+    const { manager, cluster } = setup(OPTIONS);
+    await assigned(manager, ALL);
+
+    await manager.handleBatch(batchOf('clicks', 0, records(5, 'a'), cluster.events, 100).payload);
+    await manager.handleBatch(batchOf('clicks', 0, records(6, 'b'), cluster.events, 9).payload);
+    expect(cluster.transactions, 'two offsets short of the high watermark: not caught up').toEqual([]);
+    await manager.handleBatch(batchOf('clicks', 0, records(7, 'c'), cluster.events, 9).payload);
+
+    expect(cluster.events).toEqual(['resolve 5', 'resolve 6', 'commit 8', 'resolve 7']);
+    expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 8]]]]);
+    expect(keysSentTo(cluster, 'click-totals')).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('a batch larger than maxRecordsPerTransaction commits each full chunk; the rest stays open', async () => {
+    const { manager, cluster, task } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    const keys = Array.from({ length: 13 }, (_, i) => `k${i}`);
+    const batch = batchOf('clicks', 0, records(5, ...keys), cluster.events, 100);
+
+    await manager.handleBatch(batch.payload);
+
+    expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 15]]]]);
+    expect(batch.resolved).toEqual(['14', '17']);
+    expect(task('app-count-0').hasOpenTransaction, 'the last 3 records').toBe(true);
+  });
+
+  it('an aborted commit of an open transaction seeks back to the committed offset; the re-read commits once', async () => {
+    const { manager, cluster, seeks, task, storages } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    const count0 = task('app-count-0');
+    const first = batchOf('clicks', 0, records(5, 'a', 'b'), cluster.events, 100);
+    await manager.handleBatch(first.payload);
+    expect(first.resolved).toEqual(['6']);
+    seeks.length = 0;
+
+    cluster.script({ fail: 'aborted' });
+    const second = batchOf('clicks', 0, records(7, 'c'), cluster.events, 9);
+    await manager.handleBatch(second.payload);
+
+    expect(committedOf(cluster), 'both batches in the aborted transaction').toEqual([
+      ['aborted', [['clicks', 0, 8]]],
+    ]);
+    expect(seeks, "back to the last committed offset: the first batch's records too").toEqual([
+      ['clicks', 0, 5],
+    ]);
+    expect(second.resolved).toEqual([]);
+    expect(count0.hasOpenTransaction).toBe(false);
+    expect(count0.parts[0]!.changes()).toEqual([]);
+    expect(count0.failures).toBe(1);
+    expect(manager.stateSize()).toEqual({ count: 0, sum: 0 });
+
+    const again = batchOf('clicks', 0, records(5, 'a', 'b', 'c'), cluster.events, 9);
+    await manager.handleBatch(again.payload);
+    expect(committedOf(cluster)[1]).toEqual(['committed', [['clicks', 0, 8]]]);
+    expect(committedCounts(storages, 'count-0', 'a', 'b', 'c'), 'counted once').toEqual({ a: 1, b: 1, c: 1 });
+    expect(count0.failures).toBe(0);
+  });
+
+  it('a stage that throws in a later batch drops the earlier batch as well and seeks back to the committed offset', async () => {
+    const { manager, cluster, seeks, task, clock } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    const count0 = task('app-count-0');
+    await manager.handleBatch(batchOf('clicks', 0, records(5, 'a'), cluster.events, 100).payload);
+    seeks.length = 0;
+
+    const failing = batchOf('clicks', 0, [record(6, 'b'), record(7, 'c', THROW)], cluster.events, 100);
+    await manager.handleBatch(failing.payload);
+
+    expect(seeks).toEqual([['clicks', 0, 5]]);
+    expect(failing.resolved).toEqual([]);
+    expect(count0.hasOpenTransaction).toBe(false);
+    expect(count0.parts[0]!.changes(), "nothing of the first batch's chunk is left").toEqual([]);
+    expect(count0.failures).toBe(1);
+
+    clock.now += INTERVAL;
+    await sleep(INTERVAL * 1.5);
+    expect(cluster.transactions, 'the timer finds nothing to commit').toEqual([]);
+  });
+
+  it('a timer commit that aborts seeks back to the committed offset', async () => {
+    const { manager, cluster, seeks, task, clock } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    const count0 = task('app-count-0');
+    await manager.handleBatch(batchOf('clicks', 0, records(5, 'a', 'b'), cluster.events, 100).payload);
+    seeks.length = 0;
+    cluster.script({ fail: 'aborted' });
+
+    clock.now += INTERVAL;
+    await waitFor(() => seeks.length > 0, 'the failed timer commit to seek back');
+
+    expect(committedOf(cluster)).toEqual([['aborted', [['clicks', 0, 7]]]]);
+    expect(seeks).toEqual([['clicks', 0, 5]]);
+    expect(count0.failures).toBe(1);
+    expect(count0.hasOpenTransaction).toBe(false);
+    expect(manager.stateSize()).toEqual({ count: 0, sum: 0 });
+  });
+
+  it('a new assignment drops the open transaction: the kept task holds the committed state, and nothing of the dropped batch is ever sent', async () => {
+    const { manager, cluster, task, seeks, clock, storages, metrics } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    const count0 = task('app-count-0');
+    await manager.handleBatch(batchOf('clicks', 0, records(5, 'a'), cluster.events, 7).payload);
+    expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 6]]]]);
+    const dropped = batchOf('clicks', 0, records(6, 'a', 'b'), cluster.events, 100);
+    await manager.handleBatch(dropped.payload);
+    expect([dropped.resolved, count0.hasOpenTransaction]).toEqual([['7'], true]);
+    seeks.length = 0;
+    const restores = metrics.restores.length;
+
+    await assigned(manager, ALL);
+
+    expect(count0.lifecycle.state).toBe('running');
+    expect(count0.hasOpenTransaction).toBe(false);
+    expect(count0.parts[0]!.changes()).toEqual([]);
+    expect(metrics.restores, 'kept, not restored: its state is the committed one').toHaveLength(restores);
+    expect(committedCounts(storages, 'count-0', 'a', 'b')).toEqual({ a: 1, b: undefined });
+    expect(seeks, 'the consumer reads the dropped records again').toContainEqual(['clicks', 0, 6]);
+
+    clock.now += INTERVAL * 10;
+    await sleep(INTERVAL * 2);
+    expect(committedOf(cluster), 'no timer commits the dropped batch').toEqual([
+      ['committed', [['clicks', 0, 6]]],
+    ]);
+
+    const again = batchOf('clicks', 0, records(6, 'a', 'b'), cluster.events, 8);
+    await manager.handleBatch(again.payload);
+    expect(committedOf(cluster)[1]).toEqual(['committed', [['clicks', 0, 8]]]);
+    expect(committedCounts(storages, 'count-0', 'a', 'b'), 'counted once').toEqual({ a: 2, b: 1 });
+    expect(keysSentTo(cluster, 'click-totals')).toEqual([['a'], ['a', 'b']]);
+  });
+
+  it('close with an open transaction sends nothing', async () => {
+    const { manager, cluster, tasks, clock } = setup(OPTIONS);
+    await assigned(manager, ALL);
+    await manager.handleBatch(batchOf('clicks', 0, records(5, 'a'), cluster.events, 100).payload);
+    await manager.handleBatch(batchOf('views', 0, records(0, 'v'), cluster.events, 100).payload);
+    expect(tasks.filter((t) => t.hasOpenTransaction)).toHaveLength(2);
+
+    await manager.close();
+
+    expect(cluster.transactions).toEqual([]);
+    expect(tasks.map((t) => t.lifecycle.state)).toEqual(['closed', 'closed', 'closed']);
+    expect(cluster.producers.every((p) => p.closed)).toBe(true);
+    clock.now += INTERVAL * 10;
+    await sleep(INTERVAL * 2);
+    expect(cluster.transactions, 'nor later').toEqual([]);
+  });
+
+  describe('with a task per partition', () => {
+    it('batches of both sources share the open transaction; a commit that aborts seeks both sources back', async () => {
+      const { manager, cluster, seeks, positions, task } = setupPerPartition(OPTIONS);
+      await assigned(manager, BOTH);
+      // views/0 commits once first, so each source has its own offset to go back to.
+      await manager.handleBatch(batchOf('views', 0, records(0, 'v'), cluster.events, 1).payload);
+      expect(committedOf(cluster)).toEqual([['committed', [['views', 0, 1]]]]);
+      const clicks = batchOf('clicks', 0, records(5, 'a', 'b'), cluster.events, 100);
+      const views = batchOf('views', 0, records(1, 'w'), cluster.events, 100);
+      await manager.handleBatch(clicks.payload);
+      await manager.handleBatch(views.payload);
+      expect([clicks.resolved, views.resolved]).toEqual([['6'], ['1']]);
+      expect(cluster.transactions).toHaveLength(1);
+      seeks.length = 0;
+
+      cluster.script({ fail: 'aborted' });
+      const last = batchOf('clicks', 0, records(7, 'c'), cluster.events, 9);
+      await manager.handleBatch(last.payload);
+
+      expect(committedOf(cluster)[1]).toEqual([
+        'aborted',
+        [
+          ['clicks', 0, 8],
+          ['views', 0, 2],
+        ],
+      ]);
+      expect(seeks.sort(), 'every source of the task, to its committed offset').toEqual([
+        ['clicks', 0, 5],
+        ['views', 0, 1],
+      ]);
+      expect(last.resolved).toEqual([]);
+      expect(positions('app-task-0').map(([name, next, , size]) => [name, next, size])).toEqual([
+        ['count', 5, 0],
+        ['sum', 1, 1],
+      ]);
+      expect(task('app-task-0').parts.map((p) => p.changes())).toEqual([[], []]);
+      expect(task('app-task-0').failures).toBe(1);
+    });
+
+    it('a caught-up batch of one source commits what the other left open, with both offsets', async () => {
+      const { manager, cluster, positions } = setupPerPartition(OPTIONS);
+      await assigned(manager, BOTH);
+      await manager.handleBatch(batchOf('clicks', 0, records(5, 'a'), cluster.events, 100).payload);
+
+      await manager.handleBatch(batchOf('views', 0, records(0, 'v'), cluster.events, 1).payload);
+
+      expect(committedOf(cluster)).toEqual([
+        [
+          'committed',
+          [
+            ['clicks', 0, 6],
+            ['views', 0, 1],
+          ],
+        ],
+      ]);
+      expect(positions('app-task-0').map(([name, next, , size]) => [name, next, size])).toEqual([
+        ['count', 6, 1],
+        ['sum', 1, 1],
+      ]);
+    });
+
+    it('a chunk queued behind another, whose consumer was seeked meanwhile, is stale: nothing processed, resolved or seeked', async () => {
+      const { manager, cluster, seeks, task } = setupPerPartition(OPTIONS);
+      await assigned(manager, BOTH);
+      let release!: () => void;
+      cluster.commitGate = new Promise<void>((resolve) => (release = resolve));
+      cluster.duringCommit = () => cluster.events.push('in flight');
+      const clicks = batchOf('clicks', 0, records(5, 'a'), cluster.events, 7);
+      const views = batchOf('views', 0, records(0, 'v'), cluster.events, 100);
+      let seeked = false;
+      views.payload.isStale = () => seeked;
+      const handled = Promise.all([manager.handleBatch(clicks.payload), manager.handleBatch(views.payload)]);
+      await waitFor(() => cluster.events.includes('in flight'), 'the clicks commit to be in flight');
+      seeked = true;
+      seeks.length = 0;
+      cluster.commitGate = null;
+      release();
+      await handled;
+
+      expect(clicks.resolved).toEqual(['5']);
+      expect(views.resolved).toEqual([]);
+      expect(seeks, 'kafkajs reads from the offset it was seeked to').toEqual([]);
+      const task0 = task('app-task-0');
+      expect(task0.hasOpenTransaction).toBe(false);
+      expect(task0.parts[1]!.changes()).toEqual([]);
+      expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 6]]]]);
+    });
   });
 });

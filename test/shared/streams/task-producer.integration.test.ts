@@ -54,15 +54,13 @@ describe('TaskProducer (real broker)', () => {
   it('commits records and the input offset together, back to back', async () => {
     const producer = await TaskProducer.create(kafka, `test-txn-${randomUUID()}`, options);
     for (let i = 1; i <= 5; i++) {
-      await producer.commit([{ topic: out, messages: [{ value: `ok-${i}` }] }], {
-        groupId,
-        topic: input,
-        partition: 0,
-        offset: i,
-      });
+      await producer.commit(
+        [{ topic: out, messages: [{ value: `ok-${i}` }] }],
+        [{ groupId, topic: input, partition: 0, offset: i }],
+      );
     }
     // An empty transaction (no records) still commits the offset: AddOffsetsToTxn first.
-    await producer.commit([], { groupId, topic: input, partition: 0, offset: 6 });
+    await producer.commit([], [{ groupId, topic: input, partition: 0, offset: 6 }]);
     expect(await committedOffset(admin, groupId, input, 0), 'offset of the last transaction').toBe(6);
     expect(await readCommitted()).toEqual(['ok-1', 'ok-2', 'ok-3', 'ok-4', 'ok-5']);
     await producer.close();
@@ -73,23 +71,19 @@ describe('TaskProducer (real broker)', () => {
     const zombie = await TaskProducer.create(kafka, id, options);
     const owner = await TaskProducer.create(kafka, id, options);
     const failure = await zombie
-      .commit([{ topic: out, messages: [{ value: 'zombie' }] }], {
-        groupId,
-        topic: input,
-        partition: 0,
-        offset: 100,
-      })
+      .commit(
+        [{ topic: out, messages: [{ value: 'zombie' }] }],
+        [{ groupId, topic: input, partition: 0, offset: 100 }],
+      )
       .then(() => null)
       .catch((e: unknown) => e);
     expect(failure, 'the zombie cannot commit').toBeInstanceOf(TransactionFailed);
     expect((failure as TransactionFailed).outcome).toBe('fenced');
     expect(zombie.broken, 'and must be replaced').toBe(true);
-    await owner.commit([{ topic: out, messages: [{ value: 'owner' }] }], {
-      groupId,
-      topic: input,
-      partition: 0,
-      offset: 7,
-    });
+    await owner.commit(
+      [{ topic: out, messages: [{ value: 'owner' }] }],
+      [{ groupId, topic: input, partition: 0, offset: 7 }],
+    );
     const values = await readCommitted();
     expect(values, 'the zombie wrote nothing visible').not.toContain('zombie');
     expect(values).toContain('owner');
