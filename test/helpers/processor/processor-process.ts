@@ -26,11 +26,19 @@ export class ProcessorProcess {
     });
   }
 
-  /** Starts an instance with `env` (added to this process's env); its output goes to `logFile`. */
-  static async start(env: Record<string, string>, logFile: string): Promise<ProcessorProcess> {
+  /**
+   * Starts an instance with `env` (added to this process's env); its output goes to `logFile`.
+   * `preload`: test hooks loaded before the processor (`--import`), as repo-relative paths.
+   */
+  static async start(
+    env: Record<string, string>,
+    logFile: string,
+    preload: readonly string[] = [],
+  ): Promise<ProcessorProcess> {
     const port = await freePort();
     const out = fs.openSync(logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/processor/src/main.ts'], {
+    const imports = ['tsx', ...preload.map((p) => `./${p}`)].flatMap((m) => ['--import', m]);
+    const child = spawn(process.execPath, [...imports, 'services/processor/src/main.ts'], {
       cwd: repoRoot,
       env: { ...process.env, ...env, PROCESSOR_HOST: '127.0.0.1', PROCESSOR_PORT: String(port) },
       stdio: ['ignore', out, out],

@@ -20,6 +20,7 @@ import {
   testKafka,
   writeProjectsFile,
 } from '../../helpers/processor/kafka-harness.ts';
+import { COMMIT_PAUSED_MARKER } from '../../helpers/processor/pause-before-commit.ts';
 import { metricSum, ProcessorProcess } from '../../helpers/processor/processor-process.ts';
 import { referenceRows } from '../../helpers/processor/reference-attribution.ts';
 import { generateScenario, prng } from '../../helpers/processor/scenario.ts';
@@ -72,10 +73,14 @@ describe('processor under SIGKILL (child processes)', () => {
     return { prefix, env, ingest, reader };
   };
 
-  const spawn = async (env: Record<string, string>): Promise<ProcessorProcess> => {
-    const child = await ProcessorProcess.start(env, path.join(logDir, `processor-${spawned++}.log`));
+  const spawn = async (
+    env: Record<string, string>,
+    preload: readonly string[] = [],
+  ): Promise<{ logFile: string } & ProcessorProcess> => {
+    const logFile = path.join(logDir, `processor-${spawned++}.log`);
+    const child = await ProcessorProcess.start(env, logFile, preload);
     children.push(child);
-    return child;
+    return Object.assign(child, { logFile });
   };
 
   /** Ingest records the processor group has committed, over all partitions. */
@@ -169,6 +174,72 @@ describe('processor under SIGKILL (child processes)', () => {
       'liftstream_processor_records_in_total{stage="identity"}',
     );
     expect(committedBeforeLast, 'the killed instances committed part of the input').toBeGreaterThan(0);
+    expect(identityIn, 'the last instance read what was left after the last commit, nothing before it').toBe(
+      events.length - committedBeforeLast,
+    );
+    await reader.stop();
+    await ingest.disconnect();
+  });
+
+  it('SIGKILL during commit-interval flushes (records and offsets sent, EndTxn not yet) gives the reference', async () => {
+    const { env: base, ingest, reader } = await setup(3);
+    // The first instance only created the topics; the rest starts on a backlog.
+    await children[0]!.kill9();
+    const events = generateScenario({ units: 3000, seed: 4343, nowMs: Date.now() });
+    // Small producer batches and small fetches: a transaction open for the commit interval spans
+    // many fetched chunks.
+    for (let i = 0; i < events.length; i += 20) await ingest.send(events.slice(i, i + 20));
+    const env = {
+      ...base,
+      COMMIT_INTERVAL_MS: '400',
+      MAX_RECORDS_PER_TRANSACTION: '2000',
+      FETCH_MAX_BYTES_PER_PARTITION: '4096',
+      PAUSE_BEFORE_COMMIT_MS: '400',
+    };
+    const hook = ['test/helpers/processor/pause-before-commit.ts'];
+    /** Ingest records covered by each commit paused so far (the hook's markers in the log). */
+    const flushes = (logFile: string): number[] =>
+      fs
+        .readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith(COMMIT_PAUSED_MARKER))
+        .flatMap((line) => [...line.matchAll(/\.ingest\/\d+ covers (-?\d+)/g)].map((m) => Number(m[1])));
+    const rand = prng(99);
+    let biggest = 0;
+    let committedBeforeLast = 0;
+    for (let kill = 1; kill <= 4; kill++) {
+      const current = await spawn(env, hook);
+      if (kill === 4) {
+        // While transactions are open (chunks processed, nothing sent yet), at a random moment.
+        await current.waitReady(60_000);
+        await sleep(100 + Math.floor(rand() * 600));
+      } else {
+        // In the pause of its n-th flush of a transaction that spans several fetches.
+        const nth = 2 + Math.floor(rand() * 2);
+        const spanning = (): number => flushes(current.logFile).filter((n) => n > 100).length;
+        const reached = await eventually(() => spanning() >= nth, 60_000, 20);
+        expect(
+          reached,
+          `instance ${kill} flushed ${nth} transactions of over 100 records (log ${current.logFile})`,
+        ).toBe(true);
+        await sleep(Math.floor(rand() * 200));
+      }
+      biggest = Math.max(biggest, ...flushes(current.logFile));
+      await current.kill9();
+      if (kill === 4) committedBeforeLast = await committedIngest(base);
+    }
+    const last = await spawn(env, hook);
+    await last.waitReady(60_000);
+    await expectConverged(reader, events, 'after 4 SIGKILLs during commit-interval flushes');
+    expect(
+      biggest,
+      'a transaction covered many fetched chunks (fetches of 4 KB hold a few dozen records)',
+    ).toBeGreaterThan(100);
+    expect(committedBeforeLast, 'the killed instances committed part of the input').toBeGreaterThan(0);
+    const identityIn = metricSum(
+      await last.metrics(),
+      'liftstream_processor_records_in_total{stage="identity"}',
+    );
     expect(identityIn, 'the last instance read what was left after the last commit, nothing before it').toBe(
       events.length - committedBeforeLast,
     );
