@@ -119,6 +119,8 @@ export class StreamTask {
   private readonly bySource: ReadonlyMap<string, TaskPart>;
   /** The chunk in progress: the next one waits for it. */
   private busy: Promise<unknown> = Promise.resolve();
+  /** The ids its parts had as tasks of their own were fenced (a task of several parts). */
+  private legacyFenced = false;
   /** The open transaction's processed chunks, not committed yet. */
   private open: OpenTransaction | null = null;
 
@@ -148,8 +150,8 @@ export class StreamTask {
   /**
    * Replaces the producer with a freshly initialised one: fences any other holder of the
    * transactional id and settles every earlier transaction of it. A task of several parts also
-   * fences the ids its parts had as tasks of their own, so transactions left open by a build that
-   * ran one task per sub-topology are settled before this one reads the changelogs.
+   * fences the ids its parts had as tasks of their own (the first time), so transactions left open
+   * by a build that ran one task per sub-topology are settled before this one reads the changelogs.
    */
   async fence(): Promise<void> {
     // A closed task must not take its id back from its next owner (a chunk still settling).
@@ -157,7 +159,7 @@ export class StreamTask {
     const old = this.producer;
     this.producer = null;
     await old?.close();
-    if (this.parts.length > 1) {
+    if (this.parts.length > 1 && !this.legacyFenced) {
       for (const part of this.parts) {
         const legacy = await this.ctx.createProducer(
           transactionalIdOf(this.ctx.appId, [part], this.partition),
@@ -165,6 +167,9 @@ export class StreamTask {
         await legacy.close();
       }
     }
+    // An old-layout instance cannot join the group any more (the assignor), so no legacy
+    // transaction can start after this: once per task is enough.
+    this.legacyFenced = true;
     this.producer = await this.ctx.createProducer(this.transactionalId);
     this.fencedAtMs = null;
   }

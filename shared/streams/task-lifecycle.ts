@@ -82,11 +82,6 @@ export class TaskLifecycle {
     this.move('closed');
   }
 
-  /** Throws unless the task is in `state` (a precondition of the caller). */
-  assert(state: TaskState): void {
-    if (this.current !== state) throw new IllegalTaskTransition(this.task, this.current, state);
-  }
-
   private move(to: TaskState): void {
     if (!ALLOWED[this.current].includes(to)) throw new IllegalTaskTransition(this.task, this.current, to);
     this.current = to;

@@ -195,21 +195,3 @@ describe('TaskLifecycle', () => {
     ]);
   });
 });
-
-describe('TaskLifecycle.assert', () => {
-  const pairs = STATES.flatMap((current) => STATES.map((wanted) => ({ current, wanted })));
-
-  it.each(pairs)('in $current, assert($wanted)', ({ current, wanted }) => {
-    const lifecycle = inState(current);
-    const error = thrownBy(() => lifecycle.assert(wanted));
-    if (current === wanted) {
-      expect(error).toBeUndefined();
-    } else {
-      expect(error).toBeInstanceOf(IllegalTaskTransition);
-      expect((error as Error).message, 'names the task, its state and the one required').toBe(
-        `task ${TASK}: illegal transition ${current} → ${wanted}`,
-      );
-    }
-    expect(lifecycle.state, 'assert changes nothing').toBe(current);
-  });
-});
