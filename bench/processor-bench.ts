@@ -483,10 +483,17 @@ async function processFromColdStart(
     );
     const identityIn = m(last, 'liftstream_processor_records_in_total{stage="identity"}');
     const unitsIn = m(last, 'liftstream_processor_records_in_total{stage="units"}');
-    const unitsOut =
-      m(last, 'liftstream_processor_records_out_total{stage="identity",topic="units"}') +
-      m(last, 'liftstream_processor_records_out_total{stage="units",topic="units"}');
-    done = identityIn >= loaded && unitsIn >= unitsOut;
+    // Every unit message sent, produced or processed in place by its own task (tasks per partition:
+    // unitsIn counts both), must be read: without the in-place ones, done came while produced unit
+    // messages still waited.
+    const unitsSent = ['identity', 'units']
+      .map(
+        (stage) =>
+          m(last, `liftstream_processor_records_out_total{stage="${stage}",topic="units"}`) +
+          m(last, `liftstream_processor_records_in_place_total{stage="${stage}"}`),
+      )
+      .reduce((a, b) => a + b, 0);
+    done = identityIn >= loaded && unitsIn >= unitsSent;
     if (Date.now() - readyAt > 600_000) throw new Error('processing did not finish within 10 minutes');
   }
   const doneAt = Date.now();

@@ -23,6 +23,11 @@ export interface CommittedChunk {
   recordsIn: number;
   /** Records written per sink name (`changelog` for state changes; `other` for an undeclared topic). */
   recordsOut: ReadonlyMap<string, number>;
+  /**
+   * Records sent to a source of the same task that landed on its partition: processed in place,
+   * in the same transaction, instead of produced (not in `recordsOut`).
+   */
+  recordsInPlace: number;
   /** The stage's own counters (duplicates dropped, rows retracted, ...). */
   counters: ReadonlyMap<string, number>;
   /** received_at (unix ms) of the input events that carry one, for freshness. */

@@ -246,7 +246,9 @@ export class StreamTask {
     if (part === undefined) throw new Error(`task ${this.transactionalId} does not read ${source}`);
     const open = (this.open ??= {
       sources: new Map(),
-      byPart: new Map(this.parts.map((p) => [p, { output: new BatchOutput(), recordsIn: 0, evicted: 0 }])),
+      byPart: new Map(
+        this.parts.map((p) => [p, { output: new BatchOutput(), recordsIn: 0, inPlace: 0, evicted: 0 }]),
+      ),
       records: 0,
       startedAtMs: this.ctx.now(),
       started: process.hrtime.bigint(),
@@ -257,6 +259,7 @@ export class StreamTask {
         const into = open.byPart.get(p)!;
         absorb(into, work.output);
         into.recordsIn += work.recordsIn;
+        into.inPlace += work.inPlace;
         into.evicted += work.evicted;
       }
     } catch (error) {
@@ -343,19 +346,19 @@ export class StreamTask {
     for (const p of this.parts) {
       const output = new BatchOutput();
       const evicted = p.sweepStep(now, output);
-      byPart.set(p, { output, recordsIn: 0, evicted });
+      byPart.set(p, { output, recordsIn: 0, inPlace: 0, evicted });
     }
     const first = byPart.get(part)!;
     absorb(first, await part.process(records));
     first.recordsIn = records.length;
-    let pending = this.takeLocal([...byPart.values()].map((w) => w.output));
+    let pending = this.takeLocal([...byPart.values()]);
     for (let hop = 1; pending.size > 0; hop++) {
-      const produced: BatchOutput[] = [];
+      const produced: PartWork[] = [];
       for (const [p, local] of pending) {
         const work = byPart.get(p)!;
         absorb(work, await p.process(local));
         work.recordsIn += local.length;
-        produced.push(work.output);
+        produced.push(work);
       }
       pending = hop < MAX_LOCAL_HOPS ? this.takeLocal(produced) : new Map();
     }
@@ -363,15 +366,16 @@ export class StreamTask {
   }
 
   /**
-   * Takes out of `outputs` the records sent to one of this task's sources that land on its own
-   * partition, as input records for that part. Without local routing (a task per sub-topology),
-   * nothing.
+   * Takes out of the works' outputs the records sent to one of this task's sources that land on
+   * its own partition, as input records for that part (counted as the sender's `inPlace`).
+   * Without local routing (a task per sub-topology), nothing.
    */
-  private takeLocal(outputs: readonly BatchOutput[]): Map<TaskPart, KafkaMessage[]> {
+  private takeLocal(works: readonly PartWork[]): Map<TaskPart, KafkaMessage[]> {
     const local = new Map<TaskPart, KafkaMessage[]>();
     const routing = this.routing;
     if (routing === null) return local;
-    for (const output of outputs) {
+    for (const work of works) {
+      const output = work.output;
       for (const [source, part] of this.bySource) {
         // Each record's partition is fixed here (kafkajs then skips hashing its key again).
         const taken = output.take(source, (m) => {
@@ -379,6 +383,7 @@ export class StreamTask {
           return m.partition === this.partition;
         });
         if (taken.length === 0) continue;
+        work.inPlace += taken.length;
         const list = local.get(part) ?? [];
         for (const m of taken) list.push(asInputRecord(m));
         local.set(part, list);
@@ -424,7 +429,7 @@ export class StreamTask {
     const { metrics } = this.ctx;
     for (const [p, work] of chunk.byPart) {
       const changes = chunk.changes.get(p)?.length ?? 0;
-      if (work.recordsIn === 0 && changes === 0 && work.output.isEmpty()) continue;
+      if (work.recordsIn === 0 && work.inPlace === 0 && changes === 0 && work.output.isEmpty()) continue;
       const recordsOut = new Map([['changelog', changes]]);
       for (const { topic, messages } of work.output.topicMessages()) {
         const sink = p.sinkNames.get(topic) ?? 'other';
@@ -433,6 +438,7 @@ export class StreamTask {
       metrics.chunkCommitted(p.name, {
         recordsIn: work.recordsIn,
         recordsOut,
+        recordsInPlace: work.inPlace,
         counters: work.output.counters,
         receivedAt: work.output.receivedAt,
       });
@@ -498,6 +504,8 @@ export class StreamTask {
 interface PartWork {
   output: BatchOutput;
   recordsIn: number;
+  /** Records this part sent to the task's own source partitions, processed in place. */
+  inPlace: number;
   evicted: number;
 }
 

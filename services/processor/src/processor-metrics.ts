@@ -13,6 +13,7 @@ import type {
 export class ProcessorMetrics implements RuntimeMetrics {
   readonly registry = new Registry();
   readonly recordsIn: Counter<'stage'>;
+  readonly recordsInPlace: Counter<'stage'>;
   readonly recordsOut: Counter<'stage' | 'topic'>;
   /** Rows emitted with sign −1 (retractions), per row kind. */
   readonly corrections: Counter<'kind'>;
@@ -37,6 +38,12 @@ export class ProcessorMetrics implements RuntimeMetrics {
     this.recordsIn = new Counter({
       name: 'liftstream_processor_records_in_total',
       help: 'Input records processed (committed), per stage',
+      labelNames: ['stage'],
+      registers,
+    });
+    this.recordsInPlace = new Counter({
+      name: 'liftstream_processor_records_in_place_total',
+      help: 'Unit messages a stage sent that its own task processed in place (tasks per partition), not produced to the units topic',
       labelNames: ['stage'],
       registers,
     });
@@ -145,6 +152,7 @@ export class ProcessorMetrics implements RuntimeMetrics {
 
   chunkCommitted(stage: string, chunk: CommittedChunk): void {
     this.recordsIn.inc({ stage }, chunk.recordsIn);
+    this.recordsInPlace.inc({ stage }, chunk.recordsInPlace);
     for (const [counter, n] of chunk.counters) {
       this.stageEvents.inc({ stage, counter }, n);
       if (counter === 'duplicates_dropped') this.duplicatesDropped.inc(n);
