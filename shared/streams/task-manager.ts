@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type EachBatchPayload, type PartitionMetadata } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
+import { partitionForKey } from '../kafka/murmur2.ts';
 import { backoffDelayMs, fullDelay } from '../retry/capped-backoff.ts';
 import { readChangelogsToEnd, type ChangelogPartition } from './changelog-reader.ts';
 import { committedOffsets, topicBounds, type PartitionBounds } from './offsets.ts';
@@ -464,20 +465,12 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 /**
  * Local routing by key, as the tasks' producers partition (kafkajs's DefaultPartitioner: murmur2
- * of the key, like the Java client), for sources of `partitions` partitions.
+ * of the key, like the Java client), for sources of `partitions` partitions. The 32-bit murmur2
+ * gives the same partition as kafkajs's 64-bit Long emulation (tested), at a fraction of its cost
+ * (it was 4% of the processor's CPU, called once per unit message).
  */
 function keyRouting(partitions: number): LocalRouting {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-  }));
-  return {
-    partitionOf: (topic, key) => partitioner({ topic, partitionMetadata, message: { key, value: null } }),
-  };
+  return { partitionOf: (_topic, key) => partitionForKey(Buffer.from(key), partitions) };
 }
 
 /** Partitions of which a per-partition topology got some sources but not all. */

@@ -15,7 +15,7 @@
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from '../../../../shared/logging/logger.ts';
-import { partitionForKey } from './murmur2.ts';
+import { partitionForKey } from '../../../../shared/kafka/murmur2.ts';
 
 export interface ProducerLaneOptions {
   kafka: Kafka;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { murmur2, partitionForKey } from '../../../../services/gateway/src/transport/murmur2.ts';
+import { murmur2, partitionForKey } from '../../../shared/kafka/murmur2.ts';
 
 /** kafkajs's own (Long-based) implementation, the reference the fast one must equal. */
 const kafkajsMurmur2 = createRequire(import.meta.url)(
