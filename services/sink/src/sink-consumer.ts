@@ -3,7 +3,7 @@
  * read_committed, and hand assignments and batches to their handlers.
  */
 import type { Admin } from 'kafkajs';
-import { backoffDelayMs } from '../../../shared/retry/capped-backoff.ts';
+import { startWithBackoff } from '../../../shared/retry/start-with-backoff.ts';
 import { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';
 import type { BatchWriter } from './batch-writer.ts';
 import { fetchSettings } from './flush-decision.ts';
@@ -22,29 +22,23 @@ export class SinkConsumer {
   /** Kafka down or topics missing at start: keep trying with backoff until it works or stop() is called. */
   async connectWithRetry(): Promise<void> {
     const ctx = this.ctx;
-    for (let attempt = 1; !ctx.stopping; attempt++) {
-      try {
-        await this.connect();
-        ctx.state = 'running';
-        ctx.logger.info({ groupId: ctx.config.groupId, topics: ctx.topics }, 'sink consuming');
-        return;
-      } catch (err) {
-        if (err instanceof Stopped || ctx.stopping) return;
+    const started = await startWithBackoff({
+      start: () => this.connect(),
+      stopped: () => ctx.stopping,
+      isStop: (err) => err instanceof Stopped,
+      policy: ctx.config.retry,
+      onFailure: async (err, attempt, retryInMs) => {
         ctx.noteError(err);
         await ctx.consumer?.disconnect().catch(() => undefined);
         await ctx.admin?.disconnect().catch(() => undefined);
         ctx.consumer = null;
         ctx.admin = null;
-        const delay = backoffDelayMs(attempt, ctx.config.retry);
-        ctx.logger.warn({ err: message(err), attempt, retryInMs: delay }, 'sink start failed; retrying');
-        await waitWithHeartbeat(
-          delay,
-          async () => undefined,
-          () => !ctx.stopping,
-          250,
-        );
-      }
-    }
+        ctx.logger.warn({ err: message(err), attempt, retryInMs }, 'sink start failed; retrying');
+      },
+    });
+    if (!started) return;
+    ctx.state = 'running';
+    ctx.logger.info({ groupId: ctx.config.groupId, topics: ctx.topics }, 'sink consuming');
   }
 
   private async connect(): Promise<void> {

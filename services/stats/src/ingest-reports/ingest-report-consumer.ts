@@ -18,6 +18,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import { backoffDelayMs } from '../../../../shared/retry/capped-backoff.ts';
 import type { BackoffPolicy } from '../../../../shared/retry/capped-backoff.ts';
+import { startWithBackoff } from '../../../../shared/retry/start-with-backoff.ts';
 import { waitWithHeartbeat } from '../../../../shared/retry/wait-with-heartbeat.ts';
 import { createIngestReportMetrics } from './ingest-report-metrics.ts';
 import type { IngestReportMetrics } from './ingest-report-metrics.ts';
@@ -87,26 +88,21 @@ class IngestReportConsumer {
   }
 
   private async connectWithRetry(): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await this.connect();
-        this.logger.info({ topic: this.opts.topic, groupId: this.opts.groupId }, 'consuming ingest reports');
-        return;
-      } catch (err) {
-        if (err instanceof Stopped || this.stopping) return;
+    const started = await startWithBackoff({
+      start: () => this.connect(),
+      stopped: () => this.stopping,
+      isStop: (err) => err instanceof Stopped,
+      policy: this.opts.retry,
+      onFailure: async (err, attempt, retryInMs) => {
         await this.disconnect();
-        const delay = backoffDelayMs(attempt, this.opts.retry);
         this.logger.warn(
-          { err: message(err), attempt, retryInMs: delay },
+          { err: message(err), attempt, retryInMs },
           'ingest report consumer start failed; retrying',
         );
-        await waitWithHeartbeat(
-          delay,
-          async () => undefined,
-          () => !this.stopping,
-          250,
-        );
-      }
+      },
+    });
+    if (started) {
+      this.logger.info({ topic: this.opts.topic, groupId: this.opts.groupId }, 'consuming ingest reports');
     }
   }
 
