@@ -24,6 +24,8 @@ export interface TaskContext {
   logger: Logger;
   /** Wall clock for retention, unix ms. */
   now(): number;
+  /** A monotonic clock, ms (performance.now()): commit intervals, immune to wall-clock steps. */
+  monotonicNow(): number;
   eviction: { intervalMs: number; keysPerStep: number };
   /** A fresh, empty committed storage for the store named `name` (`<sub-topology>-<partition>`). */
   storage(name: string): CommittedStorage;
@@ -209,12 +211,20 @@ export class StreamTask {
     });
   }
 
+  /**
+   * Where `part`'s source is read next: after the open transaction's last chunk of it, else its
+   * committed offset. Records below it are in the open transaction or committed.
+   */
+  positionOf(part: TaskPart): number {
+    return this.open?.sources.get(part) ?? part.nextOffset;
+  }
+
   /** True while processed chunks wait for the open transaction's commit. */
   get hasOpenTransaction(): boolean {
     return this.open !== null;
   }
 
-  /** When the open transaction started (ctx.now()), or null. */
+  /** When the open transaction started (ctx.monotonicNow()), or null. */
   get openSinceMs(): number | null {
     return this.open?.startedAtMs ?? null;
   }
@@ -250,7 +260,7 @@ export class StreamTask {
         this.parts.map((p) => [p, { output: new BatchOutput(), recordsIn: 0, inPlace: 0, evicted: 0 }]),
       ),
       records: 0,
-      startedAtMs: this.ctx.now(),
+      startedAtMs: this.ctx.monotonicNow(),
       started: process.hrtime.bigint(),
     });
     try {
@@ -274,7 +284,8 @@ export class StreamTask {
     open.sources.set(part, Number(records[records.length - 1]!.offset) + 1);
     open.records += records.length;
     const { intervalMs, maxRecords } = this.policy;
-    if (options.caughtUp || open.records >= maxRecords || this.ctx.now() - open.startedAtMs >= intervalMs) {
+    const age = this.ctx.monotonicNow() - open.startedAtMs;
+    if (options.caughtUp || open.records >= maxRecords || age >= intervalMs) {
       return this.commitOpen();
     }
     return 'pending';

@@ -68,6 +68,12 @@ export class TaskManager {
   private readonly routing: LocalRouting | null;
   /** Tasks whose open transaction a timer will commit. */
   private readonly flushTimers = new Map<StreamTask, NodeJS.Timeout>();
+  /**
+   * Seeks this manager issued, per `topic:partition`. A batch entered before a seek of its
+   * partition is refused as stale even if kafkajs has cleared its own pending seek meanwhile (a
+   * leader move lets another broker's fetch apply it while the batch waits).
+   */
+  private readonly seekCounts = new Map<string, number>();
 
   constructor(private readonly options: TaskManagerOptions) {
     const layout = options.topology.tasks;
@@ -123,7 +129,10 @@ export class TaskManager {
 
   /** kafkajs eachBatch (autoCommit off, eachBatchAutoResolve off). */
   readonly handleBatch = async (payload: EachBatchPayload): Promise<void> => {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning } = payload;
+    const seeksAtEntry = this.seekCount(batch.topic, batch.partition);
+    const isStale = (): boolean =>
+      payload.isStale() || this.seekCount(batch.topic, batch.partition) !== seeksAtEntry;
     const task = await this.readyTask(this.taskIdOf(batch.topic, batch.partition), heartbeat, isRunning);
     if (task === undefined || isStale()) return;
     const part = task.part(batch.topic);
@@ -140,9 +149,10 @@ export class TaskManager {
         Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
       );
     }
-    // Records below nextOffset were committed by an earlier transaction: a consumer position
-    // read before our fence may lag behind the settled commit.
-    const fresh = batch.messages.filter((m) => Number(m.offset) >= part.nextOffset);
+    // Records below the position are committed (a consumer position read before our fence may lag
+    // behind the settled commit) or already in the open transaction.
+    const position = task.positionOf(part);
+    const fresh = batch.messages.filter((m) => Number(m.offset) >= position);
     if (fresh.length === 0) {
       if (last !== undefined) resolveOffset(last.offset);
       return;
@@ -234,7 +244,17 @@ export class TaskManager {
 
   /** Every source of `task` reads again from its last committed offset. */
   private rewind(task: StreamTask): void {
-    for (const part of task.parts) this.options.seek(part.source, task.partition, part.nextOffset);
+    for (const part of task.parts) this.seekTo(part.source, task.partition, part.nextOffset);
+  }
+
+  private seekTo(topic: string, partition: number, offset: number): void {
+    const key = `${topic}:${partition}`;
+    this.seekCounts.set(key, (this.seekCounts.get(key) ?? 0) + 1);
+    this.options.seek(topic, partition, offset);
+  }
+
+  private seekCount(topic: string, partition: number): number {
+    return this.seekCounts.get(`${topic}:${partition}`) ?? 0;
   }
 
   /** Commits `task`'s open transaction when the commit interval ends, unless a chunk does it first. */
@@ -249,10 +269,10 @@ export class TaskManager {
         const current = task.openSinceMs;
         if (current === null) return;
         // Committed since, and a newer transaction opened: its own interval counts.
-        if (ctx.now() - current < commitIntervalMs) return this.scheduleFlush(task);
+        if (ctx.monotonicNow() - current < commitIntervalMs) return this.scheduleFlush(task);
         void this.flushOpen(task);
       },
-      Math.max(0, since + commitIntervalMs - ctx.now()),
+      Math.max(0, since + commitIntervalMs - ctx.monotonicNow()),
     );
     this.flushTimers.set(task, timer);
   }
@@ -269,7 +289,16 @@ export class TaskManager {
     // Aborted or fenced: the dropped chunks are read again (a suspended task is seeked by its preparation).
     else if (outcome === 'retry' || outcome === 'rebuild') {
       if (outcome === 'retry') task.failures += 1;
-      this.rewind(task);
+      try {
+        this.rewind(task);
+      } catch (error) {
+        // The consumer is stopping (or restarting after a crash): it reads from the committed
+        // offsets when it runs again, so nothing is skipped; only a timer outlived it.
+        this.options.ctx.logger.warn(
+          { err: error, task: task.transactionalId },
+          'could not seek back after a failed commit; the consumer is not running',
+        );
+      }
     }
   }
 
@@ -316,7 +345,7 @@ export class TaskManager {
         for (const { part, offset, end } of positions) {
           part.nextOffset = offset;
           part.changelogEnd = end.high;
-          this.options.seek(part.source, task.partition, offset);
+          this.seekTo(part.source, task.partition, offset);
         }
         task.restored = true;
         task.failures = 0;

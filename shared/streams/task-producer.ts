@@ -23,8 +23,7 @@ export class TransactionFailed extends Error {
   }
 }
 
-/** The input offset a transaction commits for the consumer group (next offset to read). */
-/** A source partition's next offset, committed for the group by a transaction. */
+/** A source partition's next offset to read, committed for the consumer group by a transaction. */
 export interface TransactionOffsets {
   groupId: string;
   topic: string;

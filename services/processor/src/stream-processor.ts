@@ -93,6 +93,7 @@ export class StreamProcessor {
         metrics: this.metrics,
         logger,
         now: this.deps.now ?? Date.now,
+        monotonicNow: () => performance.now(),
         eviction: { intervalMs: config.evictionIntervalMs, keysPerStep: config.evictionKeysPerTransaction },
         storage,
         cacheKeysPerTask: config.stateCacheKeysPerTask,

@@ -291,7 +291,11 @@ export interface FakeContext {
   ctx: TaskContext;
   metrics: RecordingMetrics;
   /** The clock ctx.now() reads (unix ms). */
-  clock: { now: number };
+  /**
+   * The clocks ctx.now() (wall, unix ms) and ctx.monotonicNow() read: `monotonic` when set, else
+   * `now` (one clock for both: a test moves time once).
+   */
+  clock: { now: number; monotonic?: number };
   /** The committed storage ctx.storage() made for each store name (`<sub-topology>-<partition>`), the latest one. */
   storages: Map<string, MemoryStorage>;
 }
@@ -302,7 +306,7 @@ export function fakeContext(
   options: { eviction?: TaskContext['eviction'] } = {},
 ): FakeContext {
   const metrics = new RecordingMetrics();
-  const clock = { now: 1_700_000_000_000 };
+  const clock: { now: number; monotonic?: number } = { now: 1_700_000_000_000 };
   const storages = new Map<string, MemoryStorage>();
   const ctx: TaskContext = {
     kafka: unusableKafka,
@@ -312,6 +316,7 @@ export function fakeContext(
     metrics,
     logger: createLogger('streams-test', 'silent'),
     now: () => clock.now,
+    monotonicNow: () => clock.monotonic ?? clock.now,
     eviction: options.eviction ?? { intervalMs: 60_000, keysPerStep: 100 },
     storage: (name) => {
       const storage = new MemoryStorage();

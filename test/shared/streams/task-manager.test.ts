@@ -46,6 +46,8 @@ function setup(
   cluster.commitOffset('clicks', 0, 5);
   const fake = fakeContext(cluster);
   const seeks: [string, number, number][] = [];
+  // kafkajs's consumer.seek throws once the consumer is stopped (its group is gone).
+  const consumer = { stopped: false };
   const fatal: unknown[] = [];
   const manager = new TaskManager({
     ctx: fake.ctx,
@@ -70,7 +72,11 @@ function setup(
       ],
       tasks: { kind: 'per-sub-topology' },
     },
-    seek: (topic, partition, offset) => seeks.push([topic, partition, offset]),
+    seek: (topic, partition, offset) => {
+      if (consumer.stopped)
+        throw new Error('Consumer group was not initialized, consumer#run must be called first');
+      seeks.push([topic, partition, offset]);
+    },
     maxRecordsPerTransaction: options.maxRecordsPerTransaction ?? 2,
     // By default every chunk commits (the open transaction across chunks has tests of its own).
     commitIntervalMs: options.commitIntervalMs ?? 0,
@@ -85,7 +91,7 @@ function setup(
     expect(found, `one task ${id}`).toHaveLength(1);
     return found[0]!;
   };
-  return { manager, cluster, tasks, task, seeks, fatal, ...fake };
+  return { manager, cluster, tasks, task, seeks, fatal, consumer, ...fake };
 }
 
 /**
@@ -246,16 +252,23 @@ describe('TaskManager', () => {
     expect(metrics.chunks.map((c) => c.chunk.recordsIn)).toEqual([2, 2, 1]);
   });
 
-  it('a batch that arrives before its task is ready waits for the preparation, heartbeating', async () => {
-    const { manager, cluster } = setup();
+  it('a batch that arrives before its task is ready waits for the preparation, heartbeating, and is then refused: the preparation seeked its partition', async () => {
+    const { manager, cluster, seeks } = setup();
     manager.onAssignment(ALL);
     const early = batchOf('clicks', 1, records(2, 'a', 'b'), cluster.events);
 
     await manager.handleBatch(early.payload);
 
     expect(manager.isReady()).toBe(true);
-    expect(early.heartbeats(), 'heartbeats while waiting, and after the commit').toBeGreaterThanOrEqual(2);
-    expect(early.resolved).toEqual(['3']);
+    expect(early.heartbeats(), 'heartbeats while waiting').toBeGreaterThanOrEqual(1);
+    // Fetched before the seek to the committed offset (kafkajs would call it stale too): read again.
+    expect(seeks).toContainEqual(['clicks', 1, 2]);
+    expect(early.resolved).toEqual([]);
+    expect(cluster.transactions).toEqual([]);
+
+    const again = batchOf('clicks', 1, records(2, 'a', 'b'), cluster.events);
+    await manager.handleBatch(again.payload);
+    expect(again.resolved).toEqual(['3']);
     expect(cluster.transactions.map((t) => [t.transactionalId, t.offsets[0]!.offset])).toEqual([
       ['app-count-1', 4],
     ]);
@@ -1106,6 +1119,67 @@ describe('TaskManager with a commit interval', () => {
       expect(task0.hasOpenTransaction).toBe(false);
       expect(task0.parts[1]!.changes()).toEqual([]);
       expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 6]]]]);
+    });
+  });
+
+  describe('found in review', () => {
+    it('a timer commit that aborts while the consumer is stopping logs its failed seek, rejecting nothing', async () => {
+      const { manager, cluster, consumer, clock } = setup(OPTIONS);
+      await assigned(manager, ALL);
+      const rejections: unknown[] = [];
+      const onRejection = (reason: unknown): void => void rejections.push(reason);
+      process.on('unhandledRejection', onRejection);
+      try {
+        await manager.handleBatch(batchOf('clicks', 0, records(5, 'a', 'b'), cluster.events).payload);
+        cluster.script({ fail: 'aborted' });
+        // StreamProcessor.stop(): consumer.disconnect() is under way when the timer fires.
+        consumer.stopped = true;
+        clock.now += INTERVAL;
+        await waitFor(() => cluster.transactions.length === 1, 'the timer commit');
+        await sleep(20);
+        expect(rejections).toEqual([]);
+        expect(committedOf(cluster)).toEqual([['aborted', [['clicks', 0, 7]]]]);
+      } finally {
+        process.off('unhandledRejection', onRejection);
+      }
+    });
+
+    it('the interval is measured on the monotonic clock: a wall clock stepped back does not hold a transaction open', async () => {
+      const { manager, cluster, clock } = setup(OPTIONS);
+      await assigned(manager, ALL);
+      clock.monotonic = 0;
+      await manager.handleBatch(batchOf('clicks', 0, records(5, 'a', 'b'), cluster.events).payload);
+      expect(cluster.transactions).toEqual([]);
+      // NTP steps the wall clock back a minute while one interval passes.
+      clock.now -= 60_000;
+      clock.monotonic += INTERVAL;
+      await waitFor(() => cluster.transactions.length === 1, 'the timer commit');
+      expect(committedOf(cluster)).toEqual([['committed', [['clicks', 0, 7]]]]);
+    });
+
+    it('a batch that entered before a rollback seeked its partition is refused, even when kafkajs no longer calls it stale', async () => {
+      const { manager, cluster, clock } = setup(OPTIONS);
+      await assigned(manager, ALL);
+      // Records 5..7 processed into the open transaction: the position is 8.
+      await manager.handleBatch(batchOf('clicks', 0, records(5, 'a', 'b', 'c'), cluster.events).payload);
+      let release!: () => void;
+      cluster.commitGate = new Promise<void>((resolve) => (release = resolve));
+      cluster.duringCommit = () => cluster.events.push('in flight');
+      cluster.script({ fail: 'aborted' });
+      clock.now += INTERVAL;
+      await waitFor(() => cluster.events.includes('in flight'), 'the timer commit to be in flight');
+      // Fetched from position 8 before the rollback; its kafkajs seek entry was consumed by another
+      // broker's fetch (a leader move), so kafkajs's isStale() says false. Caught up: it would commit.
+      const late = batchOf('clicks', 0, records(8, 'd', 'e'), cluster.events, 10);
+      const handled = manager.handleBatch(late.payload);
+      cluster.commitGate = null;
+      release();
+      await handled;
+
+      expect(late.resolved, 'nothing of the late batch processed').toEqual([]);
+      expect(committedOf(cluster), 'offset 10 never committed past the dropped 5..7').toEqual([
+        ['aborted', [['clicks', 0, 8]]],
+      ]);
     });
   });
 });
