@@ -1,4 +1,5 @@
 import type { Message, TopicMessages } from 'kafkajs';
+import { attachDecoded, carryDecoded } from './decoded-values.ts';
 
 /** What processing one chunk of input records produced, before the transaction sends it. */
 export class BatchOutput {
@@ -8,10 +9,20 @@ export class BatchOutput {
   /** received_at (unix ms) of each ingest event read, for the freshness histogram at commit. */
   readonly receivedAt: number[] = [];
 
-  push(topic: string, key: string, value: Buffer | string | null, partition?: number): void {
+  push(topic: string, key: string, value: Buffer | string | null, partition?: number): Message {
     let list = this.byTopic.get(topic);
     if (list === undefined) this.byTopic.set(topic, (list = []));
-    list.push(partition === undefined ? { key, value } : { key, value, partition });
+    const message: Message = partition === undefined ? { key, value } : { key, value, partition };
+    list.push(message);
+    return message;
+  }
+
+  /**
+   * Like push(), with the object `value` was encoded from: if the record is processed in place by
+   * its own task, the reader gets the object and skips decoding (decoded-values.ts).
+   */
+  pushWithDecoded(topic: string, key: string, value: Buffer | string, decoded: object): void {
+    attachDecoded(this.push(topic, key, value), decoded);
   }
 
   count(name: string, n = 1): void {
@@ -32,7 +43,7 @@ export class BatchOutput {
     for (const { topic, messages } of later.topicMessages()) {
       for (const m of messages) {
         const partition = (m as { partition?: number }).partition;
-        this.push(topic, m.key as string, m.value as Buffer | string | null, partition);
+        carryDecoded(m, this.push(topic, m.key as string, m.value as Buffer | string | null, partition));
       }
     }
     this.countAll(Object.fromEntries(later.counters));

@@ -1,6 +1,7 @@
 import type { Admin, Kafka, KafkaMessage, Message, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from '../logging/logger.ts';
 import { BatchOutput } from './batch-output.ts';
+import { carryDecoded } from './decoded-values.ts';
 import { committedOffset, highWatermark } from './offsets.ts';
 import type { RuntimeMetrics } from './runtime-metrics.ts';
 import { isFatalStateError, type CommittedStorage } from './stores/committed-storage.ts';
@@ -551,7 +552,7 @@ function absorb(work: PartWork, output: BatchOutput): void {
 /** A record this task sent to its own source, as the input record that part reads. */
 function asInputRecord(m: Message): KafkaMessage {
   const value = m.value;
-  return {
+  const record: KafkaMessage = {
     key: Buffer.from(m.key as string),
     value:
       value === null || value === undefined ? null : typeof value === 'string' ? Buffer.from(value) : value,
@@ -561,6 +562,9 @@ function asInputRecord(m: Message): KafkaMessage {
     attributes: 0,
     headers: {},
   };
+  // The object the value was encoded from, if its writer attached it: the reader skips decoding.
+  carryDecoded(m, record);
+  return record;
 }
 /**
  * After a commit, the changelog partition ends right after the commit marker that follows our

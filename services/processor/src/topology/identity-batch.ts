@@ -57,7 +57,7 @@ export async function processIdentityBatch(
     out.countAll(result.counters);
     if (result.rejected !== null) deps.onDropped?.(record.offset, result.rejected);
     for (const message of result.outputs)
-      out.push(deps.unitsTopic, unitKey(message), serializeUnitMessage(message));
+      out.pushWithDecoded(deps.unitsTopic, unitKey(message), serializeUnitMessage(message), message);
   }
   return out;
 }

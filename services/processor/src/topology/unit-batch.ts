@@ -11,6 +11,8 @@ import type { TransactionalStore } from '../../../../shared/streams/stores/trans
 import type { SignedRow } from '../domain/output-rows.ts';
 import type { OutputEncoders } from '../transport/avro-codecs.ts';
 import { BatchOutput } from '../../../../shared/streams/batch-output.ts';
+import { decodedOf } from '../../../../shared/streams/decoded-values.ts';
+import type { UnitMessage } from '../domain/unit-message.ts';
 
 export interface UnitBatchDeps {
   encoders: OutputEncoders;
@@ -35,10 +37,14 @@ export function processUnitBatch(
 ): BatchOutput {
   const out = new BatchOutput();
   for (const record of records) {
+    // Processed in place: the message object the identity or unit step encoded (no parse).
+    const inPlace = decodedOf<UnitMessage>(record);
     const decoded =
-      record.value === null
-        ? { ok: false as const, error: 'null value' }
-        : deserializeUnitMessage(record.value.toString('utf8'));
+      inPlace !== undefined
+        ? { ok: true as const, value: inPlace }
+        : record.value === null
+          ? { ok: false as const, error: 'null value' }
+          : deserializeUnitMessage(record.value.toString('utf8'));
     if (!decoded.ok) {
       out.count('undecodable_dropped');
       deps.onDropped?.(record.offset, decoded.error);
@@ -53,7 +59,7 @@ export function processUnitBatch(
     out.countAll(result.counters);
     pushSignedRows(out, result.emits, deps);
     for (const forward of result.forwards) {
-      out.push(deps.topics.units, unitKey(forward), serializeUnitMessage(forward));
+      out.pushWithDecoded(deps.topics.units, unitKey(forward), serializeUnitMessage(forward), forward);
     }
   }
   return out;
