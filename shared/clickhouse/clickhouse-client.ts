@@ -10,7 +10,8 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
  * One `@clickhouse/client` for both deployments, so every query is the same SQL:
  * - `CLICKHOUSE_URL` set: a ClickHouse server over HTTP;
  * - unset: embedded chDB (a real ClickHouse engine in-process) at `dataDir`. chDB allows one data
- *   directory per process, so a process must hold a single embedded client.
+ *   directory per process; each call opens one more connection to it (same engine, same data), and chDB
+ *   runs one statement at a time per connection, statements of different connections in parallel.
  * The database is created if missing; queries run with it as the default.
  */
 export async function createClickHouse(config: ClickHouseConfig): Promise<ClickHouseClient> {

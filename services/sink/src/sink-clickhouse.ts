@@ -40,6 +40,7 @@ export async function storedOffsets(
  *
  * chDB applies `clickhouse_settings` as session-wide SETs; `resetSession` clears the token afterwards so a
  * later insert of the same process (another writer, a test) cannot inherit it and be dropped as a duplicate.
+ * A session only the sink uses needs no reset: each of its inserts sets its own token.
  */
 export async function insertRows(
   client: ClickHouseClient,

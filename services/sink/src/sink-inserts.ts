@@ -109,10 +109,12 @@ export class RowInserter {
     const { table, partition, firstOffset, lastOffset } = info;
     // Same token on every attempt: an attempt that failed on our side but landed is dropped by ClickHouse.
     const token = insertDedupToken(info.topic, partition, firstOffset, lastOffset);
+    // The reset is one more statement in chDB's queue per insert; a session of the sink's own needs none.
+    const resetSession = ctx.config.embeddedClickHouse && ctx.deps.ownClickHouseSession !== true;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        await insertRows(ctx.deps.clickhouse, table, rows, token, ctx.config.embeddedClickHouse);
+        await insertRows(ctx.deps.clickhouse, table, rows, token, resetSession);
         ctx.metrics.insertSeconds.observe({ table }, (performance.now() - started) / 1000);
         ctx.metrics.rowsInserted.inc({ table }, rows.length);
         ctx.rowsInserted[table] += rows.length;

@@ -63,6 +63,13 @@ export interface SinkDeps {
   kafka: Kafka;
   registry: AvroSchemaRegistry;
   clickhouse: ClickHouseClient;
+  /**
+   * Embedded chDB: `clickhouse` is a session of the sink's own (its own connection to the data directory,
+   * used by nothing else), so the dedup token each insert sets as a session-wide `SET` cannot reach another
+   * writer's insert and is not reset afterwards (each insert sets its own). Absent or false: the session
+   * is shared and the token is reset after each insert.
+   */
+  ownClickHouseSession?: boolean;
   logger: Logger;
   /** The hosting process's Prometheus registry; the sink adds its metrics to it. */
   metrics: Registry;

@@ -1,7 +1,13 @@
 /**
  * Wires the stats process: ClickHouse (embedded chDB or a server) migrated, the project catalog, the
- * hosted sink when enabled, and the HTTP app. One ClickHouse client serves both the sink and the API,
- * because embedded chDB allows one data directory per process.
+ * hosted sink when enabled, and the HTTP app. The sink and the API share this process because embedded
+ * chDB allows one data directory per process. They do not share its connection: chDB runs one statement
+ * at a time per connection, so with one the sink's inserts and the API's queries waited for each other
+ * (issue 19: under load the connection was busy ~80% of the time and a call queued 35 ms at the median,
+ * 500 ms at p99, bench/RESULTS.md). The sink gets a connection of its own to the same data directory;
+ * statements on different connections run in parallel and see each other's committed parts at once.
+ * (chdb-node still runs statements with bound parameters one at a time process-wide, to work around a race
+ * in libchdb; the sink's inserts have none.)
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
@@ -88,12 +94,18 @@ export async function createStatsService(
     load: (project, experiment) => newestCountedEvents(clickhouse, { project, experiment }),
     maintained: config.sinkEnabled,
   });
+  // A server runs concurrent requests of one client in parallel already; only embedded chDB needs a second one.
+  const sinkClickHouse =
+    config.sinkEnabled && config.sink.embeddedClickHouse
+      ? await createClickHouse(config.clickhouse)
+      : undefined;
   const sink = config.sinkEnabled
     ? startSink({
         config: config.sink,
         kafka: createKafka(config.kafka, 'liftstream-stats-sink', logger),
         registry: new AvroSchemaRegistry(config.registryUrl),
-        clickhouse,
+        clickhouse: sinkClickHouse ?? clickhouse,
+        ownClickHouseSession: sinkClickHouse !== undefined,
         logger,
         metrics: metrics.registry,
         onFatal,
@@ -142,6 +154,7 @@ export async function createStatsService(
         await sink?.stop();
         await ingestReports?.stop();
         await alerting?.stop();
+        await sinkClickHouse?.close();
         await clickhouse.close();
       })();
       return closed;
