@@ -12,8 +12,10 @@ export interface SinkBatching {
   rows: Record<string, number>;
   /** Active parts per table at the end (NaN when not reported). */
   parts: Record<string, number>;
-  /** Flush decisions on fetched batches (deferred, fetched, round, companion, large). */
-  decisions: Record<string, number>;
+  /** Insert rounds by how they started (fetched, idle, large, paced). */
+  rounds: Record<string, number>;
+  /** Fetched batches stored by those rounds. */
+  batches: number;
 }
 
 export function sinkBatching(
@@ -27,10 +29,11 @@ export function sinkBatching(
     inserts: { all: 0 },
     rows: { all: 0 },
     parts: { all: 0 },
-    decisions: {},
+    rounds: {},
+    batches: delta('liftstream_sink_round_batches_total'),
   };
-  for (const decision of ['deferred', 'fetched', 'round', 'companion', 'large'])
-    out.decisions[decision] = delta(`liftstream_sink_flush_decisions_total{decision="${decision}"}`);
+  for (const start of ['fetched', 'idle', 'large', 'paced'])
+    out.rounds[start] = delta(`liftstream_sink_insert_rounds_total{start="${start}"}`);
   for (const table of SINK_TABLES) {
     const inserts = delta(`liftstream_sink_insert_duration_seconds_count{table="${table}"}`);
     const rows = delta(`liftstream_sink_rows_inserted_total{table="${table}"}`);
@@ -49,10 +52,11 @@ const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleS
 
 /** One line per table and one for all: inserts, inserts/s, rows per insert, active parts at the end. */
 export function sinkBatchingLines(b: SinkBatching): string[] {
-  const decisions = Object.entries(b.decisions)
+  const rounds = Object.entries(b.rounds)
     .filter(([, n]) => n > 0)
     .map(([d, n]) => `${d} ${int(n)}`)
     .join(', ');
+  const roundCount = Object.values(b.rounds).reduce((sum, n) => sum + n, 0);
   return [
     ...['all', ...SINK_TABLES].map((table) => {
       const inserts = b.inserts[table] ?? 0;
@@ -63,6 +67,6 @@ export function sinkBatchingLines(b: SinkBatching): string[] {
         `${int(b.parts[table] ?? Number.NaN)} active parts at the end`
       );
     }),
-    `  flush decisions on fetched batches: ${decisions === '' ? 'none' : decisions}`,
+    `  insert rounds: ${rounds === '' ? 'none' : rounds}; ${(b.batches / Math.max(1, roundCount)).toFixed(1)} fetched batches per round`,
   ];
 }

@@ -1,27 +1,50 @@
 /**
- * One fetched batch (kafkajs eachBatch): skip what ClickHouse already holds, let the flush rounds decide
- * whether it goes in now, then decode, store and resolve it chunk by chunk, heartbeating between chunks.
+ * One fetched batch (kafkajs eachBatch): skip what ClickHouse already holds, decode the rest, store it in
+ * an insert round with the other batches handled at the same time (insert-rounds.ts), then resolve and
+ * commit its offsets.
  */
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { FlushRounds } from './flush-rounds.ts';
-import { chunks, recordsAfter } from './offset-watermarks.ts';
+import { roundTiming } from './flush-decision.ts';
+import { InsertRounds } from './insert-rounds.ts';
+import type { RoundTicket } from './insert-rounds.ts';
+import { recordsAfter } from './offset-watermarks.ts';
 import type { PartitionAssignments } from './partition-assignment.ts';
 import type { RecordDecoder } from './record-decoder.ts';
 import type { FetchedRecord, SinkContext } from './sink-context.ts';
 import { lagOf } from './sink-context.ts';
-import type { RowInserter } from './sink-inserts.ts';
-import type { AttributedRow, SinkTable } from './sink-rows.ts';
+import type { BatchRows, RowInserter } from './sink-inserts.ts';
+import type { SinkTable } from './sink-rows.ts';
+
+/** The sink's insert rounds: timed by its flush policy, stored by `inserter`, counted in its metrics. */
+export function sinkInsertRounds(ctx: SinkContext, inserter: RowInserter): InsertRounds<BatchRows> {
+  return new InsertRounds<BatchRows>(
+    (since, rows) => roundTiming(ctx.flushPolicy, since, rows),
+    async (members, start) => {
+      ctx.metrics.insertRounds.inc({ start });
+      ctx.metrics.roundBatches.inc(members.length);
+      return inserter.storeRound(members.map((m) => m.payload));
+    },
+  );
+}
 
 export class BatchWriter {
   constructor(
     private readonly ctx: SinkContext,
     private readonly assignments: PartitionAssignments,
-    private readonly rounds: FlushRounds,
+    private readonly rounds: InsertRounds<BatchRows>,
     private readonly decoder: RecordDecoder,
-    private readonly inserter: RowInserter,
   ) {}
 
   async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const ticket = this.rounds.enter();
+    try {
+      await this.handle(payload, ticket);
+    } finally {
+      ticket.leave();
+    }
+  }
+
+  private async handle(payload: EachBatchPayload, ticket: RoundTicket<BatchRows>): Promise<void> {
     const ctx = this.ctx;
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
     const table = ctx.tableOf(batch.topic);
@@ -34,7 +57,6 @@ export class BatchWriter {
     const records = batch.messages.map(toFetched);
     const { fresh, skipped } = recordsAfter(records, watermark);
     const key = `${batch.topic}:${batch.partition}`;
-    if (fresh.length > 0 && !this.rounds.admit(table, batch.topic, batch.partition, fresh)) return;
     if (skipped > 0) {
       ctx.skipped.alreadyStored += skipped;
       ctx.metrics.recordsSkipped.inc({ table, reason: 'already_stored' }, skipped);
@@ -43,28 +65,26 @@ export class BatchWriter {
         'skipped records already stored',
       );
     }
-    for (const chunk of chunks(fresh, ctx.config.batchRows)) {
-      if (!running() || isStale()) return;
-      const rows = await this.decoder.decode(table, batch.partition, chunk, heartbeat, running);
-      if (rows === null) return;
+    if (fresh.length > 0) {
+      const rows = await this.decoder.decode(table, batch.partition, fresh, heartbeat, running);
+      if (rows === null || !running() || isStale()) return;
       if (rows.length > 0) {
-        const stored =
-          table === 'attributed'
-            ? await this.inserter.storeAttributed(
-                batch.topic,
-                batch.partition,
-                rows as AttributedRow[],
-                heartbeat,
-                running,
-              )
-            : await this.inserter.store(table, batch.topic, batch.partition, rows, heartbeat, running);
-        if (!stored) return;
-        this.observeAges(table, chunk);
-      }
-      resolveOffset(String((chunk[chunk.length - 1] as FetchedRecord).offset));
-      await heartbeat();
+        const member: BatchRows = {
+          table,
+          topic: batch.topic,
+          partition: batch.partition,
+          rows,
+          heartbeat,
+          running: () => running() && !isStale(),
+        };
+        if (!(await ticket.join(rows.length, member))) return;
+        this.observeAges(table, fresh);
+      } else ticket.leave();
+      resolveOffset(String((fresh[fresh.length - 1] as FetchedRecord).offset));
+    } else {
+      ticket.leave();
+      if (!batch.isEmpty()) resolveOffset(batch.lastOffset());
     }
-    if (fresh.length === 0 && !batch.isEmpty()) resolveOffset(batch.lastOffset());
     // The whole batch is handled: its last offset (a trailing transaction marker included) is consumed.
     ctx.consumed.set(key, Math.max(ctx.consumed.get(key) ?? -1, Number(batch.lastOffset())));
     ctx.metrics.consumerLag.set(

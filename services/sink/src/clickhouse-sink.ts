@@ -6,8 +6,9 @@
  *
  * Exactly-once, with ClickHouse as the offset store of record (README.md has the full argument):
  * - every row carries `src_partition` and `src_offset`, the Kafka record it came from;
- * - each INSERT holds a contiguous run of one partition's records and is one atomic part (the tables are
- *   not partitioned and a batch is far below max_insert_block_size), so it is entirely there or not at all;
+ * - each INSERT holds a contiguous run of records of each partition it covers (an insert round stores every
+ *   partition handled at once together) and is one atomic part (the tables are not partitioned and an
+ *   insert is far below max_insert_block_size), so it is entirely there or not at all;
  * - so the highest `src_offset` stored for (table, partition) says exactly which records are in. It is read
  *   from ClickHouse after every assignment (the `offsets` projection answers in milliseconds), the
  *   partition is seeked right after it, and it is then advanced in memory by this process's own inserts;
@@ -15,7 +16,8 @@
  * - Kafka offsets are committed after the insert but are only a hint: a crash between the insert and the
  *   commit re-reads records that the watermark then skips, and a committed offset ahead of ClickHouse
  *   (ClickHouse restored from an older backup) is overridden by the seek;
- * - `insert_deduplication_token` = `<topic>:<partition>:<first>-<last>` is a second guard: a retry after
+ * - `insert_deduplication_token` = `<topic>:<partition>:<first>-<last>` for each run, joined by commas, is
+ *   a second guard: a retry after
  *   an ambiguous failure (a timeout whose insert did land) is dropped by ClickHouse itself.
  * Why not a deduplicating engine (ReplacingMergeTree on the record's identity): it removes duplicates only
  * when parts merge, so every query would need FINAL (slow) and the signed sums would be wrong in between.
@@ -36,11 +38,11 @@
  *
  * The parts, one job each, sharing one SinkContext (sink-context.ts): sink-consumer.ts (start-up, the group),
  * partition-assignment.ts (assignments: stored offsets, seeks), sink-totals.ts (the per-unit totals store),
- * batch-writer.ts (one fetched batch) with flush-rounds.ts (when it goes in) and record-decoder.ts (Avro to
+ * batch-writer.ts (one fetched batch) with insert-rounds.ts and flush-decision.ts (which batches go in
+ * together, and when) and record-decoder.ts (Avro to
  * rows), sink-inserts.ts (inserts with retry), sink-status.ts (status()); sink-metrics.ts has the metrics.
  */
-import { BatchWriter } from './batch-writer.ts';
-import { FlushRounds } from './flush-rounds.ts';
+import { BatchWriter, sinkInsertRounds } from './batch-writer.ts';
 import { PartitionAssignments } from './partition-assignment.ts';
 import { RecordDecoder } from './record-decoder.ts';
 import { SinkConsumer } from './sink-consumer.ts';
@@ -58,22 +60,15 @@ export function startSink(deps: SinkDeps): SinkHandle {
 
 class ClickHouseSink {
   private readonly ctx: SinkContext;
-  private readonly rounds: FlushRounds;
   private readonly consumer: SinkConsumer;
   private startup: Promise<void> = Promise.resolve();
 
   constructor(deps: SinkDeps) {
     const ctx = new SinkContext(deps);
     this.ctx = ctx;
-    this.rounds = new FlushRounds(ctx);
-    const assignments = new PartitionAssignments(ctx, this.rounds);
-    const writer = new BatchWriter(
-      ctx,
-      assignments,
-      this.rounds,
-      new RecordDecoder(ctx),
-      new RowInserter(ctx),
-    );
+    const rounds = sinkInsertRounds(ctx, new RowInserter(ctx));
+    const assignments = new PartitionAssignments(ctx, rounds);
+    const writer = new BatchWriter(ctx, assignments, rounds, new RecordDecoder(ctx));
     this.consumer = new SinkConsumer(ctx, assignments, writer);
   }
 
@@ -87,7 +82,6 @@ class ClickHouseSink {
     const failed = ctx.state === 'failed';
     ctx.stopping = true;
     ctx.state = 'stopping';
-    this.rounds.clearDeferred(false);
     await this.startup.catch(() => undefined);
     await ctx.consumer
       ?.disconnect()

@@ -1,108 +1,65 @@
 /**
- * When the sink inserts a fetched batch of one partition, pure (issue 19). ClickHouse wants few, large
- * inserts (each is a part that merges must later combine); results want each record stored soon after the
- * processor committed it. Two policies (SINK_FLUSH_MODE):
+ * When the sink's next insert round goes in, pure (issue 19). ClickHouse wants few, large inserts (each is a
+ * part that merges must later combine, and an insert has a fixed cost of several milliseconds whatever its
+ * size); results want each record stored soon after the processor committed it.
+ *
+ * The sink inserts in rounds (insert-rounds.ts): the batches of every partition handled at the same time
+ * (kafkajs hands over one fetch's batches together) are stored with one insert per table, not one per
+ * partition and table. While a round is being inserted the next fetch waits, so records arriving meanwhile
+ * make the next round larger: the load sets the batch size. Two policies (SINK_FLUSH_MODE) say when a round
+ * that has gathered its batches starts:
  *
  * - `interval` (the behaviour before issue 19): the broker holds each fetch until SINK_FETCH_MIN_BYTES are
- *   available or SINK_FLUSH_INTERVAL_MS passed, and every fetched batch is inserted at once. Light traffic
- *   waits the whole interval; an idle pipeline's results take about that long to move.
- * - `adaptive`: fetches return as soon as a record is there, and a batch is inserted at once when its
- *   partition has been quiet (the sink had caught up: sporadic records go straight in) or when it holds at
- *   least SINK_FETCH_MIN_BYTES or SINK_BATCH_ROWS (a backlog, or heavy traffic: waiting would not make it
- *   any better an insert). Under steady traffic it waits, gathering what arrives meanwhile, so that each
- *   partition is inserted about once per SINK_FLUSH_INTERVAL_MS (see FlushRound).
+ *   available or SINK_FLUSH_INTERVAL_MS passed, and the round goes in at once. Light traffic waits the whole
+ *   interval; an idle pipeline's results take about that long to move.
+ * - `adaptive`: fetches return as soon as a record is there; a round goes in at once when the previous one
+ *   started at least SINK_FLUSH_INTERVAL_MS ago (a quiet pipeline: sporadic records go straight in) or when
+ *   it already holds SINK_BATCH_ROWS rows (a backlog: waiting would not make it a better insert), and
+ *   otherwise waits for the rest of that interval, so steady traffic gets one round per interval.
  *
- * The decision never touches exactly-once: a deferred batch is neither inserted nor resolved, and is fetched
- * again (with what arrived since) when it is due.
+ * The decision never touches exactly-once: a round's batches are resolved only after their rows are stored.
  */
 
 export type FlushMode = 'adaptive' | 'interval';
 
 export interface FlushPolicy {
   mode: FlushMode;
-  /** Least time between two inserts of one partition under steady traffic (adaptive), ms. */
+  /** `adaptive`: least time between the starts of two rounds under steady traffic, ms. */
   intervalMs: number;
-  /** A batch of at least this many bytes (record values) is inserted at once (adaptive). */
-  insertAtOnceBytes: number;
-  /** A batch of at least this many rows is inserted at once (adaptive): SINK_BATCH_ROWS, an insert's maximum. */
+  /** A round of at least this many rows goes in at once (adaptive): SINK_BATCH_ROWS, an insert's size. */
   insertAtOnceRows: number;
 }
 
-/**
- * A partition's flush round (adaptive): the sink's topics are co-partitioned and written in the same
- * transactions (a unit's exposure, attributed and covariate rows share a partition number), so a partition
- * number is flushed in rounds: the first batch due starts one, and each other topic's batch of that
- * partition joins it if it comes within half an interval (it usually comes in the same fetch). Inserted
- * together, the tables stay in step (results notice an attributed row whose exposure is not stored yet, and
- * fall back to a slower query; a transaction's covariate rows usually go in with its other rows), and each
- * topic gets one insert per partition and round.
- *
- * Rounds are paced by a token bucket per partition number: ROUND_BURST tokens, one more per interval.
- * Sporadic traffic (a quiet pipeline, a few events a second) finds a token and goes in at once; steady
- * traffic empties the bucket and then gets one round per interval, as large as the traffic makes it.
- */
-export interface FlushRound {
-  /** ms since the round started. */
-  msAgo: number;
-  /** Whether this batch's topic has already inserted in this round. */
-  joined: boolean;
-}
-
-/** Rounds a partition may start in quick succession after a quiet spell. */
-export const ROUND_BURST = 3;
-
-/** A partition's round budget: `tokens` as of `at` (Date.now() ms). */
-export interface RoundBudget {
-  tokens: number;
-  at: number;
-}
-
-/** Tokens available at `now`: the budget refilled at one per interval, at most ROUND_BURST; full when new. */
-export function tokensAt(budget: RoundBudget | undefined, now: number, intervalMs: number): number {
-  if (budget === undefined) return ROUND_BURST;
-  return Math.min(ROUND_BURST, budget.tokens + Math.max(0, now - budget.at) / intervalMs);
-}
-
-/** What is known about one partition's fetched, not yet stored records. */
-export interface PendingBatch {
-  /** Records past the stored watermark. */
-  rows: number;
-  /** Bytes of their values. */
-  bytes: number;
-  /** The partition number's current round; null when none since it was assigned. */
-  round: FlushRound | null;
-  /** Round tokens available now (tokensAt). */
-  tokens: number;
-}
-
-export type FlushReason =
-  /** `interval` mode: every fetched batch is inserted. */
+export type RoundStart =
+  /** `interval` mode: the broker already gathered the fetch. */
   | 'fetched'
-  /** As large as an insert should be: a backlog, or heavy traffic. Inserted outside the rounds. */
+  /** The previous round started an interval ago or more (or there was none): the sink had caught up. */
+  | 'idle'
+  /** As large as an insert should be: a backlog, or heavy traffic. */
   | 'large'
-  /** A token was there (the sink had caught up, or the deferral is over): a new round starts, using it. */
-  | 'round'
-  /** Another topic's batch of this partition started a round moments ago: this one joins it. */
-  | 'companion';
+  /** Waited for the rest of the interval since the previous round started (steady traffic). */
+  | 'paced';
 
-export type FlushDecision = { flush: true; reason: FlushReason } | { flush: false; waitMs: number };
+export interface RoundTiming {
+  start: RoundStart;
+  /** How long the gathered round waits before its inserts, ms (0: at once). */
+  waitMs: number;
+}
 
-export function flushDecision(policy: FlushPolicy, batch: PendingBatch): FlushDecision {
-  if (policy.mode === 'interval') return { flush: true, reason: 'fetched' };
-  if (batch.rows >= policy.insertAtOnceRows || batch.bytes >= policy.insertAtOnceBytes)
-    return { flush: true, reason: 'large' };
-  const round = batch.round;
-  if (round !== null && !round.joined && round.msAgo < policy.intervalMs / 2)
-    return { flush: true, reason: 'companion' };
-  if (batch.tokens >= 1) return { flush: true, reason: 'round' };
-  // Until the next token, at least a millisecond (rounding must not make a busy loop).
-  return { flush: false, waitMs: Math.max(1, Math.ceil((1 - batch.tokens) * policy.intervalMs)) };
+/**
+ * @param sinceLastRoundMs ms since the previous round started; null when there was none
+ * @param rows rows the round holds
+ */
+export function roundTiming(policy: FlushPolicy, sinceLastRoundMs: number | null, rows: number): RoundTiming {
+  if (policy.mode === 'interval') return { start: 'fetched', waitMs: 0 };
+  if (sinceLastRoundMs === null || sinceLastRoundMs >= policy.intervalMs) return { start: 'idle', waitMs: 0 };
+  if (rows >= policy.insertAtOnceRows) return { start: 'large', waitMs: 0 };
+  return { start: 'paced', waitMs: Math.ceil(policy.intervalMs - sinceLastRoundMs) };
 }
 
 /**
  * The fetch settings of each mode: in `interval` mode the broker does the batching; in `adaptive` mode
- * fetches return at the first record, and the wait only bounds how long an empty fetch is held, which is
- * also how late a deferred partition can be picked up again after it is resumed (it joins the next fetch).
+ * fetches return at the first record, and the wait only bounds how long an empty fetch is held.
  */
 export function fetchSettings(
   policy: FlushPolicy,

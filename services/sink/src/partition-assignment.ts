@@ -7,8 +7,9 @@ import type { Admin } from 'kafkajs';
 import { hasInfraCode } from '../../../shared/errors.ts';
 import { backoffDelayMs } from '../../../shared/retry/capped-backoff.ts';
 import { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';
-import type { FlushRounds } from './flush-rounds.ts';
+import type { InsertRounds } from './insert-rounds.ts';
 import { seekPlan } from './offset-watermarks.ts';
+import type { BatchRows } from './sink-inserts.ts';
 import type { Assignment, SinkContext } from './sink-context.ts';
 import { lagOf, message, perTable } from './sink-context.ts';
 import { storedOffsets } from './sink-clickhouse.ts';
@@ -18,7 +19,7 @@ import { restoreTotals } from './sink-totals.ts';
 export class PartitionAssignments {
   constructor(
     private readonly ctx: SinkContext,
-    private readonly rounds: FlushRounds,
+    private readonly rounds: InsertRounds<BatchRows>,
   ) {}
 
   /**
@@ -35,8 +36,8 @@ export class PartitionAssignments {
       prepared: false,
     };
     ctx.watermarks.clear();
-    // A partition that came back may have been written by another instance meanwhile: its first batch goes
-    // in at once, and nothing stays paused on the strength of the previous assignment.
+    // A partition that came back may have been written by another instance meanwhile: the first round of
+    // the new assignment goes in at once.
     this.rounds.reset();
     try {
       ctx.totals.clear();

@@ -61,7 +61,6 @@ export class SinkContext {
     this.flushPolicy = {
       mode: deps.config.flushMode ?? 'interval',
       intervalMs: deps.config.flushIntervalMs,
-      insertAtOnceBytes: deps.config.fetchMinBytes,
       insertAtOnceRows: deps.config.batchRows,
     };
     this.logger = deps.logger.child({ component: 'clickhouse-sink' });

@@ -28,10 +28,12 @@ export interface SinkMetrics {
   /** Unix seconds of the last error (insert, decode, start-up); 0 if none. */
   readonly lastErrorTime: Gauge;
   /**
-   * Flush decisions on fetched batches (flush-decision.ts): `deferred`, or why a batch was inserted
-   * (`fetched`, `round`, `companion`, `large`).
+   * Insert rounds (insert-rounds.ts) by how they started (flush-decision.ts): `fetched` (interval mode),
+   * `idle`, `large`, `paced`.
    */
-  readonly flushDecisions: Counter<'decision'>;
+  readonly insertRounds: Counter<'start'>;
+  /** Fetched batches stored by insert rounds (÷ rounds: batches per round). */
+  readonly roundBatches: Counter;
 }
 
 /** Every table the sink inserts into: their failure and backoff series exist (at 0) from the start. */
@@ -118,13 +120,22 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
           registers,
         }),
     ),
-    flushDecisions: reuse(
-      'liftstream_sink_flush_decisions_total',
+    insertRounds: reuse(
+      'liftstream_sink_insert_rounds_total',
       () =>
         new Counter({
-          name: 'liftstream_sink_flush_decisions_total',
-          help: 'Flush decisions on fetched batches: deferred, or why inserted (fetched, round, companion, large)',
-          labelNames: ['decision'] as const,
+          name: 'liftstream_sink_insert_rounds_total',
+          help: 'Insert rounds (one insert per table for the batches handled at once), by how they started: fetched (interval mode), idle, large, paced',
+          labelNames: ['start'] as const,
+          registers,
+        }),
+    ),
+    roundBatches: reuse(
+      'liftstream_sink_round_batches_total',
+      () =>
+        new Counter({
+          name: 'liftstream_sink_round_batches_total',
+          help: 'Fetched batches stored by insert rounds (divided by the rounds: batches per round)',
           registers,
         }),
     ),

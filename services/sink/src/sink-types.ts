@@ -17,20 +17,21 @@ export interface SinkConfig {
   /** Most rows per INSERT; a larger fetched batch is split. Keep far below max_insert_block_size (~1M). */
   batchRows: number;
   /**
-   * When fetched records are inserted (flush-decision.ts): `adaptive` at once after a quiet spell and about
-   * once per `flushIntervalMs` per partition under steady traffic; `interval` (before issue 19) every fetch,
-   * which the broker holds up to `flushIntervalMs` for `fetchMinBytes`. Absent: `interval`.
+   * When fetched records are inserted (flush-decision.ts), in rounds of every partition handled at once:
+   * `adaptive` at once after a quiet spell and about once per `flushIntervalMs` under steady traffic;
+   * `interval` (before issue 19) every fetch, which the broker holds up to `flushIntervalMs` for
+   * `fetchMinBytes`. Absent: `interval`.
    */
   flushMode?: FlushMode;
   /**
-   * The flush interval, ms. `adaptive`: least time between two inserts of one partition under steady
+   * The flush interval, ms. `adaptive`: least time between the starts of two insert rounds under steady
    * traffic. `interval`: how long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs
    * maxWaitTimeInMs). Under heavy traffic batches fill up sooner and reach `batchRows`.
    */
   flushIntervalMs: number;
   /**
    * `interval`: bytes a fetch waits for (up to flushIntervalMs) before returning, so inserts are not tiny.
-   * `adaptive`: a partition's batch of at least this many bytes is inserted at once (a backlog).
+   * Not used by `adaptive`, whose rounds go in at once when they hold `batchRows` rows.
    */
   fetchMinBytes: number;
   /** Group session timeout, ms: how long a silent member keeps its partitions. */
@@ -39,7 +40,10 @@ export interface SinkConfig {
   retry: BackoffPolicy;
   /** Embedded chDB: its settings are session-wide, so the dedup token is reset after each insert. */
   embeddedClickHouse: boolean;
-  /** Partitions processed at once (kafkajs partitionsConsumedConcurrently). */
+  /**
+   * Batches handled at once (kafkajs partitionsConsumedConcurrently): a fetch's batches beyond it wait, and
+   * go in a later insert round. At least the partitions of the three topics an instance owns.
+   */
   concurrency: number;
   /**
    * Where the per-unit totals live (SINK_STATE_STORE, SINK_STATE_DIR): on local disk, so the heap does
@@ -56,6 +60,11 @@ export interface InsertInfo {
   firstOffset: number;
   lastOffset: number;
   rows: number;
+  /**
+   * Which insert statement of this sink (1, 2, …): an insert round stores several partitions in one
+   * statement, and calls the hook once per partition it holds.
+   */
+  statement: number;
 }
 
 export interface SinkDeps {
@@ -74,8 +83,9 @@ export interface SinkDeps {
   /** The hosting process's Prometheus registry; the sink adds its metrics to it. */
   metrics: Registry;
   /**
-   * Test hooks. `afterInsert` runs after each successful insert (for the attributed topic: the
-   * variation_metrics changes first, then the rows), before the offsets are resolved and committed.
+   * Test hooks. `afterInsert` runs after each successful insert, once per partition it holds (for the
+   * attributed topic: the variation_metrics changes first, then the rows), before the offsets are resolved
+   * and committed.
    */
   hooks?: { afterInsert?(info: InsertInfo): Promise<void> | void };
   /**

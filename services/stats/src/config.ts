@@ -40,29 +40,30 @@ const statsEnvFields = commonEnvSchema.extend({
   /** Most rows per ClickHouse insert (one insert is one atomic part: keep far below ~1M rows). */
   SINK_BATCH_ROWS: positiveInt.max(500_000).default(50_000),
   /**
-   * When fetched records are inserted (services/sink/src/flush-decision.ts): `adaptive` at once after a
-   * quiet spell, about once per SINK_FLUSH_INTERVAL_MS per partition under steady traffic; `interval` (the
-   * behaviour before issue 19) every fetch, held up to SINK_FLUSH_INTERVAL_MS for SINK_FETCH_MIN_BYTES.
+   * When fetched records are inserted (services/sink/src/flush-decision.ts), in rounds of one insert per
+   * table for every partition fetched: `adaptive` at once after a quiet spell, about once per
+   * SINK_FLUSH_INTERVAL_MS under steady traffic; `interval` (the behaviour before issue 19) every fetch, held
+   * up to SINK_FLUSH_INTERVAL_MS for SINK_FETCH_MIN_BYTES.
    */
   SINK_FLUSH_MODE: z.enum(['adaptive', 'interval']).default('adaptive'),
   /**
-   * The flush interval, ms. adaptive: least time between two inserts of one partition under steady
+   * The flush interval, ms. adaptive: least time between the starts of two insert rounds under steady
    * traffic; interval: how long a fetch may wait to gather SINK_FETCH_MIN_BYTES (use 1000 for the old
    * behaviour).
    */
   SINK_FLUSH_INTERVAL_MS: positiveInt.max(60_000).default(500),
-  /**
-   * Bytes worth an insert at once: interval, bytes a fetch waits for before returning; adaptive, a
-   * partition's batch at least this large is inserted without waiting (a backlog).
-   */
+  /** interval mode: bytes a fetch waits for (up to SINK_FLUSH_INTERVAL_MS) before returning. */
   SINK_FETCH_MIN_BYTES: positiveInt.default(256 * 1024),
   /** Group session timeout of the sink's consumer, ms. */
   SINK_SESSION_TIMEOUT_MS: positiveInt.min(6_000).default(30_000),
   /** First and largest delay between retries of a failing ClickHouse insert, ms. */
   SINK_RETRY_INITIAL_MS: positiveInt.default(200),
   SINK_RETRY_MAX_MS: positiveInt.default(30_000),
-  /** Partitions the sink processes at once. */
-  SINK_CONCURRENCY: positiveInt.max(64).default(4),
+  /**
+   * Fetched batches the sink handles at once (kafkajs partitionsConsumedConcurrently); the batches handled
+   * together share one insert round, so keep it at least the partitions of its three topics.
+   */
+  SINK_CONCURRENCY: positiveInt.max(1024).default(64),
   /**
    * Where the sink keeps each unit's totals: `disk` (LMDB under SINK_STATE_DIR, a cache reloaded from
    * ClickHouse) or `memory` (the heap, ~60 B per unit of every running experiment).

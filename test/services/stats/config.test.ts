@@ -19,7 +19,7 @@ describe('loadStatsConfig', () => {
       sessionTimeoutMs: 30_000,
       retry: { initialMs: 200, maxMs: 30_000 },
       embeddedClickHouse: true,
-      concurrency: 4,
+      concurrency: 64,
       state: { store: 'disk', dir: path.join(os.tmpdir(), 'liftstream-sink-state') },
     });
   });

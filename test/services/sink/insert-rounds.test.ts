@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import type { RoundTiming } from '../../../services/sink/src/flush-decision.ts';
+import { GATHER_MAX_MS, InsertRounds } from '../../../services/sink/src/insert-rounds.ts';
+import type { RoundMember } from '../../../services/sink/src/insert-rounds.ts';
+
+const atOnce = (): RoundTiming => ({ start: 'idle', waitMs: 0 });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Rounds over string payloads that record what each round held; `store` decides what got stored. */
+function recorder(store: (payload: string) => boolean = () => true, runMs = 0) {
+  const rounds: string[][] = [];
+  const runner = async (members: readonly RoundMember<string>[]) => {
+    rounds.push(members.map((m) => m.payload));
+    if (runMs > 0) await sleep(runMs);
+    return members.map((m) => store(m.payload));
+  };
+  return { rounds, runner };
+}
+
+describe('InsertRounds', () => {
+  it('stores the batches handled at once in one round, and tells each whether its rows went in', async () => {
+    const { rounds, runner } = recorder((p) => p !== 'stale');
+    const insert = new InsertRounds<string>(atOnce, runner);
+    const tickets = ['p0', 'p1', 'stale'].map(() => insert.enter());
+    const outcomes = await Promise.all(tickets.map((t, i) => t.join(10, ['p0', 'p1', 'stale'][i] as string)));
+    expect(rounds).toEqual([['p0', 'p1', 'stale']]);
+    expect(outcomes).toEqual([true, true, false]);
+  });
+
+  it('does not wait for a batch that left without rows, nor for one that never joins past GATHER_MAX_MS', async () => {
+    const { rounds, runner } = recorder();
+    const insert = new InsertRounds<string>(atOnce, runner);
+    const a = insert.enter();
+    const empty = insert.enter();
+    const stored = a.join(1, 'a');
+    empty.leave();
+    expect(await stored).toBe(true);
+    expect(rounds).toEqual([['a']]);
+
+    const slow = insert.enter(); // e.g. waiting for the schema registry
+    const b = insert.enter();
+    const started = performance.now();
+    expect(await b.join(1, 'b')).toBe(true);
+    const waited = performance.now() - started;
+    expect(waited, 'the round went in without the slow batch, after the gather limit').toBeGreaterThanOrEqual(
+      GATHER_MAX_MS - 2,
+    );
+    expect(waited).toBeLessThan(GATHER_MAX_MS + 200);
+    expect(rounds).toEqual([['a'], ['b']]);
+    expect(await slow.join(1, 'slow'), 'the slow batch goes in the next round').toBe(true);
+    expect(rounds).toEqual([['a'], ['b'], ['slow']]);
+  });
+
+  it('runs one round at a time, in order; batches arriving meanwhile make the next round', async () => {
+    const { rounds, runner } = recorder(() => true, 60);
+    const insert = new InsertRounds<string>(atOnce, runner);
+    const first = insert.enter().join(1, 'first');
+    await sleep(10); // the first round is being inserted
+    const second = [insert.enter(), insert.enter()];
+    const later = second.map((t, i) => t.join(1, `second-${i}`));
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    await sleep(20);
+    expect(rounds, 'the next round waits for the one being inserted').toEqual([['first']]);
+    await Promise.all([first, ...later]);
+    expect(firstDone).toBe(true);
+    expect(rounds).toEqual([['first'], ['second-0', 'second-1']]);
+  });
+
+  it('paces rounds by the time since the previous round started, and a waiting round keeps gathering', async () => {
+    const asked: (number | null)[] = [];
+    const paced = (since: number | null): RoundTiming => {
+      asked.push(since === null ? null : Math.round(since / 10) * 10);
+      return since === null || since >= 100
+        ? { start: 'idle', waitMs: 0 }
+        : { start: 'paced', waitMs: 100 - since };
+    };
+    const { rounds, runner } = recorder();
+    const insert = new InsertRounds<string>(paced, runner);
+    await insert.enter().join(1, 'a');
+    const started = performance.now();
+    const b = insert.enter().join(1, 'b');
+    await sleep(40);
+    const c = insert.enter().join(1, 'c'); // arrives while b's round waits: goes with it
+    await Promise.all([b, c]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    expect(rounds).toEqual([['a'], ['b', 'c']]);
+    expect(asked[0]).toBeNull();
+
+    insert.reset(); // a new assignment: the next round goes in at once
+    const resetAt = performance.now();
+    await insert.enter().join(1, 'd');
+    expect(performance.now() - resetAt).toBeLessThan(50);
+    expect(asked[asked.length - 1]).toBeNull();
+  });
+
+  it('fails every member of a round whose insert threw, and the next round still runs', async () => {
+    let fail = true;
+    const insert = new InsertRounds<string>(atOnce, async (members) => {
+      if (fail) throw new Error('simulated crash');
+      return members.map(() => true);
+    });
+    const tickets = [insert.enter(), insert.enter()];
+    const outcomes = await Promise.allSettled(tickets.map((t, i) => t.join(1, String(i))));
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : o.value))).toEqual([
+      'simulated crash',
+      'simulated crash',
+    ]);
+    fail = false;
+    expect(await insert.enter().join(1, 'next')).toBe(true);
+  });
+
+  it('refuses a join after the batch left (a bug in the caller, not a silent loss)', () => {
+    const insert = new InsertRounds<string>(atOnce, async (m) => m.map(() => true));
+    const ticket = insert.enter();
+    ticket.leave();
+    ticket.leave(); // idempotent
+    expect(() => ticket.join(1, 'x')).toThrow(/after leaving/);
+  });
+});
