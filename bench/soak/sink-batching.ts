@@ -12,7 +12,7 @@ export interface SinkBatching {
   rows: Record<string, number>;
   /** Active parts per table at the end (NaN when not reported). */
   parts: Record<string, number>;
-  /** Insert rounds by how they started (fetched, idle, large, paced). */
+  /** Insert rounds by pacing (fetched, idle, large, paced). */
   rounds: Record<string, number>;
   /** Fetched batches stored by those rounds. */
   batches: number;
@@ -33,7 +33,7 @@ export function sinkBatching(
     batches: delta('liftstream_sink_round_batches_total'),
   };
   for (const start of ['fetched', 'idle', 'large', 'paced'])
-    out.rounds[start] = delta(`liftstream_sink_insert_rounds_total{start="${start}"}`);
+    out.rounds[start] = delta(`liftstream_sink_insert_rounds_total{pacing="${start}"}`);
   for (const table of SINK_TABLES) {
     const inserts = delta(`liftstream_sink_insert_duration_seconds_count{table="${table}"}`);
     const rows = delta(`liftstream_sink_rows_inserted_total{table="${table}"}`);

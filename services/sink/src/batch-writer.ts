@@ -4,7 +4,7 @@
  * commit its offsets.
  */
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { roundTiming } from './flush-decision.ts';
+import { RoundPacer } from './flush-decision.ts';
 import { InsertRounds } from './insert-rounds.ts';
 import type { RoundTicket } from './insert-rounds.ts';
 import { recordsAfter } from './offset-watermarks.ts';
@@ -18,11 +18,11 @@ import type { SinkTable } from './sink-rows.ts';
 /** The sink's insert rounds: timed by its flush policy, stored by `inserter`, counted in its metrics. */
 export function sinkInsertRounds(ctx: SinkContext, inserter: RowInserter): InsertRounds<BatchRows> {
   return new InsertRounds<BatchRows>(
-    (since, rows) => roundTiming(ctx.flushPolicy, since, rows),
-    async (members, start) => {
-      ctx.metrics.insertRounds.inc({ start });
-      ctx.metrics.roundBatches.inc(members.length);
-      return inserter.storeRound(members.map((m) => m.payload));
+    new RoundPacer(ctx.flushPolicy),
+    (members) => inserter.storeRound(members.map((m) => m.payload)),
+    (pacing, members) => {
+      ctx.metrics.insertRounds.inc({ pacing });
+      ctx.metrics.roundBatches.inc(members);
     },
   );
 }

@@ -7,15 +7,17 @@
  * (`partitionsConsumedConcurrently`) and fetches again only when all of them returned. Each call enters
  * (`enter()`), decodes its records and joins the open round with them, or leaves without (nothing new).
  * The round is gathered when no batch that entered is still on its way to it (or GATHER_MAX_MS after it
- * opened, so one slow batch, e.g. one waiting for the schema registry, cannot hold the others); it then
- * waits as flush-decision.ts says, after the round before it has finished (one round at a time, in
- * order), and runs. Every member learns whether its rows are stored; only then does it resolve its offsets.
+ * opened, so one slow batch, e.g. one waiting for the schema registry, cannot hold the others) and runs
+ * after the round before it (one round at a time, in order). Once stored, the round may hold its members
+ * as flush-decision.ts says (their eachBatch calls, and so the next fetch, wait): pacing happens before
+ * the next fetch, never between a fetch and its insert. Every member learns whether its rows are stored;
+ * only then does it resolve its offsets.
  *
  * Exactly-once is the stored-offset argument of clickhouse-sink.ts, unchanged: each insert is one atomic
  * part, so it holds a contiguous run of each of its partitions' records entirely or not at all, and the
  * inserts of one table run one after the other.
  */
-import type { RoundStart, RoundTiming } from './flush-decision.ts';
+import type { RoundHold, RoundPacing } from './flush-decision.ts';
 
 /** Longest a round waits for batches that entered but have not joined, ms. */
 export const GATHER_MAX_MS = 25;
@@ -27,12 +29,18 @@ export interface RoundMember<R> {
 }
 
 /** Runs a round: returns, per member (same order), whether its rows are stored. */
-export type RoundRunner<R> = (members: readonly RoundMember<R>[], start: RoundStart) => Promise<boolean[]>;
+export type RoundRunner<R> = (members: readonly RoundMember<R>[]) => Promise<boolean[]>;
+
+/** Paces the rounds (flush-decision.ts RoundPacer). */
+export interface RoundPacerLike {
+  started(): void;
+  hold(rows: number): RoundHold;
+  reset(): void;
+}
 
 interface OpenRound<R> {
   members: RoundMember<R>[];
   settle: ((stored: boolean | Error) => void)[];
-  openedAt: number;
   gatherTimer: NodeJS.Timeout | null;
   scheduled: boolean;
 }
@@ -51,12 +59,12 @@ export class InsertRounds<R> {
   private open: OpenRound<R> | null = null;
   /** The round being inserted (rounds run one at a time). */
   private running: Promise<void> = Promise.resolve();
-  private lastRoundStartedAt: number | null = null;
 
   constructor(
-    private readonly timing: (sinceLastRoundMs: number | null, rows: number) => RoundTiming,
+    private readonly pacer: RoundPacerLike,
     private readonly run: RoundRunner<R>,
-    private readonly now: () => number = () => performance.now(),
+    /** Told how each round was paced (metrics). */
+    private readonly paced: (pacing: RoundPacing, members: number) => void = () => undefined,
   ) {}
 
   enter(): RoundTicket<R> {
@@ -85,7 +93,7 @@ export class InsertRounds<R> {
 
   /** Forgets the pacing (a new assignment: a partition that came back goes in at once). */
   reset(): void {
-    this.lastRoundStartedAt = null;
+    this.pacer.reset();
   }
 
   private openRound(): OpenRound<R> {
@@ -93,7 +101,6 @@ export class InsertRounds<R> {
     const round: OpenRound<R> = {
       members: [],
       settle: [],
-      openedAt: this.now(),
       gatherTimer: null,
       scheduled: false,
     };
@@ -106,30 +113,31 @@ export class InsertRounds<R> {
     if (this.open !== null && this.onTheirWay === 0) this.schedule(this.open);
   }
 
-  /** The round has gathered: after the round before it, wait as the policy says, then run it. */
+  /** The round has gathered: it runs after the round before it, then holds as the pacer says. */
   private schedule(round: OpenRound<R>): void {
     if (round.scheduled) return;
     round.scheduled = true;
     if (round.gatherTimer !== null) clearTimeout(round.gatherTimer);
-    this.running = this.running.then(async () => {
-      const since = this.lastRoundStartedAt === null ? null : this.now() - this.lastRoundStartedAt;
-      const rows = round.members.reduce((n, m) => n + m.rows, 0);
-      const { start, waitMs } = this.timing(since, rows);
-      // Batches arriving while it waits still join it (it stays open until it runs).
-      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-      if (this.open === round) this.open = null;
-      this.lastRoundStartedAt = this.now();
-      await this.execute(round, start);
-    });
+    this.running = this.running.then(() => this.execute(round));
   }
 
-  private async execute(round: OpenRound<R>, start: RoundStart): Promise<void> {
+  private async execute(round: OpenRound<R>): Promise<void> {
+    // Batches that came while the round before it ran are in it too; from here on a new round opens.
+    if (this.open === round) this.open = null;
+    let outcome: boolean[] | Error;
+    this.pacer.started();
     try {
-      const stored = await this.run(round.members, start);
-      round.settle.forEach((settle, i) => settle(stored[i] === true));
+      outcome = await this.run(round.members);
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      round.settle.forEach((settle) => settle(error));
+      outcome = err instanceof Error ? err : new Error(String(err));
     }
+    const { pacing, holdMs } = this.pacer.hold(round.members.reduce((n, m) => n + m.rows, 0));
+    this.paced(pacing, round.members.length);
+    // Stored (or failed) rows are held, not re-fetched: the next fetch waits for the end of the hold.
+    if (holdMs > 0 && !(outcome instanceof Error))
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+    round.settle.forEach((settle, i) =>
+      settle(outcome instanceof Error ? outcome : (outcome[i] as boolean | undefined) === true),
+    );
   }
 }

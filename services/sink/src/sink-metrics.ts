@@ -28,10 +28,10 @@ export interface SinkMetrics {
   /** Unix seconds of the last error (insert, decode, start-up); 0 if none. */
   readonly lastErrorTime: Gauge;
   /**
-   * Insert rounds (insert-rounds.ts) by how they started (flush-decision.ts): `fetched` (interval mode),
-   * `idle`, `large`, `paced`.
+   * Insert rounds (insert-rounds.ts) by their pacing (flush-decision.ts): `fetched` (interval mode),
+   * `idle` and `large` (the next fetch at once), `paced` (the next fetch held until the next token).
    */
-  readonly insertRounds: Counter<'start'>;
+  readonly insertRounds: Counter<'pacing'>;
   /** Fetched batches stored by insert rounds (÷ rounds: batches per round). */
   readonly roundBatches: Counter;
 }
@@ -125,8 +125,8 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
       () =>
         new Counter({
           name: 'liftstream_sink_insert_rounds_total',
-          help: 'Insert rounds (one insert per table for the batches handled at once), by how they started: fetched (interval mode), idle, large, paced',
-          labelNames: ['start'] as const,
+          help: 'Insert rounds (one insert per table for the batches handled at once), by pacing: fetched (interval mode), idle or large (next fetch at once), paced (next fetch held until the next round token)',
+          labelNames: ['pacing'] as const,
           registers,
         }),
     ),

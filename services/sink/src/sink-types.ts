@@ -24,8 +24,8 @@ export interface SinkConfig {
    */
   flushMode?: FlushMode;
   /**
-   * The flush interval, ms. `adaptive`: least time between the starts of two insert rounds under steady
-   * traffic. `interval`: how long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs
+   * The flush interval, ms. `adaptive`: one insert round per interval under steady traffic (after a
+   * burst of ROUND_BURST). `interval`: how long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs
    * maxWaitTimeInMs). Under heavy traffic batches fill up sooner and reach `batchRows`.
    */
   flushIntervalMs: number;

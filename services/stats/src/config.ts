@@ -41,14 +41,14 @@ const statsEnvFields = commonEnvSchema.extend({
   SINK_BATCH_ROWS: positiveInt.max(500_000).default(50_000),
   /**
    * When fetched records are inserted (services/sink/src/flush-decision.ts), in rounds of one insert per
-   * table for every partition fetched: `adaptive` at once after a quiet spell, about once per
-   * SINK_FLUSH_INTERVAL_MS under steady traffic; `interval` (the behaviour before issue 19) every fetch, held
+   * table for every partition fetched: `adaptive` at once, the next fetch held under steady traffic so
+   * that rounds come about once per SINK_FLUSH_INTERVAL_MS; `interval` (the behaviour before issue 19) every fetch, held
    * up to SINK_FLUSH_INTERVAL_MS for SINK_FETCH_MIN_BYTES.
    */
   SINK_FLUSH_MODE: z.enum(['adaptive', 'interval']).default('adaptive'),
   /**
-   * The flush interval, ms. adaptive: least time between the starts of two insert rounds under steady
-   * traffic; interval: how long a fetch may wait to gather SINK_FETCH_MIN_BYTES (use 1000 for the old
+   * The flush interval, ms. adaptive: one insert round per interval under steady traffic (after a burst
+   * of 3); interval: how long a fetch may wait to gather SINK_FETCH_MIN_BYTES (use 1000 for the old
    * behaviour).
    */
   SINK_FLUSH_INTERVAL_MS: positiveInt.max(60_000).default(500),

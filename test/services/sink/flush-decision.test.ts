@@ -2,51 +2,72 @@ import { describe, expect, it } from 'vitest';
 import {
   ADAPTIVE_FETCH_MAX_WAIT_MS,
   fetchSettings,
-  roundTiming,
+  ROUND_BURST,
+  RoundPacer,
+  roundHold,
+  tokensAt,
   type FlushPolicy,
 } from '../../../services/sink/src/flush-decision.ts';
 
 const adaptive: FlushPolicy = { mode: 'adaptive', intervalMs: 500, insertAtOnceRows: 50_000 };
 
-describe('roundTiming, adaptive', () => {
-  it('starts the first round, and one after a quiet interval, at once (the sink had caught up)', () => {
-    expect(roundTiming(adaptive, null, 3)).toEqual({ start: 'idle', waitMs: 0 });
-    expect(roundTiming(adaptive, 500, 3)).toEqual({ start: 'idle', waitMs: 0 });
-    expect(roundTiming(adaptive, 7_000, 1)).toEqual({ start: 'idle', waitMs: 0 });
+describe('roundHold, adaptive', () => {
+  it('lets the next fetch go at once while a token is left (the sink had caught up)', () => {
+    expect(roundHold(adaptive, 2, 3)).toEqual({ pacing: 'idle', holdMs: 0 });
+    expect(roundHold(adaptive, 1, 3)).toEqual({ pacing: 'idle', holdMs: 0 });
   });
 
-  it('makes a small round wait for the rest of the interval since the previous one started', () => {
-    expect(roundTiming(adaptive, 120, 3)).toEqual({ start: 'paced', waitMs: 380 });
-    expect(roundTiming(adaptive, 0, 3)).toEqual({ start: 'paced', waitMs: 500 });
-    expect(roundTiming(adaptive, 499.2, 3), 'never a busy loop: at least a millisecond').toEqual({
-      start: 'paced',
-      waitMs: 1,
+  it('holds the next fetch until the next token once the budget is spent', () => {
+    expect(roundHold(adaptive, 0.24, 3)).toEqual({ pacing: 'paced', holdMs: 380 });
+    expect(roundHold(adaptive, 0, 3)).toEqual({ pacing: 'paced', holdMs: 500 });
+    expect(roundHold(adaptive, 0.9999, 3), 'never a busy loop: at least a millisecond').toEqual({
+      pacing: 'paced',
+      holdMs: 1,
     });
   });
 
-  it('starts a round at once when it is as large as an insert should be (a backlog is not made to wait)', () => {
-    expect(roundTiming(adaptive, 10, 50_000)).toEqual({ start: 'large', waitMs: 0 });
-    expect(roundTiming(adaptive, 10, 49_999).start).toBe('paced');
-  });
-
-  it('gives steady traffic one round per interval', () => {
-    // Rounds gathered every 50 ms: each waits for the interval since the previous start.
-    let lastStart = 0;
-    const starts: number[] = [];
-    for (let t = 0; t < 2_000; t += 50) {
-      if (t < lastStart) continue;
-      const { waitMs } = roundTiming(adaptive, starts.length === 0 ? null : t - lastStart, 10);
-      lastStart = t + waitMs;
-      starts.push(lastStart);
-    }
-    expect(starts).toEqual([0, 500, 1000, 1500, 2000]);
+  it('never holds a round as large as an insert should be (a backlog is not made to wait)', () => {
+    expect(roundHold(adaptive, 0, 50_000)).toEqual({ pacing: 'large', holdMs: 0 });
+    expect(roundHold(adaptive, 0, 49_999).pacing).toBe('paced');
   });
 });
 
-describe('roundTiming, interval (before issue 19)', () => {
-  it('starts every round at once: the broker did the waiting', () => {
+describe('roundHold, interval (before issue 19)', () => {
+  it('never holds: the broker gathers the next fetch', () => {
     const interval: FlushPolicy = { ...adaptive, mode: 'interval', intervalMs: 1_000 };
-    expect(roundTiming(interval, 1, 3)).toEqual({ start: 'fetched', waitMs: 0 });
+    expect(roundHold(interval, 0, 3)).toEqual({ pacing: 'fetched', holdMs: 0 });
+  });
+});
+
+describe('the round budget', () => {
+  it('starts full, refills one token per interval, and holds at most ROUND_BURST', () => {
+    expect(tokensAt(undefined, 0, 500)).toBe(ROUND_BURST);
+    expect(tokensAt({ tokens: 0, at: 1_000 }, 1_250, 500)).toBe(0.5);
+    expect(tokensAt({ tokens: 2, at: 0 }, 60_000, 500)).toBe(ROUND_BURST);
+  });
+
+  it('lets a quiet pipeline through at once and gives steady traffic one round per interval', () => {
+    let now = 0;
+    const pacer = new RoundPacer(adaptive, () => now);
+    // Rounds as fast as they come (each takes 10 ms), the fetch held whenever the pacer says.
+    const starts: number[] = [];
+    while (now < 2_600) {
+      starts.push(now);
+      pacer.started();
+      now += 10;
+      now += pacer.hold(100).holdMs;
+    }
+    const burst = starts.filter((t) => t < 500);
+    expect(burst.length, 'the burst, plus the token refilled meanwhile').toBeGreaterThanOrEqual(ROUND_BURST);
+    const steady = starts.filter((t) => t >= 1_000);
+    const gaps = steady.slice(1).map((t, i) => t - (steady[i] as number));
+    expect(
+      gaps.every((g) => g >= 499 && g <= 511),
+      `gaps ${gaps.join(', ')}`,
+    ).toBe(true);
+
+    pacer.reset();
+    expect(pacer.hold(1).holdMs, 'a new assignment: a full budget').toBe(0);
   });
 });
 

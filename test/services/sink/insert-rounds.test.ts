@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { RoundTiming } from '../../../services/sink/src/flush-decision.ts';
+import { RoundPacer, type RoundHold } from '../../../services/sink/src/flush-decision.ts';
 import { GATHER_MAX_MS, InsertRounds } from '../../../services/sink/src/insert-rounds.ts';
-import type { RoundMember } from '../../../services/sink/src/insert-rounds.ts';
+import type { RoundMember, RoundPacerLike } from '../../../services/sink/src/insert-rounds.ts';
 
-const atOnce = (): RoundTiming => ({ start: 'idle', waitMs: 0 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Never holds. */
+const free: RoundPacerLike = {
+  started: () => undefined,
+  hold: (): RoundHold => ({ pacing: 'idle', holdMs: 0 }),
+  reset: () => undefined,
+};
 
 /** Rounds over string payloads that record what each round held; `store` decides what got stored. */
 function recorder(store: (payload: string) => boolean = () => true, runMs = 0) {
@@ -20,16 +26,17 @@ function recorder(store: (payload: string) => boolean = () => true, runMs = 0) {
 describe('InsertRounds', () => {
   it('stores the batches handled at once in one round, and tells each whether its rows went in', async () => {
     const { rounds, runner } = recorder((p) => p !== 'stale');
-    const insert = new InsertRounds<string>(atOnce, runner);
-    const tickets = ['p0', 'p1', 'stale'].map(() => insert.enter());
-    const outcomes = await Promise.all(tickets.map((t, i) => t.join(10, ['p0', 'p1', 'stale'][i] as string)));
+    const insert = new InsertRounds<string>(free, runner);
+    const names = ['p0', 'p1', 'stale'];
+    const tickets = names.map(() => insert.enter());
+    const outcomes = await Promise.all(tickets.map((t, i) => t.join(10, names[i] as string)));
     expect(rounds).toEqual([['p0', 'p1', 'stale']]);
     expect(outcomes).toEqual([true, true, false]);
   });
 
   it('does not wait for a batch that left without rows, nor for one that never joins past GATHER_MAX_MS', async () => {
     const { rounds, runner } = recorder();
-    const insert = new InsertRounds<string>(atOnce, runner);
+    const insert = new InsertRounds<string>(free, runner);
     const a = insert.enter();
     const empty = insert.enter();
     const stored = a.join(1, 'a');
@@ -53,11 +60,10 @@ describe('InsertRounds', () => {
 
   it('runs one round at a time, in order; batches arriving meanwhile make the next round', async () => {
     const { rounds, runner } = recorder(() => true, 60);
-    const insert = new InsertRounds<string>(atOnce, runner);
+    const insert = new InsertRounds<string>(free, runner);
     const first = insert.enter().join(1, 'first');
     await sleep(10); // the first round is being inserted
-    const second = [insert.enter(), insert.enter()];
-    const later = second.map((t, i) => t.join(1, `second-${i}`));
+    const later = [insert.enter(), insert.enter()].map((t, i) => t.join(1, `second-${i}`));
     let firstDone = false;
     void first.then(() => (firstDone = true));
     await sleep(20);
@@ -67,36 +73,32 @@ describe('InsertRounds', () => {
     expect(rounds).toEqual([['first'], ['second-0', 'second-1']]);
   });
 
-  it('paces rounds by the time since the previous round started, and a waiting round keeps gathering', async () => {
-    const asked: (number | null)[] = [];
-    const paced = (since: number | null): RoundTiming => {
-      asked.push(since === null ? null : Math.round(since / 10) * 10);
-      return since === null || since >= 100
-        ? { start: 'idle', waitMs: 0 }
-        : { start: 'paced', waitMs: 100 - since };
-    };
+  it('inserts at once and then holds the stored round as the pacer says (the next fetch waits)', async () => {
     const { rounds, runner } = recorder();
-    const insert = new InsertRounds<string>(paced, runner);
-    await insert.enter().join(1, 'a');
-    const started = performance.now();
-    const b = insert.enter().join(1, 'b');
-    await sleep(40);
-    const c = insert.enter().join(1, 'c'); // arrives while b's round waits: goes with it
-    await Promise.all([b, c]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
-    expect(rounds).toEqual([['a'], ['b', 'c']]);
-    expect(asked[0]).toBeNull();
+    const pacings: string[] = [];
+    const pacer = new RoundPacer({ mode: 'adaptive', intervalMs: 200, insertAtOnceRows: 1_000 });
+    const insert = new InsertRounds<string>(pacer, runner, (pacing) => pacings.push(pacing));
+    const held: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      expect(await insert.enter().join(1, `r${i}`)).toBe(true);
+      held.push(performance.now() - started);
+    }
+    expect(rounds).toHaveLength(5);
+    expect(pacings.slice(0, 2), 'the burst: not held').toEqual(['idle', 'idle']);
+    expect(held[0]).toBeLessThan(100);
+    expect(pacings.slice(3), 'the budget spent: held until the next token').toEqual(['paced', 'paced']);
+    expect(held[4]).toBeGreaterThanOrEqual(150);
 
-    insert.reset(); // a new assignment: the next round goes in at once
+    insert.reset(); // a new assignment: a full budget
     const resetAt = performance.now();
-    await insert.enter().join(1, 'd');
-    expect(performance.now() - resetAt).toBeLessThan(50);
-    expect(asked[asked.length - 1]).toBeNull();
+    await insert.enter().join(1, 'after-reset');
+    expect(performance.now() - resetAt).toBeLessThan(100);
   });
 
   it('fails every member of a round whose insert threw, and the next round still runs', async () => {
     let fail = true;
-    const insert = new InsertRounds<string>(atOnce, async (members) => {
+    const insert = new InsertRounds<string>(free, async (members) => {
       if (fail) throw new Error('simulated crash');
       return members.map(() => true);
     });
@@ -111,7 +113,7 @@ describe('InsertRounds', () => {
   });
 
   it('refuses a join after the batch left (a bug in the caller, not a silent loss)', () => {
-    const insert = new InsertRounds<string>(atOnce, async (m) => m.map(() => true));
+    const insert = new InsertRounds<string>(free, async (m) => m.map(() => true));
     const ticket = insert.enter();
     ticket.leave();
     ticket.leave(); // idempotent
