@@ -61,7 +61,6 @@ export function startSink(deps: SinkDeps): SinkHandle {
 class ClickHouseSink {
   private readonly ctx: SinkContext;
   private readonly consumer: SinkConsumer;
-  private startup: Promise<void> = Promise.resolve();
 
   constructor(deps: SinkDeps) {
     const ctx = new SinkContext(deps);
@@ -73,7 +72,7 @@ class ClickHouseSink {
   }
 
   start(): void {
-    this.startup = this.consumer.connectWithRetry();
+    this.consumer.start();
   }
 
   async stop(): Promise<void> {
@@ -82,7 +81,7 @@ class ClickHouseSink {
     const failed = ctx.state === 'failed';
     ctx.stopping = true;
     ctx.state = 'stopping';
-    await this.startup.catch(() => undefined);
+    await this.consumer.settled();
     await ctx.consumer
       ?.disconnect()
       .catch((err: unknown) => ctx.logger.warn({ err }, 'consumer disconnect failed'));

@@ -1,8 +1,11 @@
 /**
  * Start-up of the sink's consumer: wait for Kafka and the topics (with backoff), join the group
- * read_committed, and hand assignments and batches to their handlers.
+ * read_committed, and hand assignments and batches to their handlers. A consumer that crashes in a way
+ * kafkajs does not restart (an error it does not class as retriable) is restarted here, with backoff:
+ * the host stays up and the sink resumes from what ClickHouse holds.
  */
-import type { Admin } from 'kafkajs';
+import type { Admin, Consumer } from 'kafkajs';
+import { backoffDelayMs } from '../../../shared/retry/capped-backoff.ts';
 import { startWithBackoff } from '../../../shared/retry/start-with-backoff.ts';
 import { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';
 import type { BatchWriter } from './batch-writer.ts';
@@ -12,15 +15,35 @@ import type { SinkContext } from './sink-context.ts';
 import { message, Stopped } from './sink-context.ts';
 import { SINK_TABLES } from './sink-rows.ts';
 
+/** Crashes this long apart count as a new streak: the restart backoff starts again from its first step. */
+const CRASH_STREAK_RESET_MS = 60_000;
+
 export class SinkConsumer {
+  /** The current start-up: the first, or a restart after a crash. */
+  private startup: Promise<void> = Promise.resolve();
+  private crashes = 0;
+  private lastCrashAt = 0;
+
   constructor(
     private readonly ctx: SinkContext,
     private readonly assignments: PartitionAssignments,
     private readonly writer: BatchWriter,
   ) {}
 
+  start(): void {
+    this.startup = this.connectWithRetry();
+  }
+
+  /** Settles when the current start-up (or restart) has finished or given up (stop). */
+  async settled(): Promise<void> {
+    for (let seen: Promise<void> | null = null; seen !== this.startup;) {
+      seen = this.startup;
+      await seen.catch(() => undefined);
+    }
+  }
+
   /** Kafka down or topics missing at start: keep trying with backoff until it works or stop() is called. */
-  async connectWithRetry(): Promise<void> {
+  private async connectWithRetry(): Promise<void> {
     const ctx = this.ctx;
     const started = await startWithBackoff({
       start: () => this.connect(),
@@ -75,9 +98,8 @@ export class SinkConsumer {
       ctx.noteError(payload.error);
       if (payload.restart) {
         ctx.logger.warn({ err: message(payload.error) }, 'consumer crashed; kafkajs restarts it');
-      } else if (!ctx.stopping) {
-        ctx.state = 'failed';
-        ctx.logger.error({ err: message(payload.error) }, 'consumer crashed and will not restart');
+      } else if (!ctx.stopping && ctx.consumer === consumer) {
+        this.restartAfterCrash(consumer, payload.error);
       }
     });
     await consumer.connect();
@@ -88,6 +110,45 @@ export class SinkConsumer {
       partitionsConsumedConcurrently: ctx.config.concurrency,
       eachBatch: (payload) => this.writer.handleBatch(payload),
     });
+  }
+
+  /**
+   * kafkajs left the group and will not come back by itself: start a new consumer after a backoff that grows
+   * with a streak of crashes (a batch that fails every time must not make a tight loop). Nothing was resolved
+   * for the failed batch, and the new assignment re-reads what ClickHouse holds, so nothing is lost or
+   * stored twice.
+   */
+  private restartAfterCrash(crashed: Consumer, error: unknown): void {
+    const ctx = this.ctx;
+    const now = Date.now();
+    this.crashes = now - this.lastCrashAt > CRASH_STREAK_RESET_MS ? 1 : this.crashes + 1;
+    this.lastCrashAt = now;
+    const delay = backoffDelayMs(this.crashes, ctx.config.retry);
+    ctx.state = 'starting';
+    ctx.assignment.prepared = false;
+    ctx.consumer = null;
+    ctx.metrics.consumerRestarts.inc();
+    ctx.logger.error(
+      { err: message(error), crashes: this.crashes, restartInMs: delay },
+      'consumer crashed and kafkajs will not restart it; the sink restarts it',
+    );
+    const previous = this.startup;
+    this.startup = (async () => {
+      await previous.catch(() => undefined);
+      await crashed.disconnect().catch(() => undefined);
+      await ctx.admin?.disconnect().catch(() => undefined);
+      ctx.admin = null;
+      if (
+        !(await waitWithHeartbeat(
+          delay,
+          async () => undefined,
+          () => !ctx.stopping,
+          250,
+        ))
+      )
+        return;
+      await this.connectWithRetry();
+    })();
   }
 
   /** The processor creates the topics; the sink waits for them rather than guessing their settings. */

@@ -34,6 +34,8 @@ export interface SinkMetrics {
   readonly insertRounds: Counter<'pacing'>;
   /** Fetched batches stored by insert rounds (÷ rounds: batches per round). */
   readonly roundBatches: Counter;
+  /** Consumers the sink restarted after a crash kafkajs does not restart by itself. */
+  readonly consumerRestarts: Counter;
 }
 
 /** Every table the sink inserts into: their failure and backoff series exist (at 0) from the start. */
@@ -127,6 +129,15 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
           name: 'liftstream_sink_insert_rounds_total',
           help: 'Insert rounds (one insert per table for the batches handled at once), by pacing: fetched (interval mode), idle or large (next fetch at once), paced (next fetch held until the next round token)',
           labelNames: ['pacing'] as const,
+          registers,
+        }),
+    ),
+    consumerRestarts: reuse(
+      'liftstream_sink_consumer_restarts_total',
+      () =>
+        new Counter({
+          name: 'liftstream_sink_consumer_restarts_total',
+          help: 'Consumers the sink restarted after a crash kafkajs does not restart by itself (an error it does not class as retriable)',
           registers,
         }),
     ),

@@ -527,6 +527,46 @@ describe('ClickHouse sink (real broker, registry and ClickHouse)', () => {
     await stop(sink);
   });
 
+  it('restarts its consumer after a crash kafkajs does not restart, and stores each record once', async () => {
+    const metrics = new Registry();
+    const restarts = async () =>
+      (await metrics.getSingleMetric('liftstream_sink_consumer_restarts_total')?.get())?.values[0]?.value ??
+      0;
+    let failures = 0;
+    // kafkajs retries a batch's ordinary errors and then restarts the consumer itself; a non-retriable one
+    // that its runner gives up on at once (as it does for KafkaJSNotImplemented, or a root cause without
+    // `retriable`, e.g. a raw socket error) crashes it with restart: false, and the consumer leaves for good.
+    const sink = start({
+      metrics,
+      hooks: {
+        afterInsert(info) {
+          if (info.table !== 'attributed' || failures > 0) return;
+          failures += 1;
+          const crash = new Error('simulated failure after an insert');
+          crash.name = 'KafkaJSNotImplemented'; // what kafkajs's runner gives up on at once, by name
+          throw crash;
+        },
+      },
+    });
+    const before = batch('restart', 8, 60);
+    await produceCommitted(before.changelog, before.units);
+    await eventually('the sink restarted its consumer', restarts, (n) => n === 1, 30_000);
+    expect(sink.status().lastError?.message).toContain('simulated failure after an insert');
+    // Records committed after the crash are stored too: the sink consumes again.
+    const after = batch('restart-after', 9, 60);
+    await produceCommitted(after.changelog, after.units);
+    await eventually('all records stored', stored, allStored, 60_000);
+    await eventually(
+      'running again, caught up',
+      async () => sink.status(),
+      (s) => s.state === 'running' && s.ready && s.partitions.every((p) => p.lag === 0),
+    );
+    await expectExactlyTheTruth();
+    expect(failures).toBe(1);
+    expect(await restarts(), 'one restart').toBe(1);
+    await stop(sink);
+  });
+
   it('retries while ClickHouse refuses inserts, heartbeating, and drops retries of inserts that landed', async () => {
     const fourth = batch('banner', 4, 60);
     let refusals = 0;
