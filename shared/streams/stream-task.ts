@@ -222,7 +222,7 @@ export class StreamTask {
 
   /** True while processed chunks wait for the open transaction's commit. */
   get hasOpenTransaction(): boolean {
-    return this.open !== null;
+    return this.openSinceMs !== null;
   }
 
   /** When the open transaction started (ctx.monotonicNow()), or null. */
@@ -309,7 +309,6 @@ export class StreamTask {
     }));
     // Metrics label: the sub-topology whose source opened the transaction.
     const stage = open.sources.keys().next().value!.name;
-    const chunk: ChunkWork = { byPart: open.byPart, changes, sources: open.sources };
     let metadata: RecordMetadata[];
     try {
       if (this.producer === null || this.producer.broken) await this.fence();
@@ -318,7 +317,7 @@ export class StreamTask {
       const outcome = error instanceof TransactionFailed ? error.outcome : 'aborted';
       this.ctx.metrics.transactionEnded(stage, outcome === 'aborted' ? 'abort' : outcome);
       this.ctx.logger.warn({ err: error, task: this.transactionalId, outcome }, 'transaction failed');
-      if (outcome === 'unknown') return this.settle(chunk);
+      if (outcome === 'unknown') return this.settle(open, changes);
       for (const p of this.parts) {
         p.rollback();
         p.changelogEnd = null;
@@ -336,7 +335,7 @@ export class StreamTask {
       const count = changes.get(p)?.length ?? 0;
       ends.set(p, changelogEndFrom(metadata, p.changelogTopic, this.partition, p.changelogEnd, count));
     }
-    this.committed(chunk, ends);
+    this.committed(open, changes, ends);
     this.ctx.metrics.transactionEnded(stage, 'commit', Number(process.hrtime.bigint() - open.started) / 1e9);
     return 'committed';
   }
@@ -432,17 +431,21 @@ export class StreamTask {
     };
   }
 
-  private committed(chunk: ChunkWork, ends: ReadonlyMap<TaskPart, number | null>): void {
+  private committed(
+    open: OpenTransaction,
+    changes: ReadonlyMap<TaskPart, readonly StoreChange[]>,
+    ends: ReadonlyMap<TaskPart, number | null>,
+  ): void {
     for (const p of this.parts) {
       p.commit();
       p.changelogEnd = ends.get(p) ?? null;
     }
-    for (const [p, next] of chunk.sources) p.nextOffset = next;
+    for (const [p, next] of open.sources) p.nextOffset = next;
     const { metrics } = this.ctx;
-    for (const [p, work] of chunk.byPart) {
-      const changes = chunk.changes.get(p)?.length ?? 0;
-      if (work.recordsIn === 0 && work.inPlace === 0 && changes === 0 && work.output.isEmpty()) continue;
-      const recordsOut = new Map([['changelog', changes]]);
+    for (const [p, work] of open.byPart) {
+      const written = changes.get(p)?.length ?? 0;
+      if (work.recordsIn === 0 && work.inPlace === 0 && written === 0 && work.output.isEmpty()) continue;
+      const recordsOut = new Map([['changelog', written]]);
       for (const { topic, messages } of work.output.topicMessages()) {
         const sink = p.sinkNames.get(topic) ?? 'other';
         recordsOut.set(sink, (recordsOut.get(sink) ?? 0) + messages.length);
@@ -464,8 +467,11 @@ export class StreamTask {
    * source read at the transaction's end (committed: keep the overlays) or every one at its start
    * (aborted: drop them). Anything else, or a failure here, means a rebuild.
    */
-  private async settle(chunk: ChunkWork): Promise<ChunkOutcome> {
-    const sources = [...chunk.sources];
+  private async settle(
+    open: OpenTransaction,
+    changes: ReadonlyMap<TaskPart, readonly StoreChange[]>,
+  ): Promise<ChunkOutcome> {
+    const sources = [...open.sources];
     try {
       await this.fence();
       const { admin, appId } = this.ctx;
@@ -475,7 +481,7 @@ export class StreamTask {
       const ends = new Map<TaskPart, number | null>();
       for (const p of this.parts) ends.set(p, await highWatermark(admin, p.changelogTopic, this.partition));
       if (sources.every(([, next], i) => committed[i] === next)) {
-        this.committed(chunk, ends);
+        this.committed(open, changes, ends);
         return 'committed';
       }
       if (sources.every(([p], i) => committed[i] === p.nextOffset)) {
@@ -519,13 +525,6 @@ interface PartWork {
   /** Records this part sent to the task's own source partitions, processed in place. */
   inPlace: number;
   evicted: number;
-}
-
-/** A transaction's work, as committed: what each part did and wrote, each source's next offset. */
-interface ChunkWork {
-  byPart: Map<TaskPart, PartWork>;
-  changes: Map<TaskPart, StoreChange[]>;
-  sources: ReadonlyMap<TaskPart, number>;
 }
 
 /** Chunks processed since the last commit. */
