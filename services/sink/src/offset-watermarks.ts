@@ -55,15 +55,6 @@ export function recordsAfter<T extends { offset: number }>(
   return { fresh, skipped: records.length - fresh.length };
 }
 
-/** `items` in consecutive slices of at most `size` (the last may be shorter). */
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  if (!(Number.isInteger(size) && size > 0))
-    throw new RangeError(`chunk size must be a positive integer, got ${size}`);
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** Where to read a partition from after an assignment, and how many records retention took first. */
 export interface SeekPlan {
   offset: number;

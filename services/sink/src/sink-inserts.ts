@@ -262,6 +262,8 @@ export function packRows<T extends { src_offset: number }>(
   runs: readonly InsertRun<T>[],
   limit: number,
 ): InsertRun<T>[][] {
+  if (!(Number.isInteger(limit) && limit > 0))
+    throw new RangeError(`insert size must be a positive integer, got ${limit}`);
   const inserts: InsertRun<T>[][] = [];
   let current: InsertRun<T>[] = [];
   let size = 0;

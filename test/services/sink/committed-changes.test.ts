@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { committedChanges } from '../../../services/sink/src/committed-changes.ts';
 import type { AttributedRow, ExposureRow } from '../../../services/sink/src/sink-rows.ts';
+import { exposureRow } from '../../helpers/sink/exposure-row.ts';
 
-const row = (
-  project: string,
-  experiment: string,
-  unit: string,
-  o: Partial<ExposureRow> = {},
-): ExposureRow => ({
-  project,
-  experiment,
-  unit,
-  variation: 'control',
-  first_exposure_at: '2026-01-01 00:00:00.000',
-  multiple_exposure: false,
-  dimensions: {},
-  sign: 1,
-  src_partition: 0,
-  src_offset: 1,
-  ...o,
-});
+const row = (project: string, experiment: string, unit: string, o: Partial<ExposureRow> = {}): ExposureRow =>
+  exposureRow(unit, { project, experiment, ...o });
 const attributed = (time: string, sign: 1 | -1): AttributedRow => ({
   project: 'shop',
   experiment: 'a',

@@ -36,6 +36,13 @@ describe('packRows', () => {
   });
 });
 
+describe('packRows, the insert size', () => {
+  it('refuses a size that is not a positive integer (0 would never finish a run)', () => {
+    expect(() => packRows([run(0, 0, 2)], 0)).toThrow(RangeError);
+    expect(() => packRows([run(0, 0, 2)], 1.5)).toThrow(RangeError);
+  });
+});
+
 describe('packWholeRuns', () => {
   it('never splits a run (a partition’s per-variation changes go in whole): a large one goes alone', () => {
     expect(shape(packWholeRuns([run(0, 0, 2), run(1, 0, 2), run(2, 0, 9), run(3, 0, 1)], 4))).toEqual([

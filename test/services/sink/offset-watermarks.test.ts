@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chunks,
-  OffsetWatermarks,
-  recordsAfter,
-  seekPlan,
-} from '../../../services/sink/src/offset-watermarks.ts';
+import { OffsetWatermarks, recordsAfter, seekPlan } from '../../../services/sink/src/offset-watermarks.ts';
 
 const records = [10, 11, 12, 13].map((offset) => ({ offset }));
 
@@ -62,19 +57,5 @@ describe('OffsetWatermarks', () => {
     ]);
     marks.clear();
     expect(marks.get('exposures', 0), 'cleared on rebalance').toBeUndefined();
-  });
-});
-
-describe('chunks', () => {
-  it('slices in order, the last slice shorter', () => {
-    expect(chunks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-  });
-
-  it('gives no chunk for no items', () => {
-    expect(chunks([], 3)).toEqual([]);
-  });
-
-  it('refuses a size that is not a positive integer', () => {
-    expect(() => chunks([1], 0)).toThrow(RangeError);
   });
 });

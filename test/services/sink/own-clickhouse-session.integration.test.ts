@@ -10,6 +10,7 @@ import { createClickHouse } from '../../../shared/clickhouse/clickhouse-client.t
 import { insertRows } from '../../../services/sink/src/sink-clickhouse.ts';
 import { insertDedupToken } from '../../../services/sink/src/sink-rows.ts';
 import type { ExposureRow } from '../../../services/sink/src/sink-rows.ts';
+import { exposureRow } from '../../helpers/sink/exposure-row.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 
@@ -30,18 +31,7 @@ afterAll(async () => {
 });
 
 function exposures(units: readonly string[], firstOffset: number): ExposureRow[] {
-  return units.map((unit, i) => ({
-    project: 'p',
-    experiment: 'e',
-    unit,
-    variation: 'control',
-    first_exposure_at: '2026-01-01 00:00:00.000',
-    multiple_exposure: false,
-    dimensions: {},
-    sign: 1,
-    src_partition: 0,
-    src_offset: firstOffset + i,
-  }));
+  return units.map((unit, i) => exposureRow(unit, { src_offset: firstOffset + i }));
 }
 
 async function storedUnits(client: ClickHouseClient): Promise<string[]> {
