@@ -8,7 +8,8 @@
  *        [--half-warmup 15] [--partitions 8] [--users 200] [--experiments 3] [--seed 1] [--keep-logs]
  *
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7). A
- * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS; `interval:1000` is the sink before issue 19.
+ * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS[:SINK_INSERT_SHARE]; `interval:1000` is the sink before
+ * issue 19.
  *
  * Phases of each setting:
  * 1. idle: only probes (bench/soak/freshness-probe.ts: an exposure and a purchase of a new unit each) at
@@ -78,10 +79,16 @@ const num = (name: keyof typeof args): number => {
   return value;
 };
 const SETTINGS = (args.settings as string).split(',').map((s) => {
-  const [mode, interval] = s.split(':');
-  if ((mode !== 'adaptive' && mode !== 'interval') || !(Number(interval) > 0))
-    throw new Error(`--settings: expected mode:intervalMs (adaptive|interval), got ${s}`);
-  return { label: s, mode, intervalMs: Number(interval) };
+  const [mode, interval, share] = s.split(':');
+  if (
+    (mode !== 'adaptive' && mode !== 'interval') ||
+    !(Number(interval) > 0) ||
+    (share !== undefined && !(Number(share) > 0 && Number(share) <= 1))
+  )
+    throw new Error(
+      `--settings: expected mode:intervalMs[:insertShare] (adaptive|interval; share in (0, 1]), got ${s}`,
+    );
+  return { label: s, mode, intervalMs: Number(interval), insertShare: share };
 });
 const IDLE_S = num('idle-seconds');
 const IDLE_PROBE_RATE = num('idle-probe-rate');
@@ -229,6 +236,7 @@ async function runSetting(
   try {
     console.log(
       `\n=== setting ${setting.label}: SINK_FLUSH_MODE=${setting.mode} SINK_FLUSH_INTERVAL_MS=${setting.intervalMs} ` +
+        `SINK_INSERT_SHARE=${setting.insertShare ?? '(default)'} ` +
         `(topic prefix ${prefix}; load average ${os.loadavg()[0]?.toFixed(1)}) ===`,
     );
     const projects = [
@@ -246,6 +254,7 @@ async function runSetting(
         SINK_GROUP_ID: sinkGroup,
         SINK_FLUSH_MODE: setting.mode,
         SINK_FLUSH_INTERVAL_MS: String(setting.intervalMs),
+        ...(setting.insertShare === undefined ? {} : { SINK_INSERT_SHARE: setting.insertShare }),
       },
     });
     const p = pipeline;

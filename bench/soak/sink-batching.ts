@@ -12,8 +12,10 @@ export interface SinkBatching {
   rows: Record<string, number>;
   /** Active parts per table at the end (NaN when not reported). */
   parts: Record<string, number>;
-  /** Insert rounds by pacing (fetched, idle, large, paced). */
+  /** Insert rounds by pacing (fetched, large, paced, capped). */
   rounds: Record<string, number>;
+  /** Seconds spent in inserts per table, then `all` (a round's inserts run one after the other). */
+  insertSeconds: Record<string, number>;
   /** Fetched batches stored by those rounds. */
   batches: number;
 }
@@ -30,13 +32,17 @@ export function sinkBatching(
     rows: { all: 0 },
     parts: { all: 0 },
     rounds: {},
+    insertSeconds: { all: 0 },
     batches: delta('liftstream_sink_round_batches_total'),
   };
-  for (const start of ['fetched', 'idle', 'large', 'paced'])
+  for (const start of ['fetched', 'large', 'paced', 'capped'])
     out.rounds[start] = delta(`liftstream_sink_insert_rounds_total{pacing="${start}"}`);
   for (const table of SINK_TABLES) {
     const inserts = delta(`liftstream_sink_insert_duration_seconds_count{table="${table}"}`);
     const rows = delta(`liftstream_sink_rows_inserted_total{table="${table}"}`);
+    const seconds = delta(`liftstream_sink_insert_duration_seconds_sum{table="${table}"}`);
+    out.insertSeconds[table] = seconds;
+    out.insertSeconds['all'] = (out.insertSeconds['all'] as number) + seconds;
     const parts = after.get(`liftstream_stats_clickhouse_parts{table="${table}"}`) ?? Number.NaN;
     out.inserts[table] = inserts;
     out.rows[table] = rows;
@@ -61,12 +67,15 @@ export function sinkBatchingLines(b: SinkBatching): string[] {
     ...['all', ...SINK_TABLES].map((table) => {
       const inserts = b.inserts[table] ?? 0;
       const rows = b.rows[table] ?? 0;
+      const ms = ((b.insertSeconds[table] ?? 0) * 1000) / Math.max(1, inserts);
       return (
         `  ${table.padEnd(17)} ${int(inserts).padStart(7)} inserts (${(inserts / b.seconds).toFixed(1)}/s), ` +
-        `${int(rows).padStart(9)} rows, ${(rows / Math.max(1, inserts)).toFixed(1)} rows/insert, ` +
+        `${int(rows).padStart(9)} rows, ${(rows / Math.max(1, inserts)).toFixed(1)} rows/insert, ${ms.toFixed(1)} ms/insert, ` +
         `${int(b.parts[table] ?? Number.NaN)} active parts at the end`
       );
     }),
-    `  insert rounds: ${rounds === '' ? 'none' : rounds}; ${(b.batches / Math.max(1, roundCount)).toFixed(1)} fetched batches per round`,
+    `  insert rounds: ${rounds === '' ? 'none' : rounds}; ${(b.batches / Math.max(1, roundCount)).toFixed(1)} fetched batches per round, ` +
+      `${(((b.insertSeconds['all'] ?? 0) * 1000) / Math.max(1, roundCount)).toFixed(0)} ms inserting per round, ` +
+      `inserting ${((100 * (b.insertSeconds['all'] ?? 0)) / b.seconds).toFixed(0)}% of the time`,
   ];
 }

@@ -66,7 +66,7 @@ class ClickHouseSink {
     const ctx = new SinkContext(deps);
     this.ctx = ctx;
     const rounds = sinkInsertRounds(ctx, new RowInserter(ctx));
-    const assignments = new PartitionAssignments(ctx, rounds);
+    const assignments = new PartitionAssignments(ctx);
     const writer = new BatchWriter(ctx, assignments, rounds, new RecordDecoder(ctx));
     this.consumer = new SinkConsumer(ctx, assignments, writer);
   }

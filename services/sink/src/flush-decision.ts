@@ -13,11 +13,15 @@
  *   available or SINK_FLUSH_INTERVAL_MS passed; the round goes in at once and the next fetch follows.
  *   Light traffic waits the whole interval; an idle pipeline's results take about that long to move.
  * - `adaptive`: fetches return as soon as a record is there and every round goes in at once. Rounds are
- *   paced by a budget of ROUND_BURST tokens, one spent per round and one refilled per
- *   SINK_FLUSH_INTERVAL_MS: while a token is left the next fetch follows at once (a quiet pipeline:
- *   sporadic records go straight in), and once the budget is spent (steady traffic) a stored round holds
- *   the next fetch until the next token, so steady traffic gets one round per interval, gathering what
- *   arrives meanwhile in the broker. A round of SINK_BATCH_ROWS rows (a backlog) is never held.
+ *   paced by what they cost: the sink spends at most SINK_INSERT_SHARE of its time inserting, so after a
+ *   round that took T ms the next fetch waits T × (1 / share − 1), and rounds start at most
+ *   SINK_FLUSH_INTERVAL_MS apart (the wait ends then, however long the round took). The load sets the
+ *   pace through the insert time: a quiet pipeline's round of a few rows takes a few milliseconds and the
+ *   next fetch follows almost at once; heavy traffic makes rounds larger, and a busy machine makes them
+ *   slower, so the wait grows until rounds come once per interval, the largest batching. Counting rounds
+ *   (a budget of rounds per interval, the first version) could not tell a few probes a second from full
+ *   load, which also makes a couple of rounds a second. A round of SINK_BATCH_ROWS rows (a backlog) is
+ *   never held.
  *
  * The decision never touches exactly-once: a round's batches are resolved only after their rows are stored.
  */
@@ -26,21 +30,26 @@ export type FlushMode = 'adaptive' | 'interval';
 
 export interface FlushPolicy {
   mode: FlushMode;
-  /** `adaptive`: one round per interval under steady traffic (after a burst of ROUND_BURST), ms. */
+  /** `adaptive`: the longest time between the starts of two rounds (heavy load), ms. */
   intervalMs: number;
+  /** `adaptive`: the share of its time the sink may spend inserting, in (0, 1]. */
+  insertShare: number;
   /** A round of at least this many rows is never held (adaptive): SINK_BATCH_ROWS, an insert's size. */
   insertAtOnceRows: number;
 }
 
+/** The share of its time the sink may spend inserting when SINK_INSERT_SHARE is not set. */
+export const DEFAULT_INSERT_SHARE = 0.25;
+
 export type RoundPacing =
   /** `interval` mode: the broker gathers the next fetch. */
   | 'fetched'
-  /** A round budget token was left (the sink had caught up): the next fetch goes at once. */
-  | 'idle'
-  /** As large as an insert should be (a backlog, or heavy traffic): the next fetch goes at once. */
+  /** As large as an insert should be (a backlog): the next fetch goes at once. */
   | 'large'
-  /** The budget is spent (steady traffic): the next fetch waits for the next token. */
-  | 'paced';
+  /** Held by its insert time: T × (1 / share − 1). */
+  | 'paced'
+  /** Held until an interval after the round began: the insert-time pace reached the interval (heavy load). */
+  | 'capped';
 
 export interface RoundHold {
   pacing: RoundPacing;
@@ -48,59 +57,38 @@ export interface RoundHold {
   holdMs: number;
 }
 
-/** Rounds that may follow each other at once after a quiet spell (a probe's exposure, then its purchase). */
-export const ROUND_BURST = 3;
-
 /**
- * How long a stored round holds the next fetch: while the round budget (`tokens` left after this round,
- * one refilled per interval, at most ROUND_BURST) has a token, not at all; otherwise until the next token.
- * Holding the fetch rather than the round means a record waits at most about one interval to be fetched and
- * is then inserted at once: pacing the inserts themselves made a record wait for its fetch and again for
- * its round (two intervals).
+ * How long a stored round holds the next fetch, given how long its insert took (`insertMs`): long enough
+ * that inserting takes at most the policy's share of the time, and no longer than until an interval after
+ * the round began.
  */
-export function roundHold(policy: FlushPolicy, tokens: number, rows: number): RoundHold {
+export function roundHold(policy: FlushPolicy, insertMs: number, rows: number): RoundHold {
   if (policy.mode === 'interval') return { pacing: 'fetched', holdMs: 0 };
   if (rows >= policy.insertAtOnceRows) return { pacing: 'large', holdMs: 0 };
-  if (tokens >= 1) return { pacing: 'idle', holdMs: 0 };
-  // Until the next token, at least a millisecond (rounding must not make a busy loop).
-  return { pacing: 'paced', holdMs: Math.max(1, Math.ceil((1 - tokens) * policy.intervalMs)) };
+  const spent = Math.max(0, insertMs);
+  const paced = spent * (1 / policy.insertShare - 1);
+  const capped = Math.max(0, policy.intervalMs - spent);
+  if (paced < capped) return { pacing: 'paced', holdMs: Math.round(paced) };
+  return { pacing: 'capped', holdMs: Math.round(capped) };
 }
 
-/** A round budget: `tokens` as of `at` (ms on the pacer's clock). */
-interface RoundBudget {
-  tokens: number;
-  at: number;
-}
-
-/** Tokens available at `now`: the budget refilled at one per interval, at most ROUND_BURST; full when new. */
-export function tokensAt(budget: RoundBudget | undefined, now: number, intervalMs: number): number {
-  if (budget === undefined) return ROUND_BURST;
-  return Math.min(ROUND_BURST, budget.tokens + Math.max(0, now - budget.at) / intervalMs);
-}
-
-/** The sink's round budget: each round spends a token when it starts; `hold` says what to do once stored. */
+/** The sink's pacer: times each round's insert; `hold` says what to do once it is stored. */
 export class RoundPacer {
-  private budget: RoundBudget | undefined;
+  private startedAt = 0;
 
   constructor(
     private readonly policy: FlushPolicy,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** A round starts: it spends a token (none below zero). */
+  /** A round's insert starts. */
   started(): void {
-    const now = this.now();
-    this.budget = { tokens: Math.max(0, tokensAt(this.budget, now, this.policy.intervalMs) - 1), at: now };
+    this.startedAt = this.now();
   }
 
-  /** A round of `rows` rows is stored: how long to hold it. */
+  /** The round, of `rows` rows, is stored: how long to hold it. */
   hold(rows: number): RoundHold {
-    return roundHold(this.policy, tokensAt(this.budget, this.now(), this.policy.intervalMs), rows);
-  }
-
-  /** A new assignment: a full budget (a partition that came back goes in at once). */
-  reset(): void {
-    this.budget = undefined;
+    return roundHold(this.policy, this.now() - this.startedAt, rows);
   }
 }
 

@@ -15,6 +15,6 @@ export type {
 } from './sink-types.ts';
 export { backfillVariationMetricsIfMissing } from './sink-clickhouse.ts';
 export { formatDateTime64 } from './sink-rows.ts';
-export type { FlushMode } from './flush-decision.ts';
+export { DEFAULT_INSERT_SHARE, type FlushMode } from './flush-decision.ts';
 export { backoffDelayMs, type BackoffPolicy } from '../../../shared/retry/capped-backoff.ts';
 export { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';

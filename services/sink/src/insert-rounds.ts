@@ -35,7 +35,6 @@ export type RoundRunner<R> = (members: readonly RoundMember<R>[]) => Promise<boo
 export interface RoundPacerLike {
   started(): void;
   hold(rows: number): RoundHold;
-  reset(): void;
 }
 
 interface OpenRound<R> {
@@ -89,11 +88,6 @@ export class InsertRounds<R> {
       },
       leave,
     };
-  }
-
-  /** Forgets the pacing (a new assignment: a partition that came back goes in at once). */
-  reset(): void {
-    this.pacer.reset();
   }
 
   private openRound(): OpenRound<R> {

@@ -7,9 +7,7 @@ import type { Admin } from 'kafkajs';
 import { hasInfraCode } from '../../../shared/errors.ts';
 import { backoffDelayMs } from '../../../shared/retry/capped-backoff.ts';
 import { waitWithHeartbeat } from '../../../shared/retry/wait-with-heartbeat.ts';
-import type { InsertRounds } from './insert-rounds.ts';
 import { seekPlan } from './offset-watermarks.ts';
-import type { BatchRows } from './sink-inserts.ts';
 import type { Assignment, SinkContext } from './sink-context.ts';
 import { lagOf, message, perTable } from './sink-context.ts';
 import { storedOffsets } from './sink-clickhouse.ts';
@@ -17,10 +15,7 @@ import { SINK_TABLES } from './sink-rows.ts';
 import { restoreTotals } from './sink-totals.ts';
 
 export class PartitionAssignments {
-  constructor(
-    private readonly ctx: SinkContext,
-    private readonly rounds: InsertRounds<BatchRows>,
-  ) {}
+  constructor(private readonly ctx: SinkContext) {}
 
   /**
    * A new assignment (kafkajs rebalances eagerly: it lists everything this member now owns). Forget every
@@ -36,9 +31,6 @@ export class PartitionAssignments {
       prepared: false,
     };
     ctx.watermarks.clear();
-    // A partition that came back may have been written by another instance meanwhile: the first round of
-    // the new assignment goes in at once.
-    this.rounds.reset();
     try {
       ctx.totals.clear();
     } catch (err) {

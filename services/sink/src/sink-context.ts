@@ -8,7 +8,7 @@ import { hasInfraCode } from '../../../shared/errors.ts';
 import { topicNames } from '../../../shared/kafka/topics.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { LmdbDirectory } from '../../../shared/storage/lmdb-directory.ts';
-import type { FlushPolicy } from './flush-decision.ts';
+import { DEFAULT_INSERT_SHARE, type FlushPolicy } from './flush-decision.ts';
 import { OffsetWatermarks } from './offset-watermarks.ts';
 import type { StoredTable } from './offset-watermarks.ts';
 import { createSinkMetrics } from './sink-metrics.ts';
@@ -61,6 +61,7 @@ export class SinkContext {
     this.flushPolicy = {
       mode: deps.config.flushMode ?? 'interval',
       intervalMs: deps.config.flushIntervalMs,
+      insertShare: deps.config.insertShare ?? DEFAULT_INSERT_SHARE,
       insertAtOnceRows: deps.config.batchRows,
     };
     this.logger = deps.logger.child({ component: 'clickhouse-sink' });

@@ -18,17 +18,23 @@ export interface SinkConfig {
   batchRows: number;
   /**
    * When fetched records are inserted (flush-decision.ts), in rounds of every partition handled at once:
-   * `adaptive` at once after a quiet spell and about once per `flushIntervalMs` under steady traffic;
+   * `adaptive` at once, the next fetch held by what the round cost (at most `flushIntervalMs` apart);
    * `interval` (before issue 19) every fetch, which the broker holds up to `flushIntervalMs` for
    * `fetchMinBytes`. Absent: `interval`.
    */
   flushMode?: FlushMode;
   /**
-   * The flush interval, ms. `adaptive`: one insert round per interval under steady traffic (after a
-   * burst of ROUND_BURST). `interval`: how long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs
+   * The flush interval, ms. `adaptive`: the longest time between the starts of two insert rounds (reached
+   * under heavy load). `interval`: how long the broker may hold a fetch to gather `fetchMinBytes` (kafkajs
    * maxWaitTimeInMs). Under heavy traffic batches fill up sooner and reach `batchRows`.
    */
   flushIntervalMs: number;
+  /**
+   * `adaptive`: the share of its time the sink may spend inserting, in (0, 1]: after a round that took T ms
+   * the next fetch waits T × (1 / share − 1), at most until `flushIntervalMs` after the round began.
+   * Absent: DEFAULT_INSERT_SHARE (flush-decision.ts).
+   */
+  insertShare?: number;
   /**
    * `interval`: bytes a fetch waits for (up to flushIntervalMs) before returning, so inserts are not tiny.
    * Not used by `adaptive`, whose rounds go in at once when they hold `batchRows` rows.

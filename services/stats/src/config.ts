@@ -10,7 +10,7 @@ import {
   withHeadersWithinRequest,
 } from '../../../shared/http/client-limits.ts';
 import type { ClientLimits } from '../../../shared/http/client-limits.ts';
-import type { SinkConfig } from '../../sink/src/index.ts';
+import { DEFAULT_INSERT_SHARE, type SinkConfig } from '../../sink/src/index.ts';
 import { DEFAULT_UI_DIR } from './http/ui-routes.ts';
 
 /**
@@ -41,17 +41,27 @@ const statsEnvFields = commonEnvSchema.extend({
   SINK_BATCH_ROWS: positiveInt.max(500_000).default(50_000),
   /**
    * When fetched records are inserted (services/sink/src/flush-decision.ts), in rounds of one insert per
-   * table for every partition fetched: `adaptive` at once, the next fetch held under steady traffic so
-   * that rounds come about once per SINK_FLUSH_INTERVAL_MS; `interval` (the behaviour before issue 19) every fetch, held
+   * table for every partition fetched: `adaptive` at once, the next fetch held by what the round cost
+   * (SINK_INSERT_SHARE), rounds at most SINK_FLUSH_INTERVAL_MS apart; `interval` (the behaviour before issue 19) every fetch, held
    * up to SINK_FLUSH_INTERVAL_MS for SINK_FETCH_MIN_BYTES.
    */
   SINK_FLUSH_MODE: z.enum(['adaptive', 'interval']).default('adaptive'),
   /**
-   * The flush interval, ms. adaptive: one insert round per interval under steady traffic (after a burst
-   * of 3); interval: how long a fetch may wait to gather SINK_FETCH_MIN_BYTES (use 1000 for the old
-   * behaviour).
+   * The flush interval, ms. adaptive: the longest time between the starts of two insert rounds (reached
+   * under heavy load); interval: how long a fetch may wait to gather SINK_FETCH_MIN_BYTES (use 1000 for
+   * the old behaviour).
    */
   SINK_FLUSH_INTERVAL_MS: positiveInt.max(60_000).default(500),
+  /**
+   * adaptive: the share of its time the sink may spend inserting, in (0, 1]. After a round that took T ms
+   * the next fetch waits T × (1 / share − 1) (at most until SINK_FLUSH_INTERVAL_MS after the round began):
+   * light traffic goes in almost at once, heavy traffic is batched up to the interval.
+   */
+  SINK_INSERT_SHARE: z.coerce
+    .number()
+    .gt(0, 'a share of the time: greater than 0')
+    .lte(1, 'a share of the time: at most 1')
+    .default(DEFAULT_INSERT_SHARE),
   /** interval mode: bytes a fetch waits for (up to SINK_FLUSH_INTERVAL_MS) before returning. */
   SINK_FETCH_MIN_BYTES: positiveInt.default(256 * 1024),
   /** Group session timeout of the sink's consumer, ms. */
@@ -113,6 +123,7 @@ export function toStatsConfig(env: StatsEnv): StatsConfig {
       batchRows: env.SINK_BATCH_ROWS,
       flushMode: env.SINK_FLUSH_MODE,
       flushIntervalMs: env.SINK_FLUSH_INTERVAL_MS,
+      insertShare: env.SINK_INSERT_SHARE,
       fetchMinBytes: env.SINK_FETCH_MIN_BYTES,
       sessionTimeoutMs: env.SINK_SESSION_TIMEOUT_MS,
       retry: {

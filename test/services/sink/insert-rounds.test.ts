@@ -8,8 +8,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Never holds. */
 const free: RoundPacerLike = {
   started: () => undefined,
-  hold: (): RoundHold => ({ pacing: 'idle', holdMs: 0 }),
-  reset: () => undefined,
+  hold: (): RoundHold => ({ pacing: 'paced', holdMs: 0 }),
 };
 
 /** Rounds over string payloads that record what each round held; `store` decides what got stored. */
@@ -74,26 +73,33 @@ describe('InsertRounds', () => {
   });
 
   it('inserts at once and then holds the stored round as the pacer says (the next fetch waits)', async () => {
-    const { rounds, runner } = recorder();
+    // Each insert takes 30 ms; with a share of 0.25 the pacer holds the round 90 ms, at most until 200 ms.
+    const { rounds, runner } = recorder(() => true, 30);
     const pacings: string[] = [];
-    const pacer = new RoundPacer({ mode: 'adaptive', intervalMs: 200, insertAtOnceRows: 1_000 });
+    const pacer = new RoundPacer({
+      mode: 'adaptive',
+      intervalMs: 200,
+      insertShare: 0.25,
+      insertAtOnceRows: 1_000,
+    });
     const insert = new InsertRounds<string>(pacer, runner, (pacing) => pacings.push(pacing));
     const held: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 3; i++) {
       const started = performance.now();
       expect(await insert.enter().join(1, `r${i}`)).toBe(true);
       held.push(performance.now() - started);
     }
-    expect(rounds).toHaveLength(5);
-    expect(pacings.slice(0, 2), 'the burst: not held').toEqual(['idle', 'idle']);
-    expect(held[0]).toBeLessThan(100);
-    expect(pacings.slice(3), 'the budget spent: held until the next token').toEqual(['paced', 'paced']);
-    expect(held[4]).toBeGreaterThanOrEqual(150);
+    expect(rounds).toHaveLength(3);
+    expect(pacings).toEqual(['paced', 'paced', 'paced']);
+    for (const ms of held) {
+      expect(ms, 'the insert and its hold: 30 + 90 ms').toBeGreaterThanOrEqual(115);
+      expect(ms, 'not held to the interval').toBeLessThan(195);
+    }
 
-    insert.reset(); // a new assignment: a full budget
-    const resetAt = performance.now();
-    await insert.enter().join(1, 'after-reset');
-    expect(performance.now() - resetAt).toBeLessThan(100);
+    const large = performance.now();
+    await insert.enter().join(1_000, 'large');
+    expect(performance.now() - large, "a round of an insert's size is not held").toBeLessThan(100);
+    expect(pacings.at(-1)).toBe('large');
   });
 
   it('fails every member of a round whose insert threw, and the next round still runs', async () => {

@@ -15,6 +15,7 @@ describe('loadStatsConfig', () => {
       batchRows: 50_000,
       flushMode: 'adaptive',
       flushIntervalMs: 500,
+      insertShare: 0.25,
       fetchMinBytes: 262_144,
       sessionTimeoutMs: 30_000,
       retry: { initialMs: 200, maxMs: 30_000 },
@@ -27,6 +28,20 @@ describe('loadStatsConfig', () => {
   it('refuses an unknown SINK_FLUSH_MODE, naming it', () => {
     expect(() => loadStatsConfig({ PROJECTS_FILE: 'p.json', SINK_FLUSH_MODE: 'eager' })).toThrow(
       /SINK_FLUSH_MODE/,
+    );
+  });
+
+  it('reads SINK_INSERT_SHARE and refuses a share outside (0, 1], naming the variable and the rule', () => {
+    expect(loadStatsConfig({ PROJECTS_FILE: 'p.json', SINK_INSERT_SHARE: '0.5' }).sink.insertShare).toBe(0.5);
+    expect(loadStatsConfig({ PROJECTS_FILE: 'p.json', SINK_INSERT_SHARE: '1' }).sink.insertShare).toBe(1);
+    expect(() => loadStatsConfig({ PROJECTS_FILE: 'p.json', SINK_INSERT_SHARE: '0' })).toThrow(
+      /SINK_INSERT_SHARE.*greater than 0/,
+    );
+    expect(() => loadStatsConfig({ PROJECTS_FILE: 'p.json', SINK_INSERT_SHARE: '1.5' })).toThrow(
+      /SINK_INSERT_SHARE.*at most 1/,
+    );
+    expect(() => loadStatsConfig({ PROJECTS_FILE: 'p.json', SINK_INSERT_SHARE: 'half' })).toThrow(
+      /SINK_INSERT_SHARE/,
     );
   });
 
