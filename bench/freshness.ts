@@ -278,6 +278,7 @@ async function runSetting(
     // 1. Idle.
     const idleTally = new Tally();
     let before = await scrapeMetrics(`${p.statsUrl}/metrics`);
+    const idleStarted = Date.now();
     await load({
       pipeline: p,
       trafficRate: 0,
@@ -295,7 +296,11 @@ async function runSetting(
     );
     console.log(freshnessVerdict('idle freshness', idle.samples, IDLE_BAR_MS));
     for (const line of splitLines(idle.samples, idle.incomplete)) console.log(line);
-    console.log(sinkAgeLine(before, await scrapeMetrics(`${p.statsUrl}/metrics`)));
+    const idleAfter = await scrapeMetrics(`${p.statsUrl}/metrics`);
+    console.log(sinkAgeLine(before, idleAfter));
+    console.log('  sink during the phase:');
+    for (const line of sinkBatchingLines(sinkBatching(before, idleAfter, (Date.now() - idleStarted) / 1000)))
+      console.log(line);
     if (stop.signal.aborted) return null;
 
     // 2. Full load.

@@ -32,6 +32,19 @@ describe('ClickHouse migrations (embedded chDB or CLICKHOUSE_URL)', () => {
     expect(await migrate(client), 'nothing left to apply').toEqual([]);
   });
 
+  it('keeps the aggregate projections reads use and drops the offsets ones inserts paid for', async () => {
+    const projections = async (table: string) => {
+      const rows = await (
+        await client.query({ query: `SHOW CREATE TABLE ${table}`, format: 'JSONEachRow' })
+      ).json<{ statement: string }>();
+      return [...(rows[0]?.statement ?? '').matchAll(/PROJECTION (\w+)/g)].map((m) => m[1]);
+    };
+    expect(await projections('exposures')).toEqual(['per_variation']);
+    expect(await projections('attributed')).toEqual(['per_unit']);
+    expect(await projections('variation_metrics')).toEqual(['per_variation']);
+    expect(await projections('covariates')).toEqual([]);
+  });
+
   /** The fields every table's row starts with. */
   const unitFields = { project: 'p', experiment: 'e', unit: 'u1', variation: 'control' };
 
