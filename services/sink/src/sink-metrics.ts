@@ -127,7 +127,7 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
       () =>
         new Counter({
           name: 'liftstream_sink_insert_rounds_total',
-          help: 'Insert rounds (one insert per table for the batches handled at once), by pacing: fetched (interval mode), idle or large (next fetch at once), paced (next fetch held until the next round token)',
+          help: "Insert rounds (one insert per table for the batches handled at once), by pacing: fetched (interval mode), large (next fetch at once), paced (next fetch held by the round's insert time, SINK_INSERT_SHARE), capped (held until an interval after the round began)",
           labelNames: ['pacing'] as const,
           registers,
         }),
