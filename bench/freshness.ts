@@ -8,8 +8,8 @@
  *        [--half-warmup 15] [--partitions 8] [--users 200] [--experiments 3] [--seed 1] [--keep-logs]
  *
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7). A
- * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS[:SINK_INSERT_SHARE]; `interval:1000` is the sink before
- * issue 19.
+ * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS[:SINK_INSERT_SHARE][@nice]; `interval:1000` is the sink
+ * before issue 19; `@10` runs every thread of the stats process at nice 10 (the others stay at 0).
  *
  * Phases of each setting:
  * 1. idle: only probes (bench/soak/freshness-probe.ts: an exposure and a purchase of a new unit each) at
@@ -30,6 +30,7 @@
  * Everything lives under fresh topic prefixes, groups and temporary directories, removed at the end.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -78,17 +79,20 @@ const num = (name: keyof typeof args): number => {
   if (!(value >= 0)) throw new Error(`--${name}: expected a number >= 0, got ${String(args[name])}`);
   return value;
 };
-const SETTINGS = (args.settings as string).split(',').map((s) => {
-  const [mode, interval, share] = s.split(':');
+const SETTINGS = (args.settings as string).split(',').map((label) => {
+  const [s, niceText] = label.split('@');
+  const [mode, interval, share] = (s as string).split(':');
+  const nice = niceText === undefined ? 0 : Number(niceText);
   if (
     (mode !== 'adaptive' && mode !== 'interval') ||
     !(Number(interval) > 0) ||
-    (share !== undefined && !(Number(share) > 0 && Number(share) <= 1))
+    (share !== undefined && !(Number(share) > 0 && Number(share) <= 1)) ||
+    !(Number.isInteger(nice) && nice >= 0 && nice <= 19)
   )
     throw new Error(
-      `--settings: expected mode:intervalMs[:insertShare] (adaptive|interval; share in (0, 1]), got ${s}`,
+      `--settings: expected mode:intervalMs[:insertShare][@nice] (adaptive|interval; share in (0, 1]; nice 0-19), got ${label}`,
     );
-  return { label: s, mode, intervalMs: Number(interval), insertShare: share };
+  return { label, mode, intervalMs: Number(interval), insertShare: share, nice };
 });
 const IDLE_S = num('idle-seconds');
 const IDLE_PROBE_RATE = num('idle-probe-rate');
@@ -274,6 +278,10 @@ async function runSetting(
     await watcher.start();
     probe.start();
     const statsPid = p.services.stats.child.pid as number;
+    if (setting.nice > 0)
+      console.log(
+        `stats process niced to ${setting.nice}: ${niceAllThreads(statsPid, setting.nice)} threads`,
+      );
 
     // 1. Idle.
     const idleTally = new Tally();
@@ -506,3 +514,14 @@ main()
     await admin.disconnect().catch(() => undefined);
     process.exit(code);
   });
+
+/**
+ * Lowers the CPU priority of every thread of `pid` (Linux: nice is per thread; threads started later inherit
+ * it from the thread that starts them). The `@nice` of a setting: the stats process (sink, embedded
+ * ClickHouse, API) yields the CPU to the gateway, processor and broker when they compete for it.
+ */
+function niceAllThreads(pid: number, nice: number): number {
+  const threads = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+  for (const tid of threads) os.setPriority(tid, nice);
+  return threads.length;
+}
