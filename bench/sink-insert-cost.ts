@@ -8,21 +8,20 @@
  *
  * A round is what the sink writes for one insert round: `rows` exposure rows, `rows` attributed rows and
  * rows/8 per-variation changes, one insert per table with a deduplication token, one after the other (as
- * services/sink/src/sink-inserts.ts does). Printed per side: rounds per second, round time percentiles,
- * the process's CPU per round is not split by side (one process), so it is printed for the whole run with
- * the resident memory. Then the lookup the projection served: the highest stored offset of 8 partitions
+ * services/sink/src/sink-inserts.ts does). Printed per side: rounds per second and round time percentiles;
+ * then, for both sides together (one process cannot split its CPU between them), CPU per round and the
+ * resident memory. Then the lookup the projection served: the highest stored offset of 8 partitions
  * after an assignment (services/sink/src/sink-clickhouse.ts storedOffsets), over --scan-rows rows, with
  * and without the projection.
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createClickHouse } from '../shared/clickhouse/clickhouse-client.ts';
 import { migrate } from '../shared/clickhouse/migrations.ts';
 import { percentile } from './lib/paced-load.ts';
 import { cpuSeconds, rssMb } from './lib/process-stats.ts';
+import { openTempClickHouse } from './lib/temp-clickhouse.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -111,14 +110,7 @@ const line = (label: string, times: number[]): string => {
   );
 };
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-insert-cost-'));
-const ch = await createClickHouse({
-  url: undefined,
-  user: 'default',
-  password: '',
-  database: 'bench',
-  dataDir,
-});
+const { client: ch, dataDir } = await openTempClickHouse('liftstream-insert-cost-');
 try {
   await migrate(ch);
   for (const table of TABLES) {

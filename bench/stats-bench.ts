@@ -29,7 +29,6 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from '../shared/logging/logger.ts';
@@ -39,7 +38,6 @@ import type { ProjectSettings } from '../shared/projects/project-catalog.ts';
 import { buildStatsApp } from '../services/stats/src/app.ts';
 import { STATS_CLIENT_LIMITS } from '../services/stats/src/config.ts';
 import { createStatsMetrics } from '../services/stats/src/stats-metrics.ts';
-import { createClickHouse } from '../shared/clickhouse/clickhouse-client.ts';
 import { migrate } from '../shared/clickhouse/migrations.ts';
 import { rebuildVariationMetrics, restoreUnitTotals } from '../services/sink/src/sink-clickhouse.ts';
 import { toResultsBody } from '../services/stats/src/http/results-response.ts';
@@ -47,6 +45,7 @@ import { computeResults } from '../services/stats/src/math/experiment-results.ts
 import { loadResultsAggregates, queryMetricSums } from '../services/stats/src/storage/results-query.ts';
 import type { ResultsQuery } from '../services/stats/src/storage/results-query.ts';
 import { percentile, rssMb, timeRuns, timeWithin } from './lib/run-timings.ts';
+import { openTempClickHouse } from './lib/temp-clickhouse.ts';
 import type { TimingSummary } from './lib/run-timings.ts';
 import {
   BASE_MS,
@@ -96,14 +95,7 @@ interface Line {
 }
 
 async function main(): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liftstream-stats-bench-'));
-  const client = await createClickHouse({
-    url: undefined,
-    user: 'default',
-    password: '',
-    database: 'bench',
-    dataDir,
-  });
+  const { client, dataDir } = await openTempClickHouse('liftstream-stats-bench-');
   let http: Http | undefined;
   try {
     await migrate(client);

@@ -41,17 +41,19 @@ export function sinkBatching(
     const inserts = delta(`liftstream_sink_insert_duration_seconds_count{table="${table}"}`);
     const rows = delta(`liftstream_sink_rows_inserted_total{table="${table}"}`);
     const seconds = delta(`liftstream_sink_insert_duration_seconds_sum{table="${table}"}`);
-    out.insertSeconds[table] = seconds;
-    out.insertSeconds['all'] = (out.insertSeconds['all'] as number) + seconds;
     const parts = after.get(`liftstream_stats_clickhouse_parts{table="${table}"}`) ?? Number.NaN;
-    out.inserts[table] = inserts;
-    out.rows[table] = rows;
-    out.parts[table] = parts;
-    out.inserts['all'] = (out.inserts['all'] as number) + inserts;
-    out.rows['all'] = (out.rows['all'] as number) + rows;
-    out.parts['all'] = (out.parts['all'] as number) + parts;
+    addTable(out.inserts, table, inserts);
+    addTable(out.rows, table, rows);
+    addTable(out.parts, table, parts);
+    addTable(out.insertSeconds, table, seconds);
   }
   return out;
+}
+
+/** Sets a table's figure and adds it to `all`. */
+function addTable(figures: Record<string, number>, table: string, value: number): void {
+  figures[table] = value;
+  figures['all'] = (figures['all'] ?? 0) + value;
 }
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
