@@ -260,6 +260,18 @@ export async function eventually(
   return check();
 }
 
+/**
+ * Resolves as `promise` does, or rejects after `ms` naming `what`: a step of a test that hangs
+ * (a rebalance, a disconnect) then fails as that step instead of as the whole test's timeout.
+ */
+export function step<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Deletes every topic under `prefix` (best effort). */
 export async function deleteTopics(admin: Admin, prefix: string): Promise<void> {
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));

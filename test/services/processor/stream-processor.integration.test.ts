@@ -13,6 +13,7 @@ import {
   OutputReader,
   randomPrefix,
   sortRows,
+  step,
   testKafka,
   writeProjectsFile,
   type SummedRows,
@@ -80,9 +81,9 @@ describe('stream processor through the real broker', () => {
     await ingest.send(events);
   };
 
-  const expectTruth = async (what: string): Promise<void> => {
+  const expectTruth = async (what: string, timeoutMs = 60_000): Promise<void> => {
     const truth = referenceRows(sent, modeOf, dimensionsOf);
-    const converged = await eventually(() => matches(reader.snapshot(), truth), 60_000);
+    const converged = await eventually(() => matches(reader.snapshot(), truth), timeoutMs);
     const snapshot = reader.snapshot();
     expect(snapshot.violations, 'no row ever sums outside {0, 1}').toEqual([]);
     expect(converged, `${what}: outputs converge to the batch reference`).toBe(true);
@@ -235,19 +236,24 @@ describe('stream processor through the real broker', () => {
   });
 
   it('evicts tracks and message ids past retention inside transactions: counted, and in the changelog', async () => {
-    await processor.stop();
+    await step('stopping the previous processor', 30_000, processor.stop());
     let shiftMs = 0;
-    processor = await startProcessor(
-      { RETENTION_DAYS: '1', EVICTION_INTERVAL_MS: '1' },
-      () => Date.now() + shiftMs,
+    processor = await step(
+      'starting the processor with a movable clock',
+      30_000,
+      startProcessor({ RETENTION_DAYS: '1', EVICTION_INTERVAL_MS: '1' }, () => Date.now() + shiftMs),
     );
     const t = Date.now() - 60_000;
     const old = ingestTrack({ id: `old-${randomUUID()}`, user: 'evicted', ts: t, messageId: 'ev-1' });
-    await send([
-      ingestExposure({ id: `ev-x-${randomUUID()}`, user: 'evicted', ts: t - 1, messageId: 'ev-0' }),
-      old,
-    ]);
-    await expectTruth('before eviction');
+    await step(
+      'sending the old exposure and track',
+      20_000,
+      send([
+        ingestExposure({ id: `ev-x-${randomUUID()}`, user: 'evicted', ts: t - 1, messageId: 'ev-0' }),
+        old,
+      ]),
+    );
+    await expectTruth('before eviction', 40_000);
 
     // Two days later (processor clock), a new track of the same unit: its chunk sweeps the store first.
     shiftMs = 2 * 86_400_000;
@@ -257,8 +263,8 @@ describe('stream processor through the real broker', () => {
       ts: Date.now(),
       messageId: 'ev-2',
     });
-    await send([fresh]);
-    await expectTruth('after eviction: evicted rows stay final, the new track counts');
+    await step('sending the new track', 20_000, send([fresh]));
+    await expectTruth('after eviction: evicted rows stay final, the new track counts', 40_000);
     const counts = await processor.metrics.evictions.get();
     const byStore = Object.fromEntries(counts.values.map((v) => [v.labels.store, v.value]));
     expect(byStore.units ?? 0, 'tracks evicted (counted after commit)').toBeGreaterThanOrEqual(1);
@@ -267,7 +273,7 @@ describe('stream processor through the real broker', () => {
     // The changelog holds the trimmed unit: the old track is gone, the new one is there.
     const latest = new Map<string, string | null>();
     const consumer = kafka.consumer({ groupId: `test-changelog-${randomUUID()}`, maxWaitTimeInMs: 100 });
-    await consumer.connect();
+    await step('connecting the changelog reader', 10_000, consumer.connect());
     await consumer.subscribe({ topic: `${prefix}processor.units-changelog`, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) =>
@@ -277,7 +283,7 @@ describe('stream processor through the real broker', () => {
       const value = latest.get('p/evicted') ?? '';
       return value.includes(fresh.event_id) && !value.includes(old.event_id);
     }, 20_000);
-    await consumer.disconnect();
+    await step('disconnecting the changelog reader', 10_000, consumer.disconnect());
     expect(trimmed, 'the last changelog value of p/evicted has the new track and not the evicted one').toBe(
       true,
     );
