@@ -73,10 +73,16 @@ export type ChunkOutcome = 'committed' | 'pending' | 'retry' | 'rebuild' | 'not-
  * (nothing more to read now: waiting would only add latency), when the transaction is
  * `intervalMs` old, or when it holds `maxRecords` input records; otherwise it stays open. An
  * `intervalMs` of 0 commits every chunk.
+ *
+ * `minSpacingMs` spaces a caught-up source's commits: one that comes sooner than that after the
+ * task's previous commit began stays open until then (the caller's timer commits it, see
+ * `commitDueAtMs`). A pipeline that keeps up then commits each task at most 1000 / minSpacingMs
+ * times a second instead of at every fetch, and a quiet one still commits its first chunk at once.
  */
 export interface CommitPolicy {
   intervalMs: number;
   maxRecords: number;
+  minSpacingMs: number;
 }
 
 /** What the caller knows about a chunk's records. */
@@ -87,7 +93,11 @@ export interface ChunkOptions {
   isStale(): boolean;
 }
 
-const COMMIT_EVERY_CHUNK: CommitPolicy = { intervalMs: 0, maxRecords: Number.POSITIVE_INFINITY };
+const COMMIT_EVERY_CHUNK: CommitPolicy = {
+  intervalMs: 0,
+  maxRecords: Number.POSITIVE_INFINITY,
+  minSpacingMs: 0,
+};
 
 /**
  * Records sent to the task's own sources are processed in place at most this many times per
@@ -126,6 +136,8 @@ export class StreamTask {
   private legacyFenced = false;
   /** The open transaction's processed chunks, not committed yet. */
   private open: OpenTransaction | null = null;
+  /** When the last commit began (ctx.monotonicNow()): caught-up commits are spaced from it. */
+  private lastCommitStartedMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly parts: readonly TaskPart[],
@@ -231,6 +243,19 @@ export class StreamTask {
   }
 
   /**
+   * When the open transaction must commit (ctx.monotonicNow()): its commit interval's end, or, once
+   * it holds a caught-up chunk, the end of the spacing after the previous commit if that is sooner.
+   * Null when nothing is open.
+   */
+  get commitDueAtMs(): number | null {
+    const open = this.open;
+    if (open === null) return null;
+    const byInterval = open.startedAtMs + this.policy.intervalMs;
+    if (!open.caughtUp) return byInterval;
+    return Math.min(byInterval, this.lastCommitStartedMs + this.policy.minSpacingMs);
+  }
+
+  /**
    * Drops the open transaction (after the chunk in flight): the stores go back to the last commit.
    * A preparation calls it before deciding whether the state can be kept.
    */
@@ -263,6 +288,7 @@ export class StreamTask {
       records: 0,
       startedAtMs: this.ctx.monotonicNow(),
       started: process.hrtime.bigint(),
+      caughtUp: false,
     });
     try {
       const chunk = await this.work(part, records);
@@ -284,11 +310,13 @@ export class StreamTask {
     }
     open.sources.set(part, Number(records[records.length - 1]!.offset) + 1);
     open.records += records.length;
-    const { intervalMs, maxRecords } = this.policy;
-    const age = this.ctx.monotonicNow() - open.startedAtMs;
-    if (options.caughtUp || open.records >= maxRecords || age >= intervalMs) {
+    const { intervalMs, maxRecords, minSpacingMs } = this.policy;
+    const now = this.ctx.monotonicNow();
+    const spaced = now - this.lastCommitStartedMs >= minSpacingMs;
+    if ((options.caughtUp && spaced) || open.records >= maxRecords || now - open.startedAtMs >= intervalMs) {
       return this.commitOpen();
     }
+    if (options.caughtUp) open.caughtUp = true;
     return 'pending';
   }
 
@@ -296,6 +324,7 @@ export class StreamTask {
   private async commitOpen(): Promise<ChunkOutcome> {
     const open = this.open!;
     this.open = null;
+    this.lastCommitStartedMs = this.ctx.monotonicNow();
     const changes = new Map<TaskPart, StoreChange[]>();
     for (const p of this.parts) changes.set(p, p.changes());
     const messages: TopicMessages[] = [];
@@ -536,6 +565,8 @@ interface OpenTransaction {
   records: number;
   startedAtMs: number;
   started: bigint;
+  /** A chunk ended at its source's high watermark: commit once the spacing allows. */
+  caughtUp: boolean;
 }
 
 function transactionalIdOf(appId: string, parts: readonly TaskPart[], partition: number): string {

@@ -18,9 +18,11 @@ export interface TaskManagerOptions {
   maxRecordsPerTransaction: number;
   /**
    * Longest a task's transaction stays open while its source has more to read, ms (Kafka Streams'
-   * commit.interval.ms); 0 commits every chunk. A caught-up source commits at once.
+   * commit.interval.ms); 0 commits every chunk. A caught-up source commits at once, unless the
+   * task's previous commit began less than `commitMinSpacingMs` ago (then when that has passed).
    */
   commitIntervalMs: number;
+  commitMinSpacingMs: number;
   restoreTimeoutMs: number;
   /**
    * After a task was fenced by another owner, wait this long for the rebalance that explains it
@@ -67,7 +69,7 @@ export class TaskManager {
 
   private readonly routing: LocalRouting | null;
   /** Tasks whose open transaction a timer will commit. */
-  private readonly flushTimers = new Map<StreamTask, NodeJS.Timeout>();
+  private readonly flushTimers = new Map<StreamTask, { timer: NodeJS.Timeout; dueAtMs: number }>();
   /**
    * Seeks this manager issued, per `topic:partition`. A batch entered before a seek of its
    * partition is refused as stale even if kafkajs has cleared its own pending seek meanwhile (a
@@ -211,7 +213,7 @@ export class TaskManager {
 
   /** Cancels any preparation and closes every task's producer (the consumer is stopped first). */
   async close(): Promise<void> {
-    for (const timer of this.flushTimers.values()) clearTimeout(timer);
+    for (const { timer } of this.flushTimers.values()) clearTimeout(timer);
     this.flushTimers.clear();
     this.controller.abort();
     await this.chain;
@@ -238,7 +240,11 @@ export class TaskManager {
       partition,
       ctx,
       this.routing,
-      { intervalMs: this.options.commitIntervalMs, maxRecords: this.options.maxRecordsPerTransaction },
+      {
+        intervalMs: this.options.commitIntervalMs,
+        maxRecords: this.options.maxRecordsPerTransaction,
+        minSpacingMs: this.options.commitMinSpacingMs,
+      },
     );
   }
 
@@ -257,24 +263,32 @@ export class TaskManager {
     return this.seekCounts.get(`${topic}:${partition}`) ?? 0;
   }
 
-  /** Commits `task`'s open transaction when the commit interval ends, unless a chunk does it first. */
+  /**
+   * Commits `task`'s open transaction when it is due (its commit interval ends, or the spacing after
+   * a caught-up chunk does), unless a chunk does it first. A timer already set for a later time is
+   * brought forward.
+   */
   private scheduleFlush(task: StreamTask): void {
-    if (this.flushTimers.has(task)) return;
-    const since = task.openSinceMs;
-    if (since === null) return;
-    const { ctx, commitIntervalMs } = this.options;
+    const due = task.commitDueAtMs;
+    if (due === null) return;
+    const set = this.flushTimers.get(task);
+    if (set !== undefined) {
+      if (set.dueAtMs <= due) return;
+      clearTimeout(set.timer);
+    }
+    const { ctx } = this.options;
     const timer = setTimeout(
       () => {
         this.flushTimers.delete(task);
-        const current = task.openSinceMs;
+        const current = task.commitDueAtMs;
         if (current === null) return;
-        // Committed since, and a newer transaction opened: its own interval counts.
-        if (ctx.monotonicNow() - current < commitIntervalMs) return this.scheduleFlush(task);
+        // Committed since, and a newer transaction opened: its own due time counts.
+        if (current > ctx.monotonicNow()) return this.scheduleFlush(task);
         void this.flushOpen(task);
       },
-      Math.max(0, since + commitIntervalMs - ctx.monotonicNow()),
+      Math.max(0, due - ctx.monotonicNow()),
     );
-    this.flushTimers.set(task, timer);
+    this.flushTimers.set(task, { timer, dueAtMs: due });
   }
 
   private async flushOpen(task: StreamTask): Promise<void> {

@@ -36,6 +36,13 @@ export const processorEnvSchema = commonEnvSchema.extend({
    * partition commits at once, so this adds no latency when the processor keeps up.
    */
   COMMIT_INTERVAL_MS: nonNegativeInt.default(100),
+  /**
+   * Least time between the starts of a task's commits when its partition is caught up, ms. 0 commits a
+   * caught-up chunk at once (a transaction per fetch while the processor keeps up); more keeps the
+   * transaction open until then (a timer commits it), so a busy task commits at most 1000 / this
+   * times a second. A quiet task's first chunk commits at once either way.
+   */
+  COMMIT_MIN_SPACING_MS: nonNegativeInt.default(0),
   /** Bytes fetched per partition per request (kafkajs maxBytesPerPartition). */
   FETCH_MAX_BYTES_PER_PARTITION: positiveInt.default(MIB),
   /** How long a fetch waits for data when there is none, ms (latency when idle). */
@@ -86,6 +93,7 @@ export interface ProcessorConfig extends CommonConfig {
   port: number;
   maxRecordsPerTransaction: number;
   commitIntervalMs: number;
+  commitMinSpacingMs: number;
   fetchMaxBytesPerPartition: number;
   fetchMaxWaitMs: number;
   transactionTimeoutMs: number;
@@ -112,6 +120,7 @@ export function toProcessorConfig(env: ProcessorEnv): ProcessorConfig {
     port: env.PROCESSOR_PORT,
     maxRecordsPerTransaction: env.MAX_RECORDS_PER_TRANSACTION,
     commitIntervalMs: env.COMMIT_INTERVAL_MS,
+    commitMinSpacingMs: env.COMMIT_MIN_SPACING_MS,
     fetchMaxBytesPerPartition: env.FETCH_MAX_BYTES_PER_PARTITION,
     fetchMaxWaitMs: env.FETCH_MAX_WAIT_MS,
     transactionTimeoutMs: env.TRANSACTION_TIMEOUT_MS,

@@ -102,6 +102,7 @@ export class StreamProcessor {
       seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: String(offset) }),
       maxRecordsPerTransaction: config.maxRecordsPerTransaction,
       commitIntervalMs: config.commitIntervalMs,
+      commitMinSpacingMs: config.commitMinSpacingMs,
       restoreTimeoutMs: config.restoreTimeoutMs,
       fencedBackoffMs: config.sessionTimeoutMs,
       onFatal: (error) => this.onFatal(error),

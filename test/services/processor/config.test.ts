@@ -9,6 +9,9 @@ describe('loadProcessorConfig', () => {
     expect(config.port).toBe(8070);
     expect(config.host).toBe('127.0.0.1');
     expect(config.maxRecordsPerTransaction).toBe(2000);
+    expect([config.commitIntervalMs, config.commitMinSpacingMs], 'commit interval; spacing off').toEqual([
+      100, 0,
+    ]);
     expect(config.kafka.topicPrefix).toBe('liftstream.');
   });
 
@@ -34,5 +37,14 @@ describe('loadProcessorConfig', () => {
       /PROCESSOR_APP_ID/,
     );
     expect(() => loadProcessorConfig({ PROJECTS_FILE: 'p', RETENTION_DAYS: '0' })).toThrow(/RETENTION_DAYS/);
+    expect(() => loadProcessorConfig({ PROJECTS_FILE: 'p', COMMIT_MIN_SPACING_MS: '-5' })).toThrow(
+      /COMMIT_MIN_SPACING_MS/,
+    );
+    expect(() => loadProcessorConfig({ PROJECTS_FILE: 'p', COMMIT_MIN_SPACING_MS: 'soon' })).toThrow(
+      /COMMIT_MIN_SPACING_MS/,
+    );
+    expect(loadProcessorConfig({ PROJECTS_FILE: 'p', COMMIT_MIN_SPACING_MS: '150' }).commitMinSpacingMs).toBe(
+      150,
+    );
   });
 });

@@ -860,7 +860,7 @@ describe('StreamTask with one part per co-partitioned sub-topology (a task per p
 
 describe('StreamTask with a commit interval (an open transaction across chunks)', () => {
   /** Commits when 100 ms old or holding 10 input records, or when its source is caught up. */
-  const POLICY: CommitPolicy = { intervalMs: 100, maxRecords: 10 };
+  const POLICY: CommitPolicy = { intervalMs: 100, maxRecords: 10, minSpacingMs: 0 };
   /** More to read after the chunk: the policy decides. */
   const MORE: ChunkOptions = { caughtUp: false, isStale: () => false };
   /** The chunk ends at its partition's high watermark: commit now. */
@@ -977,7 +977,11 @@ describe('StreamTask with a commit interval (an open transaction across chunks)'
   });
 
   it('an open transaction holding maxRecords input records commits without the clock moving', async () => {
-    const { task, part, cluster, clock } = runningTask(undefined, { intervalMs: 100, maxRecords: 4 });
+    const { task, part, cluster, clock } = runningTask(undefined, {
+      intervalMs: 100,
+      maxRecords: 4,
+      minSpacingMs: 0,
+    });
     const now = clock.now;
 
     expect(await task.processChunk('clicks', records(START, 'a', 'b', 'c'), MORE), '3 of 4').toBe('pending');
@@ -1469,5 +1473,76 @@ describe('StreamTask with a commit interval (an open transaction across chunks)'
       expect(await task.flush()).toBe('committed');
       expect(cluster.transactions.map(offsetsOf)).toEqual([[['clicks', START + 1]]]);
     });
+  });
+});
+
+describe('StreamTask with commit spacing (a caught-up source commits at most every minSpacingMs)', () => {
+  /** Caught-up commits at least 100 ms apart; a long interval and many records, so only spacing decides. */
+  const SPACED: CommitPolicy = { intervalMs: 10_000, maxRecords: 1_000, minSpacingMs: 100 };
+  const CAUGHT_UP: ChunkOptions = { caughtUp: true, isStale: () => false };
+  const MORE: ChunkOptions = { caughtUp: false, isStale: () => false };
+  const offsetsOf = (t: RecordedTransaction | undefined) => t?.offsets.map((o) => [o.topic, o.offset]);
+
+  it("a quiet task's caught-up chunk commits at once; the next one within the spacing waits for it, then both commit as one", async () => {
+    const { task, cluster, clock, valuesOf } = runningTask(undefined, SPACED);
+    const firstCommitAt = clock.now;
+
+    expect(await task.processChunk('clicks', records(START, 'a'), CAUGHT_UP), 'no commit before').toBe(
+      'committed',
+    );
+    expect(task.commitDueAtMs, 'nothing open').toBeNull();
+
+    clock.now += 30;
+    expect(await task.processChunk('clicks', records(START + 1, 'b'), CAUGHT_UP), '30 ms later').toBe(
+      'pending',
+    );
+    expect(task.commitDueAtMs, 'due when the spacing after the first commit ends').toBe(firstCommitAt + 100);
+    expect(cluster.transactions).toHaveLength(1);
+
+    clock.now += 69;
+    expect(await task.processChunk('clicks', records(START + 2, 'a'), CAUGHT_UP), '99 ms after').toBe(
+      'pending',
+    );
+    clock.now += 1;
+    expect(await task.processChunk('clicks', records(START + 3, 'c'), CAUGHT_UP), '100 ms after').toBe(
+      'committed',
+    );
+
+    expect(cluster.transactions.map(offsetsOf)).toEqual([[['clicks', START + 1]], [['clicks', START + 4]]]);
+    expect(valuesOf('a', 'b', 'c')).toEqual({ a: 2, b: 1, c: 1 });
+  });
+
+  it('the spacing runs from when the previous commit began, and flush() commits a waiting transaction early', async () => {
+    const { task, cluster, clock } = runningTask(undefined, SPACED);
+    expect(await task.processChunk('clicks', records(START, 'a'), CAUGHT_UP)).toBe('committed');
+    clock.now += 40;
+    expect(await task.processChunk('clicks', records(START + 1, 'b'), CAUGHT_UP)).toBe('pending');
+
+    // The caller's timer: commits the waiting transaction; the next spacing starts there.
+    const flushedAt = clock.now;
+    expect(await task.flush()).toBe('committed');
+    expect(cluster.transactions.map(offsetsOf)).toEqual([[['clicks', START + 1]], [['clicks', START + 2]]]);
+    clock.now += 99;
+    expect(await task.processChunk('clicks', records(START + 2, 'c'), CAUGHT_UP)).toBe('pending');
+    expect(task.commitDueAtMs, '100 ms after the flush began').toBe(flushedAt + 100);
+  });
+
+  it('a chunk with more to read keeps the commit interval as its due time; a caught-up one brings it forward', async () => {
+    const { task, clock } = runningTask(undefined, SPACED);
+    expect(await task.processChunk('clicks', records(START, 'a'), CAUGHT_UP)).toBe('committed');
+    const committedAt = clock.now;
+    clock.now += 10;
+    expect(await task.processChunk('clicks', records(START + 1, 'b'), MORE)).toBe('pending');
+    expect(task.commitDueAtMs, 'the interval after the transaction opened').toBe(committedAt + 10 + 10_000);
+    expect(await task.processChunk('clicks', records(START + 2, 'c'), CAUGHT_UP)).toBe('pending');
+    expect(task.commitDueAtMs, 'the spacing after the last commit').toBe(committedAt + 100);
+  });
+
+  it('minSpacingMs 0 commits every caught-up chunk at once (the default)', async () => {
+    const { task, cluster } = runningTask(undefined, { ...SPACED, minSpacingMs: 0 });
+    for (let i = 0; i < 3; i++) {
+      expect(await task.processChunk('clicks', records(START + i, 'a'), CAUGHT_UP)).toBe('committed');
+    }
+    expect(cluster.transactions).toHaveLength(3);
   });
 });

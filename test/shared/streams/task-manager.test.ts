@@ -23,7 +23,12 @@ import {
  * a restore consumer, so the Kafka client is never touched.
  */
 function setup(
-  options: { fencedBackoffMs?: number; commitIntervalMs?: number; maxRecordsPerTransaction?: number } = {},
+  options: {
+    fencedBackoffMs?: number;
+    commitIntervalMs?: number;
+    commitMinSpacingMs?: number;
+    maxRecordsPerTransaction?: number;
+  } = {},
 ) {
   const cluster = new FakeCluster('app')
     .topic('clicks', [
@@ -80,6 +85,7 @@ function setup(
     maxRecordsPerTransaction: options.maxRecordsPerTransaction ?? 2,
     // By default every chunk commits (the open transaction across chunks has tests of its own).
     commitIntervalMs: options.commitIntervalMs ?? 0,
+    commitMinSpacingMs: options.commitMinSpacingMs ?? 0,
     restoreTimeoutMs: 1_000,
     fencedBackoffMs: options.fencedBackoffMs ?? 0,
     onFatal: (error) => fatal.push(error),
@@ -548,6 +554,7 @@ function setupPerPartition(options: { commitIntervalMs?: number; maxRecordsPerTr
     maxRecordsPerTransaction: options.maxRecordsPerTransaction ?? 2,
     // By default every chunk commits (the open transaction across chunks has tests of its own).
     commitIntervalMs: options.commitIntervalMs ?? 0,
+    commitMinSpacingMs: 0,
     restoreTimeoutMs: 1_000,
     fencedBackoffMs: 0,
     onFatal: (error) => fatal.push(error),
@@ -882,6 +889,35 @@ describe('TaskManager with a commit interval', () => {
     clock.now += INTERVAL;
     await waitFor(() => cluster.transactions.length === 2, 'the newer transaction to be committed');
     expect(committedOf(cluster)[1]).toEqual(['committed', [['clicks', 0, 8]]]);
+  });
+
+  it('with commit spacing, a caught-up batch soon after a commit stays open and a timer commits it when the spacing ends', async () => {
+    const SPACING = 40;
+    const { manager, cluster, task, clock } = setup({
+      ...OPTIONS,
+      commitIntervalMs: 10_000,
+      commitMinSpacingMs: SPACING,
+    });
+    await assigned(manager, ALL);
+    const count0 = task('app-count-0');
+    const firstCommitAt = clock.now;
+    await manager.handleBatch(batchOf('clicks', 0, records(5, 'a'), cluster.events, 7).payload);
+    expect(committedOf(cluster), 'quiet: at once').toEqual([['committed', [['clicks', 0, 6]]]]);
+
+    clock.now += 10;
+    const second = batchOf('clicks', 0, records(6, 'b'), cluster.events, 8);
+    await manager.handleBatch(second.payload);
+    expect(second.resolved, "caught up but within the spacing: the consumer's position moves on").toEqual([
+      '6',
+    ]);
+    expect(count0.commitDueAtMs).toBe(firstCommitAt + SPACING);
+    await sleep(SPACING);
+    expect(cluster.transactions, 'not before the spacing ends on the task clock').toHaveLength(1);
+
+    clock.now = firstCommitAt + SPACING;
+    await waitFor(() => cluster.transactions.length === 2, 'the timer to commit the spaced transaction');
+    expect(committedOf(cluster)[1]).toEqual(['committed', [['clicks', 0, 7]]]);
+    expect(count0.hasOpenTransaction).toBe(false);
   });
 
   it('a batch that ends at the high watermark (one offset of slack for the commit marker) commits at once, with what was left open', async () => {
