@@ -8,8 +8,9 @@
  *        [--half-warmup 15] [--partitions 8] [--users 200] [--experiments 3] [--seed 1] [--keep-logs]
  *
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7). A
- * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS[:SINK_INSERT_SHARE][@nice]; `interval:1000` is the sink
- * before issue 19; `@10` runs every thread of the stats process at nice 10 (the others stay at 0).
+ * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS[:SINK_INSERT_SHARE][@nice][/COMMIT_MIN_SPACING_MS]; `interval:1000`
+ * is the sink before issue 19; `@10` runs every thread of the stats process at nice 10 (the others stay at 0);
+ * `/50` spaces the processor's caught-up commits 50 ms apart per task.
  *
  * Phases of each setting:
  * 1. idle: only probes (bench/soak/freshness-probe.ts: an exposure and a purchase of a new unit each) at
@@ -52,6 +53,7 @@ import { groupLag } from './soak/pipeline-gauges.ts';
 import { ProbeWatcher } from './soak/probe-watcher.ts';
 import { soakProjects, type TrafficOptions } from './soak/scenario-traffic.ts';
 import { sinkBatching, sinkBatchingLines, type SinkBatching } from './soak/sink-batching.ts';
+import { processorCommitLine } from './soak/processor-commits.ts';
 import { logProblems, processorMetricsUrl } from './soak/service-logs.ts';
 import { TrafficSource, type TrafficRequest } from './soak/traffic-source.ts';
 
@@ -80,19 +82,22 @@ const num = (name: keyof typeof args): number => {
   return value;
 };
 const SETTINGS = (args.settings as string).split(',').map((label) => {
-  const [s, niceText] = label.split('@');
+  const [sinkPart, spacingText] = label.split('/');
+  const [s, niceText] = (sinkPart as string).split('@');
   const [mode, interval, share] = (s as string).split(':');
   const nice = niceText === undefined ? 0 : Number(niceText);
+  const commitSpacing = spacingText === undefined ? undefined : Number(spacingText);
   if (
     (mode !== 'adaptive' && mode !== 'interval') ||
     !(Number(interval) > 0) ||
     (share !== undefined && !(Number(share) > 0 && Number(share) <= 1)) ||
-    !(Number.isInteger(nice) && nice >= 0 && nice <= 19)
+    !(Number.isInteger(nice) && nice >= 0 && nice <= 19) ||
+    (commitSpacing !== undefined && !(Number.isInteger(commitSpacing) && commitSpacing >= 0))
   )
     throw new Error(
-      `--settings: expected mode:intervalMs[:insertShare][@nice] (adaptive|interval; share in (0, 1]; nice 0-19), got ${label}`,
+      `--settings: expected mode:intervalMs[:insertShare][@nice][/commitSpacingMs] (adaptive|interval; share in (0, 1]; nice 0-19; spacing an integer >= 0), got ${label}`,
     );
-  return { label, mode, intervalMs: Number(interval), insertShare: share, nice };
+  return { label, mode, intervalMs: Number(interval), insertShare: share, nice, commitSpacing };
 });
 const IDLE_S = num('idle-seconds');
 const IDLE_PROBE_RATE = num('idle-probe-rate');
@@ -241,6 +246,7 @@ async function runSetting(
     console.log(
       `\n=== setting ${setting.label}: SINK_FLUSH_MODE=${setting.mode} SINK_FLUSH_INTERVAL_MS=${setting.intervalMs} ` +
         `SINK_INSERT_SHARE=${setting.insertShare ?? '(default)'} ` +
+        `COMMIT_MIN_SPACING_MS=${setting.commitSpacing ?? '(default)'} ` +
         `(topic prefix ${prefix}; load average ${os.loadavg()[0]?.toFixed(1)}) ===`,
     );
     const projects = [
@@ -259,6 +265,9 @@ async function runSetting(
         SINK_FLUSH_MODE: setting.mode,
         SINK_FLUSH_INTERVAL_MS: String(setting.intervalMs),
         ...(setting.insertShare === undefined ? {} : { SINK_INSERT_SHARE: setting.insertShare }),
+        ...(setting.commitSpacing === undefined
+          ? {}
+          : { COMMIT_MIN_SPACING_MS: String(setting.commitSpacing) }),
       },
     });
     const p = pipeline;
@@ -286,6 +295,7 @@ async function runSetting(
     // 1. Idle.
     const idleTally = new Tally();
     let before = await scrapeMetrics(`${p.statsUrl}/metrics`);
+    let procPhaseBefore = await scrapeProcessor(t);
     const idleStarted = Date.now();
     await load({
       pipeline: p,
@@ -309,13 +319,15 @@ async function runSetting(
     console.log('  sink during the phase:');
     for (const line of sinkBatchingLines(sinkBatching(before, idleAfter, (Date.now() - idleStarted) / 1000)))
       console.log(line);
+    console.log(
+      processorCommitLine(procPhaseBefore, await scrapeProcessor(t), (Date.now() - idleStarted) / 1000),
+    );
     if (stop.signal.aborted) return null;
 
     // 2. Full load.
     const fullTally = new Tally();
     before = await scrapeMetrics(`${p.statsUrl}/metrics`);
-    const procBefore =
-      t.processorMetrics === null ? new Map<string, number>() : await scrapeMetrics(t.processorMetrics);
+    const procBefore = await scrapeProcessor(t);
     const cpuBefore = cpuSeconds(statsPid);
     const fullStarted = Date.now();
     await load({
@@ -330,8 +342,7 @@ async function runSetting(
     const fullSeconds = (Date.now() - fullStarted) / 1000;
     const cpu = cpuSeconds(statsPid) - cpuBefore;
     const after = await scrapeMetrics(`${p.statsUrl}/metrics`);
-    const procAfter =
-      t.processorMetrics === null ? new Map<string, number>() : await scrapeMetrics(t.processorMetrics);
+    const procAfter = await scrapeProcessor(t);
     const identity = 'liftstream_processor_records_in_total{stage="identity"}';
     const processed = (procAfter.get(identity) ?? NaN) - (procBefore.get(identity) ?? NaN);
     const ingestLag = await groupLag(admin, processorGroup, topics.ingest);
@@ -352,6 +363,7 @@ async function runSetting(
         `${((1e6 * cpu) / Math.max(1, rows)).toFixed(1)} µs per row inserted; sink during the phase:`,
     );
     for (const line of sinkBatchingLines(full)) console.log(line);
+    console.log(processorCommitLine(procBefore, procAfter, fullSeconds));
     console.log(sinkAgeLine(before, after));
     if (stop.signal.aborted) return null;
 
@@ -366,6 +378,7 @@ async function runSetting(
     const halfRate = (maxRateForHalf ?? maxRate) / 2;
     const halfTally = new Tally();
     before = await scrapeMetrics(`${p.statsUrl}/metrics`);
+    procPhaseBefore = await scrapeProcessor(t);
     const halfStarted = Date.now();
     await load({
       pipeline: p,
@@ -377,6 +390,7 @@ async function runSetting(
       tally: halfTally,
     });
     const halfSeconds = (Date.now() - halfStarted) / 1000;
+    const procHalfAfter = await scrapeProcessor(t);
     await waitVisible(probe);
     const halfAfter = await scrapeMetrics(`${p.statsUrl}/metrics`);
     const half = freshnessSamples(
@@ -396,6 +410,7 @@ async function runSetting(
     console.log(sinkAgeLine(before, halfAfter));
     console.log('  sink during the phase:');
     for (const line of sinkBatchingLines(sinkBatching(before, halfAfter, halfSeconds))) console.log(line);
+    console.log(processorCommitLine(procPhaseBefore, procHalfAfter, halfSeconds));
     for (const s of ['gateway', 'processor', 'stats'] as const) {
       const problems = logProblems(p.services[s].logFile);
       console.log(`  ${s} log: ${problems.warnings} warnings, ${problems.errors} errors`);
@@ -429,6 +444,11 @@ async function runSetting(
     }
     await cleanUp(admin, prefix, `fresh-${runId}`);
   }
+}
+
+/** The processor's metrics, empty when its endpoint is unknown. */
+async function scrapeProcessor(t: Targets): Promise<Map<string, number>> {
+  return t.processorMetrics === null ? new Map<string, number>() : scrapeMetrics(t.processorMetrics);
 }
 
 async function cleanUp(a: Admin, prefix: string, groupPrefix: string): Promise<void> {
