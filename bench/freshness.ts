@@ -3,7 +3,7 @@
  * processes (test/helpers/pipeline.ts, embedded ClickHouse), against the running broker and registry,
  * once per sink setting, the settings one after the other in the same run:
  *
- *   npx tsx bench/freshness.ts [--settings interval:1000,adaptive:500] [--idle-seconds 30]
+ *   npx tsx bench/freshness.ts [--settings interval:1000,adaptive:400] [--idle-seconds 30]
  *        [--idle-probe-rate 2] [--full-rate 6000] [--full-seconds 45] [--max-rate N] [--half-seconds 90]
  *        [--half-warmup 15] [--partitions 8] [--users 200] [--experiments 3] [--seed 1] [--keep-logs]
  *
@@ -59,7 +59,7 @@ import { TrafficSource, type TrafficRequest } from './soak/traffic-source.ts';
 
 const { values: args } = parseArgs({
   options: {
-    settings: { type: 'string', default: 'interval:1000,adaptive:500' },
+    settings: { type: 'string', default: 'interval:1000,adaptive:400' },
     'idle-seconds': { type: 'string', default: '30' },
     'idle-probe-rate': { type: 'string', default: '2' },
     'full-rate': { type: 'string', default: '6000' },

@@ -14,7 +14,7 @@ describe('loadStatsConfig', () => {
       groupId: 'test-1.clickhouse-sink',
       batchRows: 50_000,
       flushMode: 'adaptive',
-      flushIntervalMs: 500,
+      flushIntervalMs: 400,
       insertShare: 0.25,
       fetchMinBytes: 262_144,
       sessionTimeoutMs: 30_000,
