@@ -19,8 +19,10 @@
  *    what the processor (the narrowest stage) sustains. The max rate is the ingest records the processor
  *    consumed per second meanwhile (valid when its lag grew: it was saturated). The sink's batching at
  *    this load is what the adaptive flush must not give up: inserts (= parts written) and rows per
- *    insert, active parts at the end, the stats process's CPU per event (its CPU seconds over the events
- *    the processor consumed), each beside the first setting's with the ratio (bar: within 10%).
+ *    insert, active parts (the mean of samples every 3 s through the phase; the figure at the end, a
+ *    snapshot of where merges stand, is printed beside it), the stats process's CPU per event (its CPU
+ *    seconds over the events the processor consumed), each beside the first setting's with the ratio (bar:
+ *    within 10%).
  * 3. drain, until the processor and the sink have caught up.
  * 4. half rate: the same traffic at half the max rate (--max-rate if given, else the first setting's phase
  *    2 figure, so every setting runs the same rate) with a probe a second; probes after --half-warmup
@@ -53,6 +55,7 @@ import { groupLag } from './soak/pipeline-gauges.ts';
 import { ProbeWatcher } from './soak/probe-watcher.ts';
 import { soakProjects, type TrafficOptions } from './soak/scenario-traffic.ts';
 import { sinkBatching, sinkBatchingLines, type SinkBatching } from './soak/sink-batching.ts';
+import { sampleActiveParts, type PartsSummary } from './soak/parts-sampler.ts';
 import { processorCommitLine } from './soak/processor-commits.ts';
 import { logProblems, processorMetricsUrl } from './soak/service-logs.ts';
 import { TrafficSource, type TrafficRequest } from './soak/traffic-source.ts';
@@ -157,6 +160,8 @@ interface SettingResult {
   maxRate: number;
   saturated: boolean;
   full: SinkBatching;
+  /** Active parts sampled through the full-load phase. */
+  fullParts: PartsSummary;
   statsCpuUsPerEvent: number;
   statsCpuUsPerRow: number;
 }
@@ -329,6 +334,7 @@ async function runSetting(
     before = await scrapeMetrics(`${p.statsUrl}/metrics`);
     const procBefore = await scrapeProcessor(t);
     const cpuBefore = cpuSeconds(statsPid);
+    const stopParts = sampleActiveParts(p.statsUrl);
     const fullStarted = Date.now();
     await load({
       pipeline: p,
@@ -341,6 +347,7 @@ async function runSetting(
     });
     const fullSeconds = (Date.now() - fullStarted) / 1000;
     const cpu = cpuSeconds(statsPid) - cpuBefore;
+    const fullParts = await stopParts();
     const after = await scrapeMetrics(`${p.statsUrl}/metrics`);
     const procAfter = await scrapeProcessor(t);
     const identity = 'liftstream_processor_records_in_total{stage="identity"}';
@@ -363,6 +370,10 @@ async function runSetting(
         `${((1e6 * cpu) / Math.max(1, rows)).toFixed(1)} µs per row inserted; sink during the phase:`,
     );
     for (const line of sinkBatchingLines(full)) console.log(line);
+    console.log(
+      `  active parts of the three tables over the phase: mean ${fullParts.mean.toFixed(1)}, most ${fullParts.max} ` +
+        `(${fullParts.samples} samples, one every 3 s)`,
+    );
     console.log(processorCommitLine(procBefore, procAfter, fullSeconds));
     console.log(sinkAgeLine(before, after));
     if (stop.signal.aborted) return null;
@@ -424,6 +435,7 @@ async function runSetting(
       maxRate,
       saturated,
       full,
+      fullParts,
       statsCpuUsPerEvent: (1e6 * cpu) / processed,
       statsCpuUsPerRow: (1e6 * cpu) / Math.max(1, rows),
     };
@@ -506,17 +518,19 @@ async function main(): Promise<number> {
     const inserts = (r.full.inserts['all'] as number) / r.full.seconds;
     const perInsert = (r.full.rows['all'] as number) / Math.max(1, r.full.inserts['all'] as number);
     const parts = r.full.parts['all'] as number;
+    const meanParts = r.fullParts.mean;
     const baseInserts = (base.full.inserts['all'] as number) / base.full.seconds;
     const basePerInsert = (base.full.rows['all'] as number) / Math.max(1, base.full.inserts['all'] as number);
     console.log(
       `${r.label.padEnd(16)} idle p50/p99 ${ms(i50)}/${ms(i99)} ms (${i99 !== undefined && i99 < IDLE_BAR_MS && r.idle.length > 0 ? 'met' : 'MISSED'}, bar < ${IDLE_BAR_MS}); ` +
         `half rate ${Math.round(r.halfRate)}/s p50/p99 ${ms(h50)}/${ms(h99)} ms (${h99 !== undefined && h99 < HALF_BAR_MS && r.half.length > 0 ? 'met' : 'MISSED'}, bar < ${HALF_BAR_MS}); ` +
         `full load: max rate ${Math.round(r.maxRate)}/s${r.saturated ? '' : ' (not saturated)'}, ` +
-        `${inserts.toFixed(1)} inserts/s, ${perInsert.toFixed(1)} rows/insert, ${ms(parts)} active parts, stats CPU ${r.statsCpuUsPerEvent.toFixed(1)} µs/event` +
+        `${inserts.toFixed(1)} inserts/s, ${perInsert.toFixed(1)} rows/insert, active parts mean ${meanParts.toFixed(1)} (${ms(parts)} at the end), ` +
+        `stats CPU ${r.statsCpuUsPerEvent.toFixed(1)} µs/event` +
         (r === base
           ? ' (baseline)'
           : `; vs baseline: inserts/s ${ratioVerdict(inserts, baseInserts, true)}, rows/insert ${ratioVerdict(perInsert, basePerInsert, false)}, ` +
-            `active parts ${ratioVerdict(parts, base.full.parts['all'] as number, true)}, CPU/event ${ratioVerdict(r.statsCpuUsPerEvent, base.statsCpuUsPerEvent, true)}`),
+            `active parts (mean) ${ratioVerdict(meanParts, base.fullParts.mean, true)}, at the end ${(parts / (base.full.parts['all'] as number)).toFixed(2)}×, CPU/event ${ratioVerdict(r.statsCpuUsPerEvent, base.statsCpuUsPerEvent, true)}`),
     );
   }
   return 0;
