@@ -10,7 +10,8 @@
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7). A
  * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS[:SINK_INSERT_SHARE][@nice][/COMMIT_MIN_SPACING_MS]; `interval:1000`
  * is the sink before issue 19; `@10` runs every thread of the stats process at nice 10 (the others stay at 0);
- * `/50` spaces the processor's caught-up commits 50 ms apart per task.
+ * `/50` spaces the processor's caught-up commits 50 ms apart per task, `/300:300` 300 ms with COMMIT_INTERVAL_MS 300
+ * (the spacing may not exceed the interval).
  *
  * Phases of each setting:
  * 1. idle: only probes (bench/soak/freshness-probe.ts: an exposure and a purchase of a new unit each) at
@@ -85,22 +86,33 @@ const num = (name: keyof typeof args): number => {
   return value;
 };
 const SETTINGS = (args.settings as string).split(',').map((label) => {
-  const [sinkPart, spacingText] = label.split('/');
+  const [sinkPart, processorPart] = label.split('/');
+  const [spacingText, commitIntervalText] = processorPart === undefined ? [] : processorPart.split(':');
   const [s, niceText] = (sinkPart as string).split('@');
   const [mode, interval, share] = (s as string).split(':');
   const nice = niceText === undefined ? 0 : Number(niceText);
   const commitSpacing = spacingText === undefined ? undefined : Number(spacingText);
+  const commitInterval = commitIntervalText === undefined ? undefined : Number(commitIntervalText);
   if (
     (mode !== 'adaptive' && mode !== 'interval') ||
     !(Number(interval) > 0) ||
     (share !== undefined && !(Number(share) > 0 && Number(share) <= 1)) ||
     !(Number.isInteger(nice) && nice >= 0 && nice <= 19) ||
-    (commitSpacing !== undefined && !(Number.isInteger(commitSpacing) && commitSpacing >= 0))
+    (commitSpacing !== undefined && !(Number.isInteger(commitSpacing) && commitSpacing >= 0)) ||
+    (commitInterval !== undefined && !(Number.isInteger(commitInterval) && commitInterval >= 0))
   )
     throw new Error(
-      `--settings: expected mode:intervalMs[:insertShare][@nice][/commitSpacingMs] (adaptive|interval; share in (0, 1]; nice 0-19; spacing an integer >= 0), got ${label}`,
+      `--settings: expected mode:intervalMs[:insertShare][@nice][/commitSpacingMs[:commitIntervalMs]] (adaptive|interval; share in (0, 1]; nice 0-19; spacing and interval integers >= 0), got ${label}`,
     );
-  return { label, mode, intervalMs: Number(interval), insertShare: share, nice, commitSpacing };
+  return {
+    label,
+    mode,
+    intervalMs: Number(interval),
+    insertShare: share,
+    nice,
+    commitSpacing,
+    commitInterval,
+  };
 });
 const IDLE_S = num('idle-seconds');
 const IDLE_PROBE_RATE = num('idle-probe-rate');
@@ -252,6 +264,7 @@ async function runSetting(
       `\n=== setting ${setting.label}: SINK_FLUSH_MODE=${setting.mode} SINK_FLUSH_INTERVAL_MS=${setting.intervalMs} ` +
         `SINK_INSERT_SHARE=${setting.insertShare ?? '(default)'} ` +
         `COMMIT_MIN_SPACING_MS=${setting.commitSpacing ?? '(default)'} ` +
+        `COMMIT_INTERVAL_MS=${setting.commitInterval ?? '(default)'} ` +
         `(topic prefix ${prefix}; load average ${os.loadavg()[0]?.toFixed(1)}) ===`,
     );
     const projects = [
@@ -273,6 +286,9 @@ async function runSetting(
         ...(setting.commitSpacing === undefined
           ? {}
           : { COMMIT_MIN_SPACING_MS: String(setting.commitSpacing) }),
+        ...(setting.commitInterval === undefined
+          ? {}
+          : { COMMIT_INTERVAL_MS: String(setting.commitInterval) }),
       },
     });
     const p = pipeline;

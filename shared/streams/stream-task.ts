@@ -78,6 +78,8 @@ export type ChunkOutcome = 'committed' | 'pending' | 'retry' | 'rebuild' | 'not-
  * task's previous commit began stays open until then (the caller's timer commits it, see
  * `commitDueAtMs`). A pipeline that keeps up then commits each task at most 1000 / minSpacingMs
  * times a second instead of at every fetch, and a quiet one still commits its first chunk at once.
+ * The interval still applies, so a spacing longer than `intervalMs` is cut short (the processor's
+ * config refuses one).
  */
 export interface CommitPolicy {
   intervalMs: number;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { LiftstreamError } from '../../../shared/errors.ts';
 import { commonEnvSchema, toCommonConfig } from '../../../shared/config/common-config.ts';
 import type { CommonConfig } from '../../../shared/config/common-config.ts';
 import { loadEnv, nonNegativeInt, port, positiveInt } from '../../../shared/config/load-env.ts';
@@ -40,7 +41,8 @@ export const processorEnvSchema = commonEnvSchema.extend({
    * Least time between the starts of a task's commits when its partition is caught up, ms. 0 commits a
    * caught-up chunk at once (a transaction per fetch while the processor keeps up); more keeps the
    * transaction open until then (a timer commits it), so a busy task commits at most 1000 / this
-   * times a second. A quiet task's first chunk commits at once either way.
+   * times a second. A quiet task's first chunk commits at once either way. At most COMMIT_INTERVAL_MS
+   * (a transaction never stays open longer than that).
    */
   COMMIT_MIN_SPACING_MS: nonNegativeInt.default(0),
   /** Bytes fetched per partition per request (kafkajs maxBytesPerPartition). */
@@ -141,5 +143,14 @@ export function toProcessorConfig(env: ProcessorEnv): ProcessorConfig {
 export function loadProcessorConfig(
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
 ): ProcessorConfig {
-  return toProcessorConfig(loadEnv(processorEnvSchema, env));
+  const config = toProcessorConfig(loadEnv(processorEnvSchema, env));
+  // A transaction never stays open longer than the commit interval, so a longer spacing would not hold.
+  if (config.commitMinSpacingMs > config.commitIntervalMs) {
+    throw new LiftstreamError(
+      'CONFIG_INVALID',
+      `Invalid configuration: COMMIT_MIN_SPACING_MS: must be at most COMMIT_INTERVAL_MS ` +
+        `(${config.commitIntervalMs}), got ${config.commitMinSpacingMs}; raise COMMIT_INTERVAL_MS with it`,
+    );
+  }
+  return config;
 }

@@ -43,8 +43,18 @@ describe('loadProcessorConfig', () => {
     expect(() => loadProcessorConfig({ PROJECTS_FILE: 'p', COMMIT_MIN_SPACING_MS: 'soon' })).toThrow(
       /COMMIT_MIN_SPACING_MS/,
     );
-    expect(loadProcessorConfig({ PROJECTS_FILE: 'p', COMMIT_MIN_SPACING_MS: '150' }).commitMinSpacingMs).toBe(
-      150,
+    expect(() => loadProcessorConfig({ PROJECTS_FILE: 'p', COMMIT_MIN_SPACING_MS: '150' })).toThrow(
+      /COMMIT_MIN_SPACING_MS: must be at most COMMIT_INTERVAL_MS \(100\), got 150/,
     );
+    expect(
+      loadProcessorConfig({ PROJECTS_FILE: 'p', COMMIT_MIN_SPACING_MS: '80' }).commitMinSpacingMs,
+      'within the interval',
+    ).toBe(80);
+    const longer = loadProcessorConfig({
+      PROJECTS_FILE: 'p',
+      COMMIT_INTERVAL_MS: '300',
+      COMMIT_MIN_SPACING_MS: '300',
+    });
+    expect([longer.commitIntervalMs, longer.commitMinSpacingMs]).toEqual([300, 300]);
   });
 });
