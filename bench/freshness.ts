@@ -335,14 +335,15 @@ async function runSetting(
     );
     console.log(freshnessVerdict('idle freshness', idle.samples, IDLE_BAR_MS));
     for (const line of splitLines(idle.samples, idle.incomplete)) console.log(line);
-    const idleAfter = await scrapeMetrics(`${p.statsUrl}/metrics`);
+    const [idleAfter, procIdleAfter] = await Promise.all([
+      scrapeMetrics(`${p.statsUrl}/metrics`),
+      scrapeProcessor(t),
+    ]);
+    const idleSeconds = (Date.now() - idleStarted) / 1000;
     console.log(sinkAgeLine(before, idleAfter));
     console.log('  sink during the phase:');
-    for (const line of sinkBatchingLines(sinkBatching(before, idleAfter, (Date.now() - idleStarted) / 1000)))
-      console.log(line);
-    console.log(
-      processorCommitLine(procPhaseBefore, await scrapeProcessor(t), (Date.now() - idleStarted) / 1000),
-    );
+    for (const line of sinkBatchingLines(sinkBatching(before, idleAfter, idleSeconds))) console.log(line);
+    console.log(processorCommitLine(procPhaseBefore, procIdleAfter, idleSeconds));
     if (stop.signal.aborted) return null;
 
     // 2. Full load.

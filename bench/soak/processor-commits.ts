@@ -29,12 +29,14 @@ export function processorCommitLine(
   seconds: number,
 ): string {
   if (after.size === 0) return '  processor commits: its /metrics did not answer';
-  const parts = [['all', ''], ...['identity', 'units'].map((s) => [s, `stage="${s}"`])].map(
-    ([name, filter]) => {
-      const commits = committed(after, filter as string) - committed(before, filter as string);
-      const { bounds } = histogramQuantiles(before, after, SECONDS, filter as string, [0.5, 0.99]);
-      return `${name} ${(commits / seconds).toFixed(1)}/s (chunk + transaction p50 ${bound(bounds[0])}, p99 ${bound(bounds[1])})`;
-    },
-  );
+  const selections = [
+    { name: 'all', filter: '' },
+    ...['identity', 'units'].map((stage) => ({ name: stage, filter: `stage="${stage}"` })),
+  ];
+  const parts = selections.map(({ name, filter }) => {
+    const commits = committed(after, filter) - committed(before, filter);
+    const { bounds } = histogramQuantiles(before, after, SECONDS, filter, [0.5, 0.99]);
+    return `${name} ${(commits / seconds).toFixed(1)}/s (chunk + transaction p50 ${bound(bounds[0])}, p99 ${bound(bounds[1])})`;
+  });
   return `  processor commits: ${parts.join('; ')}`;
 }
