@@ -51,6 +51,13 @@ export const processorEnvSchema = commonEnvSchema.extend({
   FETCH_MAX_WAIT_MS: positiveInt.default(100),
   /** The broker aborts a transaction open longer than this, ms. */
   TRANSACTION_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * First retry of a failed request of a transaction, ms; later ones double up to 2 s (10 retries). A
+   * transaction begun right after the task's previous commit is refused (CONCURRENT_TRANSACTIONS) until that
+   * one's markers are written, a few ms, and kafkajs retries it after this long: it is part of most
+   * commits of a task that keeps up.
+   */
+  TRANSACTION_FIRST_RETRY_MS: positiveInt.max(2_000).default(10),
   /** Consumer group session timeout, ms: how long a dead instance keeps its partitions. */
   SESSION_TIMEOUT_MS: positiveInt.default(30_000),
   /** Time between the starts of two eviction sweeps over a store, ms. */
@@ -99,6 +106,7 @@ export interface ProcessorConfig extends CommonConfig {
   fetchMaxBytesPerPartition: number;
   fetchMaxWaitMs: number;
   transactionTimeoutMs: number;
+  transactionFirstRetryMs: number;
   sessionTimeoutMs: number;
   evictionIntervalMs: number;
   evictionKeysPerTransaction: number;
@@ -126,6 +134,7 @@ export function toProcessorConfig(env: ProcessorEnv): ProcessorConfig {
     fetchMaxBytesPerPartition: env.FETCH_MAX_BYTES_PER_PARTITION,
     fetchMaxWaitMs: env.FETCH_MAX_WAIT_MS,
     transactionTimeoutMs: env.TRANSACTION_TIMEOUT_MS,
+    transactionFirstRetryMs: env.TRANSACTION_FIRST_RETRY_MS,
     sessionTimeoutMs: env.SESSION_TIMEOUT_MS,
     evictionIntervalMs: env.EVICTION_INTERVAL_MS,
     evictionKeysPerTransaction: env.EVICTION_KEYS_PER_TRANSACTION,

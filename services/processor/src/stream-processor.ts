@@ -89,7 +89,10 @@ export class StreamProcessor {
         admin,
         appId: config.appId,
         createProducer: (transactionalId) =>
-          TaskProducer.create(kafka, transactionalId, { transactionTimeoutMs: config.transactionTimeoutMs }),
+          TaskProducer.create(kafka, transactionalId, {
+            transactionTimeoutMs: config.transactionTimeoutMs,
+            firstRetryMs: config.transactionFirstRetryMs,
+          }),
         metrics: this.metrics,
         logger,
         now: this.deps.now ?? Date.now,

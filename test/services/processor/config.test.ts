@@ -12,6 +12,7 @@ describe('loadProcessorConfig', () => {
     expect([config.commitIntervalMs, config.commitMinSpacingMs], 'commit interval; spacing off').toEqual([
       100, 0,
     ]);
+    expect(config.transactionFirstRetryMs, "first retry of a transaction's request").toBe(10);
     expect(config.kafka.topicPrefix).toBe('liftstream.');
   });
 
@@ -56,5 +57,13 @@ describe('loadProcessorConfig', () => {
       COMMIT_MIN_SPACING_MS: '300',
     });
     expect([longer.commitIntervalMs, longer.commitMinSpacingMs]).toEqual([300, 300]);
+    for (const bad of ['0', '-10', 'fast', '2001'])
+      expect(() => loadProcessorConfig({ PROJECTS_FILE: 'p', TRANSACTION_FIRST_RETRY_MS: bad }), bad).toThrow(
+        /TRANSACTION_FIRST_RETRY_MS/,
+      );
+    expect(
+      loadProcessorConfig({ PROJECTS_FILE: 'p', TRANSACTION_FIRST_RETRY_MS: '50' }).transactionFirstRetryMs,
+      "kafkajs's own first retry",
+    ).toBe(50);
   });
 });

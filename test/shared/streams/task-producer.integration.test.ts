@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TaskProducer, TransactionFailed } from '../../../shared/streams/task-producer.ts';
+import {
+  DEFAULT_FIRST_RETRY_MS,
+  TaskProducer,
+  TransactionFailed,
+} from '../../../shared/streams/task-producer.ts';
 import { committedOffset } from '../../../shared/streams/offsets.ts';
 import { deleteTopics, randomPrefix, testKafka } from '../../helpers/processor/kafka-harness.ts';
 
@@ -89,5 +94,40 @@ describe('TaskProducer (real broker)', () => {
     expect(values).toContain('owner');
     expect(await committedOffset(admin, groupId, input, 0)).toBe(7);
     await Promise.all([zombie.close(), owner.close()]);
+  });
+
+  it('retries a transaction begun while the previous commit completes after the first retry time, not 50 ms', async () => {
+    // kafkajs logs each retried sendBatch with the time it waits; the ones refused because the previous
+    // transaction's markers were still being written are what back-to-back commits pay.
+    const waits: { retryCount: number; retryTime: number }[] = [];
+    const logged = new Kafka({
+      clientId: `test-${randomUUID()}`,
+      brokers: brokers.split(','),
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => {
+        const { message, retryCount, retryTime } = entry.log as {
+          message: string;
+          retryCount?: number;
+          retryTime?: number;
+        };
+        if (/another concurrent operation/.test(message) && retryTime !== undefined)
+          waits.push({ retryCount: retryCount ?? -1, retryTime });
+      },
+    });
+    const producer = await TaskProducer.create(logged, `test-txn-${randomUUID()}`, options);
+    for (let i = 1; i <= 40; i++) {
+      await producer.commit(
+        [{ topic: out, messages: [{ value: `fast-${i}` }] }],
+        [{ groupId, topic: input, partition: 0, offset: 100 + i }],
+      );
+    }
+    await producer.close();
+    expect(await committedOffset(admin, groupId, input, 0), 'every transaction committed').toBe(140);
+    // On the local broker most back-to-back transactions meet the previous one's markers (147 of 200 in
+    // bench/transaction-commit.ts): 40 without one would mean the condition is gone, and this test with it.
+    const first = waits.filter((w) => w.retryCount === 0);
+    expect(first.length, 'transactions refused while the previous one completed').toBeGreaterThan(0);
+    // kafkajs spreads a retry time ±20%, rounded up.
+    for (const w of first) expect(w.retryTime).toBeLessThanOrEqual(Math.ceil(DEFAULT_FIRST_RETRY_MS * 1.2));
   });
 });
