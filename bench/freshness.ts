@@ -4,14 +4,15 @@
  * once per sink setting, the settings one after the other in the same run:
  *
  *   npx tsx bench/freshness.ts [--settings interval:1000,adaptive:400] [--idle-seconds 30]
- *        [--idle-probe-rate 2] [--full-rate 6000] [--full-seconds 45] [--max-rate N] [--half-seconds 90]
+ *        [--idle-probe-rate 2] [--half-probe-rate 2] [--full-rate 6000] [--full-seconds 45] [--max-rate N] [--half-seconds 90]
  *        [--half-warmup 15] [--partitions 8] [--users 200] [--experiments 3] [--seed 1] [--keep-logs]
  *
  * Env: KAFKA_BROKERS (127.0.0.1:9092), SCHEMA_REGISTRY_URL (http://127.0.0.1:8081/apis/ccompat/v7). A
  * setting is SINK_FLUSH_MODE:SINK_FLUSH_INTERVAL_MS[:SINK_INSERT_SHARE][@nice][/COMMIT_MIN_SPACING_MS]; `interval:1000`
  * is the sink before issue 19; `@10` runs every thread of the stats process at nice 10 (the others stay at 0);
  * `/50` spaces the processor's caught-up commits 50 ms apart per task, `/300:300` 300 ms with COMMIT_INTERVAL_MS 300
- * (the spacing may not exceed the interval).
+ * (the spacing may not exceed the interval). `+NAME=value` (repeatable) sets any other variable of the pipeline's
+ * services, e.g. `adaptive:400+TRANSACTION_FIRST_RETRY_MS=50` for the processor's retry before issue 19.
  *
  * Phases of each setting:
  * 1. idle: only probes (bench/soak/freshness-probe.ts: an exposure and a purchase of a new unit each) at
@@ -26,8 +27,11 @@
  *    within 10%).
  * 3. drain, until the processor and the sink have caught up.
  * 4. half rate: the same traffic at half the max rate (--max-rate if given, else the first setting's phase
- *    2 figure, so every setting runs the same rate) with a probe a second; probes after --half-warmup
- *    seconds count. Bar: p99 < 1 s.
+ *    2 figure, so every setting runs the same rate) with --half-probe-rate probes a second; probes after
+ *    --half-warmup seconds count. Bar: p99 < 1 s. The default 2 a second gives ~120 probes, whose p99
+ *    (nearest rank) is the second slowest; with 1 a second (the runs before 2026-12-06 17:40 UTC) it was
+ *    the slowest of ~60.
+ * Each phase also prints the processor's and the stats process's pauses (bench/soak/pause-line.ts).
  * Each freshness line comes with its split by stage (bench/soak/freshness-split.ts).
  *
  * Throughput counts only events acknowledged with a 200; failed requests and 503 retries are printed.
@@ -57,6 +61,7 @@ import { ProbeWatcher } from './soak/probe-watcher.ts';
 import { soakProjects, type TrafficOptions } from './soak/scenario-traffic.ts';
 import { sinkBatching, sinkBatchingLines, type SinkBatching } from './soak/sink-batching.ts';
 import { sampleActiveParts, type PartsSummary } from './soak/parts-sampler.ts';
+import { pauseLine } from './soak/pause-line.ts';
 import { processorCommitLine } from './soak/processor-commits.ts';
 import { logProblems, processorMetricsUrl } from './soak/service-logs.ts';
 import { TrafficSource, type TrafficRequest } from './soak/traffic-source.ts';
@@ -66,6 +71,7 @@ const { values: args } = parseArgs({
     settings: { type: 'string', default: 'interval:1000,adaptive:400' },
     'idle-seconds': { type: 'string', default: '30' },
     'idle-probe-rate': { type: 'string', default: '2' },
+    'half-probe-rate': { type: 'string', default: '2' },
     'full-rate': { type: 'string', default: '6000' },
     'full-seconds': { type: 'string', default: '45' },
     'max-rate': { type: 'string' },
@@ -86,7 +92,15 @@ const num = (name: keyof typeof args): number => {
   return value;
 };
 const SETTINGS = (args.settings as string).split(',').map((label) => {
-  const [sinkPart, processorPart] = label.split('/');
+  const [base, ...envParts] = label.split('+');
+  const env: Record<string, string> = {};
+  for (const part of envParts) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.+)$/.exec(part);
+    if (match === null)
+      throw new Error(`--settings: expected +NAME=value after a setting, got +${part} in ${label}`);
+    env[match[1]!] = match[2]!;
+  }
+  const [sinkPart, processorPart] = (base as string).split('/');
   const [spacingText, commitIntervalText] = processorPart === undefined ? [] : processorPart.split(':');
   const [s, niceText] = (sinkPart as string).split('@');
   const [mode, interval, share] = (s as string).split(':');
@@ -112,6 +126,7 @@ const SETTINGS = (args.settings as string).split(',').map((label) => {
     nice,
     commitSpacing,
     commitInterval,
+    env,
   };
 });
 const IDLE_S = num('idle-seconds');
@@ -126,8 +141,7 @@ const IDLE_BAR_MS = 500;
 const HALF_BAR_MS = 1_000;
 /** The full-load figures of the adaptive flush must stay within this ratio of the first setting's. */
 const WITHIN = 0.1;
-/** Probes a second alongside the half-rate load. */
-const HALF_PROBE_RATE = 1;
+const HALF_PROBE_RATE = num('half-probe-rate');
 const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 const REGISTRY = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 const traffic: TrafficOptions = {
@@ -265,6 +279,9 @@ async function runSetting(
         `SINK_INSERT_SHARE=${setting.insertShare ?? '(default)'} ` +
         `COMMIT_MIN_SPACING_MS=${setting.commitSpacing ?? '(default)'} ` +
         `COMMIT_INTERVAL_MS=${setting.commitInterval ?? '(default)'} ` +
+        Object.entries(setting.env)
+          .map(([name, value]) => `${name}=${value} `)
+          .join('') +
         `(topic prefix ${prefix}; load average ${os.loadavg()[0]?.toFixed(1)}) ===`,
     );
     const projects = [
@@ -289,6 +306,7 @@ async function runSetting(
         ...(setting.commitInterval === undefined
           ? {}
           : { COMMIT_INTERVAL_MS: String(setting.commitInterval) }),
+        ...setting.env,
       },
     });
     const p = pipeline;
@@ -344,6 +362,8 @@ async function runSetting(
     console.log('  sink during the phase:');
     for (const line of sinkBatchingLines(sinkBatching(before, idleAfter, idleSeconds))) console.log(line);
     console.log(processorCommitLine(procPhaseBefore, procIdleAfter, idleSeconds));
+    console.log(pauseLine('processor', 'liftstream_processor_', procPhaseBefore, procIdleAfter, idleSeconds));
+    console.log(pauseLine('stats (with the sink)', 'liftstream_stats_', before, idleAfter, idleSeconds));
     if (stop.signal.aborted) return null;
 
     // 2. Full load.
@@ -392,6 +412,7 @@ async function runSetting(
         `(${fullParts.samples} samples, one every 3 s)`,
     );
     console.log(processorCommitLine(procBefore, procAfter, fullSeconds));
+    console.log(pauseLine('processor', 'liftstream_processor_', procBefore, procAfter, fullSeconds));
     console.log(sinkAgeLine(before, after));
     if (stop.signal.aborted) return null;
 
@@ -439,6 +460,8 @@ async function runSetting(
     console.log('  sink during the phase:');
     for (const line of sinkBatchingLines(sinkBatching(before, halfAfter, halfSeconds))) console.log(line);
     console.log(processorCommitLine(procPhaseBefore, procHalfAfter, halfSeconds));
+    console.log(pauseLine('processor', 'liftstream_processor_', procPhaseBefore, procHalfAfter, halfSeconds));
+    console.log(pauseLine('stats (with the sink)', 'liftstream_stats_', before, halfAfter, halfSeconds));
     for (const s of ['gateway', 'processor', 'stats'] as const) {
       const problems = logProblems(p.services[s].logFile);
       console.log(`  ${s} log: ${problems.warnings} warnings, ${problems.errors} errors`);

@@ -1,0 +1,36 @@
+/**
+ * A Node process's pauses over a phase (issue 19: a probe that meets one waits it out), from two scrapes
+ * of its /metrics (prom-client's default metrics under the service's prefix): garbage collection time per
+ * second of the phase, collections of more than 100 ms, and the event loop's longest delay (prom-client
+ * resets that gauge at every scrape, so the second scrape holds the phase's longest).
+ */
+
+function sumOf(metrics: ReadonlyMap<string, number>, name: string, labelFilter = ''): number {
+  let sum = 0;
+  for (const [series, value] of metrics) {
+    if ((series === name || series.startsWith(`${name}{`)) && series.includes(labelFilter)) sum += value;
+  }
+  return sum;
+}
+
+/** One line for the process whose metrics carry `prefix` (e.g. `liftstream_processor_`). */
+export function pauseLine(
+  name: string,
+  prefix: string,
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  seconds: number,
+): string {
+  if (after.size === 0) return `  ${name} pauses: its /metrics did not answer`;
+  const gc = `${prefix}nodejs_gc_duration_seconds`;
+  const delta = (metric: string, filter = ''): number =>
+    sumOf(after, metric, filter) - sumOf(before, metric, filter);
+  const gcSeconds = delta(`${gc}_sum`);
+  const collections = delta(`${gc}_count`);
+  const long = collections - delta(`${gc}_bucket`, 'le="0.1"');
+  const lagMax = sumOf(after, `${prefix}nodejs_eventloop_lag_max_seconds`);
+  return (
+    `  ${name} pauses: GC ${((gcSeconds / seconds) * 1000).toFixed(1)} ms/s over ${collections} collections, ` +
+    `${long} over 100 ms; event loop delay max ${(lagMax * 1000).toFixed(0)} ms`
+  );
+}
