@@ -192,7 +192,11 @@ describe('processor under SIGKILL (child processes)', () => {
     const env = {
       ...base,
       COMMIT_INTERVAL_MS: '400',
-      MAX_RECORDS_PER_TRANSACTION: '2000',
+      // Bounds what each instance can commit before its kill (a transaction holds fewer than 600
+      // records), so the backlog lasts for all four whatever the machine's speed: with 2,000, a
+      // machine whose 4 KB fetches return within a few ms filled transactions to the cap and the
+      // first two instances consumed nearly the whole input, leaving the third nothing to flush.
+      MAX_RECORDS_PER_TRANSACTION: '300',
       FETCH_MAX_BYTES_PER_PARTITION: '4096',
       PAUSE_BEFORE_COMMIT_MS: '400',
     };
