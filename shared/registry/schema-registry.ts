@@ -1,7 +1,7 @@
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { LiftstreamError } from '../errors.ts';
-import { CONFLUENT_HEADER_BYTES, CONFLUENT_MAGIC_BYTE } from './confluent-avro-reader.ts';
+import { confluentEncoder } from './confluent-encoder.ts';
 
 export interface RegisteredAvro {
   subject: string;
@@ -65,15 +65,7 @@ export class AvroSchemaRegistry {
     const type = (await this.client.getSchema(id).catch((err: unknown) => {
       throw wrap(err, `fetching schema ${id}`);
     })) as unknown as avro.Type;
-    const header = Buffer.alloc(CONFLUENT_HEADER_BYTES);
-    header.writeUInt8(CONFLUENT_MAGIC_BYTE, 0);
-    header.writeUInt32BE(id, 1);
-    return {
-      subject,
-      id,
-      type,
-      encode: (value) => Buffer.concat([header, type.toBuffer(value)]),
-    };
+    return { subject, id, type, encode: confluentEncoder(type, id) };
   }
 
   /** Decodes any Confluent-framed Avro record, fetching (and caching) its writer schema by id. */
