@@ -12,7 +12,8 @@
  * is the sink before issue 19; `@10` runs every thread of the stats process at nice 10 (the others stay at 0);
  * `/50` spaces the processor's caught-up commits 50 ms apart per task, `/300:300` 300 ms with COMMIT_INTERVAL_MS 300
  * (the spacing may not exceed the interval). `+NAME=value` (repeatable) sets any other variable of the pipeline's
- * services, e.g. `adaptive:400+TRANSACTION_FIRST_RETRY_MS=50` for the processor's retry before issue 19.
+ * services, e.g. `adaptive:400+TRANSACTION_FIRST_RETRY_MS=50` for the processor's retry before issue 19 (not one
+ * the bench sets itself; a value cannot hold `+` or `,`).
  *
  * Phases of each setting:
  * 1. idle: only probes (bench/soak/freshness-probe.ts: an exposure and a purchase of a new unit each) at
@@ -29,8 +30,8 @@
  * 4. half rate: the same traffic at half the max rate (--max-rate if given, else the first setting's phase
  *    2 figure, so every setting runs the same rate) with --half-probe-rate probes a second; probes after
  *    --half-warmup seconds count. Bar: p99 < 1 s. The default 2 a second gives ~120 probes, whose p99
- *    (nearest rank) is the second slowest; with 1 a second (the runs before 2026-12-06 17:40 UTC) it was
- *    the slowest of ~60.
+ *    (nearest rank) is the second slowest; with 1 a second (as before 2 became the default) it is the
+ *    slowest of ~60.
  * Each phase also prints the processor's and the stats process's pauses (bench/soak/pause-line.ts).
  * Each freshness line comes with its split by stage (bench/soak/freshness-split.ts).
  *
@@ -91,6 +92,18 @@ const num = (name: keyof typeof args): number => {
   if (!(value >= 0)) throw new Error(`--${name}: expected a number >= 0, got ${String(args[name])}`);
   return value;
 };
+/** Variables the bench sets for every setting (topics, groups, the sink's and processor's own syntax). */
+const BENCH_SETS = new Set([
+  'TOPIC_PREFIX',
+  'TOPIC_PARTITIONS',
+  'PROCESSOR_APP_ID',
+  'SINK_GROUP_ID',
+  'SINK_FLUSH_MODE',
+  'SINK_FLUSH_INTERVAL_MS',
+  'SINK_INSERT_SHARE',
+  'COMMIT_MIN_SPACING_MS',
+  'COMMIT_INTERVAL_MS',
+]);
 const SETTINGS = (args.settings as string).split(',').map((label) => {
   const [base, ...envParts] = label.split('+');
   const env: Record<string, string> = {};
@@ -98,6 +111,10 @@ const SETTINGS = (args.settings as string).split(',').map((label) => {
     const match = /^([A-Z][A-Z0-9_]*)=(.+)$/.exec(part);
     if (match === null)
       throw new Error(`--settings: expected +NAME=value after a setting, got +${part} in ${label}`);
+    if (BENCH_SETS.has(match[1]!))
+      throw new Error(
+        `--settings: ${match[1]} is set by the bench itself (use the setting's own syntax, or nothing), in ${label}`,
+      );
     env[match[1]!] = match[2]!;
   }
   const [sinkPart, processorPart] = (base as string).split('/');

@@ -4,9 +4,9 @@
  * TaskProducers (their own transactional id, as the processor's tasks) runs --transactions transactions
  * one after another, concurrently with the others: --records records on each of three topics (as a
  * task's outputs and changelog) and its source offset, all on the task's partition. Once per first
- * retry in --first-retries, in the same run: 50 ms is kafkajs's default (the processor before issue 19's
- * TRANSACTION_FIRST_RETRY_MS), the baseline; then with a --gap-ms pause between a task's commits, the
- * cost of a transaction that meets no CONCURRENT_TRANSACTIONS.
+ * retry in --first-retries, in the same run: 50 ms is what the producer used before issue 19's
+ * TRANSACTION_FIRST_RETRY_MS (kafkajs's own default is 300), the baseline; then with a --gap-ms pause
+ * between a task's commits, the cost of a transaction that meets no CONCURRENT_TRANSACTIONS.
  *
  *   npx tsx bench/transaction-commit.ts [--tasks 1,8] [--transactions 200] [--records 20]
  *                                       [--first-retries 50,10] [--gap-ms 30]

@@ -2,7 +2,8 @@
  * A Node process's pauses over a phase (issue 19: a probe that meets one waits it out), from two scrapes
  * of its /metrics (prom-client's default metrics under the service's prefix): garbage collection time per
  * second of the phase, collections of more than 100 ms, and the event loop's longest delay (prom-client
- * resets that gauge at every scrape, so the second scrape holds the phase's longest).
+ * resets that gauge at every scrape, so the second scrape holds the longest since the first: nothing else may
+ * scrape the process in between, as the freshness bench's idle and half-rate phases do not).
  */
 
 function sumOf(metrics: ReadonlyMap<string, number>, name: string, labelFilter = ''): number {

@@ -49,11 +49,12 @@ export interface TaskProducerOptions {
    */
   maxRequestRecords?: number;
   /**
-   * The first retry of a failed transactional request, ms; later ones double up to 2 s. kafkajs retries
-   * a sendBatch whose AddPartitionsToTxn the coordinator answered CONCURRENT_TRANSACTIONS, which it
-   * does to a transaction begun right after the previous one's commit until that one's markers are
-   * written (a few ms): a task that keeps up commits back to back, so most of its transactions wait
-   * this long once. Default DEFAULT_FIRST_RETRY_MS.
+   * The first retry of a failed sendBatch (its AddPartitionsToTxn and Produce requests: the producer's
+   * `retry` applies to those only), ms; later ones double up to 2 s. kafkajs retries a sendBatch whose
+   * AddPartitionsToTxn the coordinator answered CONCURRENT_TRANSACTIONS, which it does to a transaction
+   * begun right after the previous one's commit until that one's markers are written (a few ms): a task
+   * that keeps up commits back to back, and up to a third of its transactions wait this long once (0.14
+   * to 0.32 retries per transaction in bench/transaction-commit.ts). Default DEFAULT_FIRST_RETRY_MS.
    */
   firstRetryMs?: number;
 }
@@ -64,15 +65,16 @@ export const DEFAULT_MAX_REQUEST_BYTES = 900_000;
 export const DEFAULT_MAX_REQUEST_RECORDS = 1_000;
 /**
  * Default first retry, ms. bench/transaction-commit.ts on the local broker, 8 tasks committing back to
- * back: with kafkajs's 50 ms, 285 commits/s, commit p90 61 ms, p99 80 ms; with 10 ms, 718 commits/s, p90
- * 19 ms, p99 27 ms (with 30 ms between a task's commits, none refused: p99 16 ms). The Java producer
- * retries this case after 20 ms.
+ * back: with the 50 ms this producer used before (kafkajs's own default is 300), 285 commits/s, commit
+ * p90 61 ms, p99 80 ms; with 10 ms, 718 commits/s, p90 19 ms, p99 27 ms (with 30 ms between a task's
+ * commits, none refused: p99 16 ms). The Java producer retries this case after 20 ms.
  */
 export const DEFAULT_FIRST_RETRY_MS = 10;
 /**
- * Retries of a failed transactional request: from a 10 ms first retry, doubling up to 2 s, they wait
- * ~6.5 s in all before the transaction is aborted, as kafkajs's 8 retries from 50 ms did (~7 s): a
- * leader move or a coordinator change still fits.
+ * Retries of a failed sendBatch: from a 10 ms first retry, doubling up to 2 s, they wait ~6.5 s in all
+ * before the transaction is aborted, as the 8 retries from 50 ms used before did (~7 s): a leader move or
+ * a coordinator change still fits. (InitProducerId and TxnOffsetCommit follow the client's retry,
+ * shared/kafka/kafka-client.ts; AddOffsetsToTxn is retried below; EndTxn is not retried.)
  */
 const REQUEST_RETRIES = 10;
 /** Bytes a record adds beyond its key and value (record header, varints, attributes). */
@@ -81,8 +83,9 @@ const RECORD_OVERHEAD_BYTES = 24;
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 const SEND_OFFSETS_ATTEMPTS = 12;
 /**
- * Up to 10, 20, 40, 80, 160, 320, then 500 ms between sendOffsets attempts (full jitter), ~3 s in all:
- * the same CONCURRENT_TRANSACTIONS window as DEFAULT_FIRST_RETRY_MS, so the same short start.
+ * 10, 20, 40, 80, 160, 320, then 500 ms between sendOffsets attempts (no jitter: one producer per task,
+ * nothing to spread), ~3 s in all: the same CONCURRENT_TRANSACTIONS window as DEFAULT_FIRST_RETRY_MS, so
+ * the same short start.
  */
 const SEND_OFFSETS_BACKOFF = { initialMs: 10, maxMs: 500 };
 

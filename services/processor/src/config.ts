@@ -52,10 +52,11 @@ export const processorEnvSchema = commonEnvSchema.extend({
   /** The broker aborts a transaction open longer than this, ms. */
   TRANSACTION_TIMEOUT_MS: positiveInt.default(30_000),
   /**
-   * First retry of a failed request of a transaction, ms; later ones double up to 2 s (10 retries). A
-   * transaction begun right after the task's previous commit is refused (CONCURRENT_TRANSACTIONS) until that
-   * one's markers are written, a few ms, and kafkajs retries it after this long: it is part of most
-   * commits of a task that keeps up.
+   * First retry of a transaction's failed sendBatch (AddPartitionsToTxn, Produce), ms; later ones double
+   * up to 2 s (10 retries). A transaction begun right after the task's previous commit is refused
+   * (CONCURRENT_TRANSACTIONS) until that one's markers are written, a few ms, and kafkajs retries it after
+   * this long: up to a third of the commits of a task that keeps up wait it. At most 2000 (the cap of the
+   * later retries).
    */
   TRANSACTION_FIRST_RETRY_MS: positiveInt.max(2_000).default(10),
   /** Consumer group session timeout, ms: how long a dead instance keeps its partitions. */

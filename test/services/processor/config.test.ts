@@ -63,7 +63,7 @@ describe('loadProcessorConfig', () => {
       );
     expect(
       loadProcessorConfig({ PROJECTS_FILE: 'p', TRANSACTION_FIRST_RETRY_MS: '50' }).transactionFirstRetryMs,
-      "kafkajs's own first retry",
+      "the producer's first retry before",
     ).toBe(50);
   });
 });
