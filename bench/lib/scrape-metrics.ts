@@ -15,3 +15,20 @@ export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
   }
   return out;
 }
+
+/**
+ * The sum of every series of metric `name` (with or without labels) whose labels contain each of
+ * `labelFilters` (e.g. `result="commit"`); 0 when none does.
+ */
+export function sumSeries(
+  metrics: ReadonlyMap<string, number>,
+  name: string,
+  ...labelFilters: string[]
+): number {
+  let sum = 0;
+  for (const [series, value] of metrics) {
+    if (series !== name && !series.startsWith(`${name}{`)) continue;
+    if (labelFilters.every((filter) => series.includes(filter))) sum += value;
+  }
+  return sum;
+}

@@ -5,14 +5,7 @@
  * resets that gauge at every scrape, so the second scrape holds the longest since the first: nothing else may
  * scrape the process in between, as the freshness bench's idle and half-rate phases do not).
  */
-
-function sumOf(metrics: ReadonlyMap<string, number>, name: string, labelFilter = ''): number {
-  let sum = 0;
-  for (const [series, value] of metrics) {
-    if ((series === name || series.startsWith(`${name}{`)) && series.includes(labelFilter)) sum += value;
-  }
-  return sum;
-}
+import { sumSeries } from '../lib/scrape-metrics.ts';
 
 /** One line for the process whose metrics carry `prefix` (e.g. `liftstream_processor_`). */
 export function pauseLine(
@@ -24,12 +17,12 @@ export function pauseLine(
 ): string {
   if (after.size === 0) return `  ${name} pauses: its /metrics did not answer`;
   const gc = `${prefix}nodejs_gc_duration_seconds`;
-  const delta = (metric: string, filter = ''): number =>
-    sumOf(after, metric, filter) - sumOf(before, metric, filter);
+  const delta = (metric: string, ...filters: string[]): number =>
+    sumSeries(after, metric, ...filters) - sumSeries(before, metric, ...filters);
   const gcSeconds = delta(`${gc}_sum`);
   const collections = delta(`${gc}_count`);
   const long = collections - delta(`${gc}_bucket`, 'le="0.1"');
-  const lagMax = sumOf(after, `${prefix}nodejs_eventloop_lag_max_seconds`);
+  const lagMax = sumSeries(after, `${prefix}nodejs_eventloop_lag_max_seconds`);
   return (
     `  ${name} pauses: GC ${((gcSeconds / seconds) * 1000).toFixed(1)} ms/s over ${collections} collections, ` +
     `${long} over 100 ms; event loop delay max ${(lagMax * 1000).toFixed(0)} ms`

@@ -4,18 +4,14 @@
  * result="commit") and the duration of a chunk with its transaction (liftstream_processor_transaction_seconds,
  * bucket bounds), per stage and in all.
  */
+import { sumSeries } from '../lib/scrape-metrics.ts';
 import { histogramQuantiles } from './freshness-split.ts';
 
 const COMMITS = 'liftstream_processor_transactions_total';
 const SECONDS = 'liftstream_processor_transaction_seconds';
 
 function committed(metrics: ReadonlyMap<string, number>, stage: string): number {
-  let sum = 0;
-  for (const [series, value] of metrics) {
-    if (series.startsWith(`${COMMITS}{`) && series.includes('result="commit"') && series.includes(stage))
-      sum += value;
-  }
-  return sum;
+  return sumSeries(metrics, COMMITS, 'result="commit"', stage);
 }
 
 function bound(b: number | undefined): string {

@@ -8,6 +8,10 @@
  * difference is an eighth of a core.
  */
 import type avro from 'avsc';
+import {
+  CONFLUENT_HEADER_BYTES,
+  CONFLUENT_MAGIC_BYTE,
+} from '../../../../shared/registry/confluent-avro-reader.ts';
 
 /** Encodes the Avro values of one request; returns one Confluent-framed value per input, in order. */
 export interface BatchEncoder {
@@ -15,9 +19,6 @@ export interface BatchEncoder {
   readonly schemaId: number;
   encodeBatch(values: readonly unknown[]): Buffer[];
 }
-
-const HEADER_BYTES = 5;
-const MAGIC_BYTE = 0;
 
 export class ConfluentBatchEncoder implements BatchEncoder {
   private scratch: Buffer;
@@ -36,11 +37,11 @@ export class ConfluentBatchEncoder implements BatchEncoder {
     for (let i = 0; i < values.length; i++) {
       for (;;) {
         const start = pos;
-        if (start + HEADER_BYTES <= this.scratch.length) {
-          this.scratch[start] = MAGIC_BYTE;
+        if (start + CONFLUENT_HEADER_BYTES <= this.scratch.length) {
+          this.scratch[start] = CONFLUENT_MAGIC_BYTE;
           this.scratch.writeUInt32BE(this.schemaId, start + 1);
           // avsc returns a negative position when the value did not fit (nothing usable written).
-          const end = this.type.encode(values[i], this.scratch, start + HEADER_BYTES);
+          const end = this.type.encode(values[i], this.scratch, start + CONFLUENT_HEADER_BYTES);
           if (end >= 0) {
             pos = end;
             break;
