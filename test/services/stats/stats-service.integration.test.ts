@@ -123,11 +123,19 @@ describe('stats service with its hosted sink', () => {
       if (Date.now() > deadline) throw new Error(`sink never caught up: ${ready.body}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const response = await service.app.inject({
-      method: 'GET',
-      url: '/v1/experiments/checkout/results?metric=purchase',
-      headers: { authorization: `Bearer ${READ_KEY}` },
-    });
+    // Lag 0 means consumed; the last round may still be on its way into ClickHouse (the flush interval),
+    // so the results may answer 404 for a moment after readiness (seen once in CI).
+    const askResults = () =>
+      service.app.inject({
+        method: 'GET',
+        url: '/v1/experiments/checkout/results?metric=purchase',
+        headers: { authorization: `Bearer ${READ_KEY}` },
+      });
+    let response = await askResults();
+    while (response.statusCode === 404 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      response = await askResults();
+    }
     expect(response.statusCode, response.body).toBe(200);
     const body = response.json() as ResultsBody;
     const truth = expectedStats(units, 'purchase');
