@@ -20,6 +20,7 @@ import {
   dimensionValuesSql,
   metricSumsSql,
   perUnitShapeFor,
+  quantileShapeFor,
   quantileSql,
   unitsSql,
 } from '../../services/stats/src/storage/metric-query-sql.ts';
@@ -193,8 +194,9 @@ async function catalogueStatements(
   const caps = base.map((m) => (m.cap !== undefined && 'absolute' in m.cap ? m.cap.absolute : null));
   const percentile = base.flatMap((m, i) => (m.cap !== undefined && 'percentile' in m.cap ? [i] : []));
   if (percentile.length > 0) {
-    const sql = quantileSql(base, percentile, scope, shape);
-    add(`quantile (${shape})`, sql);
+    const quantileShape = quantileShapeFor(base, percentile, scope, false);
+    const sql = quantileSql(base, percentile, scope, quantileShape);
+    add(`quantile (${quantileShape})`, sql);
     const [row] = await rows<Record<string, number | null>>(client, sql);
     for (const i of percentile) caps[i] = Number(row?.[`q${i}`] ?? 0);
   }

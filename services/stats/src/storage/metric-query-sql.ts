@@ -6,7 +6,7 @@
  * requested metrics need are joined once with the live assignments (to know each unit's first exposure, for
  * windows, and to count only units analysed in that variation now), grouped per unit with one conditional
  * sum per base metric, and aggregated per variation (and dimension value). Percentile caps need the
- * quantile first: one more pass over the same per-unit values (`quantileSql`).
+ * quantile first: one more pass over the capped metrics' per-unit values (`quantileSql`).
  *
  * Numbers: event values are summed per unit in ClickHouse; a unit whose events were all retracted has
  * events = 0 and counts as exactly 0 (not the float dust of w − w).
@@ -114,7 +114,8 @@ export function cupedIndexes(metrics: readonly BaseMetric[]): number[] {
  * Per unit, with the CUPED covariates when a metric has `cuped`: the attributed per-unit rows (below) and the
  * covariate per-unit rows (`covariatePerUnitSql`) side by side, re-grouped per unit, so a unit with only
  * pre-exposure events (v = 0, y > 0) is there too. Adds ye{i} (live covariate rows) and y{i} (Σ amount) for
- * each CUPED metric i. Without CUPED metrics it is exactly the attributed per-unit query.
+ * each CUPED metric i. Without CUPED metrics it is exactly the attributed per-unit query. In the joined shape
+ * the two kinds of rows go through one join instead (`joinedWithCovariatesSql`).
  */
 function perUnitSql(
   metrics: readonly BaseMetric[],
@@ -124,6 +125,7 @@ function perUnitSql(
   withCovariates = true,
 ): string {
   const cuped = withCovariates ? cupedIndexes(metrics) : [];
+  if (cuped.length > 0 && shape === 'joined') return joinedWithCovariatesSql(metrics, cuped, scope, params);
   const attributed = attributedPerUnitSql(metrics, scope, params, shape);
   if (cuped.length === 0) return attributed;
   const zeros = (names: string[]) => names.map((n) => `0. AS ${n}`).join(', ');
@@ -150,7 +152,8 @@ function perUnitSql(
  * attributed rows' shape: pre-exposure tracks are a unit's oldest, the first the processor evicts, and an
  * evicted track's rows are never retracted (retention.ts), so after a later merge, multiple exposure or
  * earlier first exposure such a row outlives the assignment it was derived against. The join drops it.
- * Covariate rows are few beside attributed ones; the join costs one grouping of the exposure rows.
+ * This query serves the projected shape (its join costs one grouping of the exposure rows); the joined
+ * shape applies the same condition in its own join (`joinedWithCovariatesSql`).
  */
 function covariatePerUnitSql(
   metrics: readonly BaseMetric[],
@@ -158,24 +161,89 @@ function covariatePerUnitSql(
   scope: MetricSqlScope,
   params: Record<string, unknown>,
 ): string {
-  const columns = cuped.map((i) => {
-    const metric = metrics[i] as BaseMetric;
-    params[`cev${i}`] = metric.event;
-    params[`cms${i}`] = Math.round((metric.cuped?.days ?? 0) * 24 * HOUR_MS);
-    const condition =
-      `c.event = {cev${i}:String} AND ` +
-      `toUnixTimestamp64Milli(c.timestamp) >= toUnixTimestamp64Milli(c.first_exposure_at) - {cms${i}:Int64}`;
-    const amount = metric.type === 'mean' ? 'c.sign * c.weight * coalesce(c.value, 0)' : 'c.sign * c.weight';
-    return `toFloat64(sumIf(c.sign, ${condition})) AS ye${i}, toFloat64(sumIf(${amount}, ${condition})) AS y${i}`;
+  const columns = covariateColumnsSql(metrics, cuped, params, {
+    row: 'c',
+    firstExposure: 'c.first_exposure_at',
   });
-  params['cevents'] = [...new Set(cuped.map((i) => (metrics[i] as BaseMetric).event))];
-  return `SELECT c.unit AS who, a.arm AS arm, any(a.dv) AS dv, ${columns.join(', ')}
+  return `SELECT c.unit AS who, a.arm AS arm, any(a.dv) AS dv, ${columns}
           FROM covariates AS c
           INNER JOIN (${assignedSql(scope)}) AS a
             ON c.unit = a.who AND c.variation = a.arm AND c.first_exposure_at = a.fx
           WHERE c.project = {project:String} AND c.experiment = {experiment:String}
             AND has({cevents:Array(String)}, c.event)
           GROUP BY c.unit, a.arm`;
+}
+
+/**
+ * ye{i} and y{i} of each CUPED metric i over covariate rows `row` (see covariatePerUnitSql), `condition`
+ * added to each metric's; sets the parameters they use, `cevents` included.
+ */
+function covariateColumnsSql(
+  metrics: readonly BaseMetric[],
+  cuped: readonly number[],
+  params: Record<string, unknown>,
+  on: { row: string; firstExposure: string; condition?: string },
+): string {
+  const columns = cuped.map((i) => {
+    const metric = metrics[i] as BaseMetric;
+    params[`cev${i}`] = metric.event;
+    params[`cms${i}`] = Math.round((metric.cuped?.days ?? 0) * 24 * HOUR_MS);
+    const condition =
+      (on.condition === undefined ? '' : `${on.condition} AND `) +
+      `${on.row}.event = {cev${i}:String} AND ` +
+      `toUnixTimestamp64Milli(${on.row}.timestamp) >= toUnixTimestamp64Milli(${on.firstExposure}) - {cms${i}:Int64}`;
+    const amount =
+      metric.type === 'mean'
+        ? `${on.row}.sign * ${on.row}.weight * coalesce(${on.row}.value, 0)`
+        : `${on.row}.sign * ${on.row}.weight`;
+    return `toFloat64(sumIf(${on.row}.sign, ${condition})) AS ye${i}, toFloat64(sumIf(${amount}, ${condition})) AS y${i}`;
+  });
+  params['cevents'] = [...new Set(cuped.map((i) => (metrics[i] as BaseMetric).event))];
+  return columns.join(', ');
+}
+
+/**
+ * The joined per-unit query with CUPED covariates: the requested events' attributed rows and the covariate
+ * rows, tagged (cov = 0 / 1), go through ONE join with the live analysed assignments, where the two
+ * per-unit queries unioned above each grouped the experiment's exposures and joined (at 1M units the
+ * second grouping and join cost ~0.5 s; bench/RESULTS.md, issue 16). Same columns and the same meaning:
+ * an attributed row counts as in attributedPerUnitSql (windows against the assignment's first exposure,
+ * as_of on its timestamp), a covariate row only if derived against the live first exposure (cfx = a.fx,
+ * the other query's join condition) and within its metric's lookback. A unit with only covariate rows is
+ * grouped all the same.
+ */
+function joinedWithCovariatesSql(
+  metrics: readonly BaseMetric[],
+  cuped: readonly number[],
+  scope: MetricSqlScope,
+  params: Record<string, unknown>,
+): string {
+  params['events'] = [...new Set(metrics.map((m) => m.event))];
+  const asOf = scope.asOf === undefined ? '' : ` AND timestamp <= {as_of:DateTime64(3, 'UTC')}`;
+  const attributedColumns = metrics.map((m, i) => {
+    const counts = `t.cov = 0 AND ${countsSql(m, i, params)}`;
+    return `toFloat64(sumIf(t.sign, ${counts})) AS e${i}, toFloat64(sumIf(${amountSql(m)}, ${counts})) AS r${i}`;
+  });
+  const covariateColumns = covariateColumnsSql(metrics, cuped, params, {
+    row: 't',
+    firstExposure: 't.cfx',
+    condition: 't.cov = 1 AND t.cfx = a.fx',
+  });
+  return `SELECT t.unit AS who, a.arm AS arm, any(a.dv) AS dv, ${attributedColumns.join(', ')}, ${covariateColumns}
+          FROM (
+            SELECT unit, variation, event, timestamp, sign, weight, value, 0 AS cov,
+                   toDateTime64(0, 3, 'UTC') AS cfx
+            FROM attributed
+            WHERE project = {project:String} AND experiment = {experiment:String}
+              AND has({events:Array(String)}, event)${asOf}
+            UNION ALL
+            SELECT unit, variation, event, timestamp, sign, weight, value, 1 AS cov, first_exposure_at AS cfx
+            FROM covariates
+            WHERE project = {project:String} AND experiment = {experiment:String}
+              AND has({cevents:Array(String)}, event)
+          ) AS t
+          INNER JOIN (${assignedSql(scope)}) AS a ON t.unit = a.who AND t.variation = a.arm
+          GROUP BY t.unit, a.arm`;
 }
 
 function attributedPerUnitSql(
@@ -227,6 +295,11 @@ export function uncappedSql(metric: BaseMetric, e: string, r: string): string {
  * position p·(n − 1): numpy's default `linear` method (Hyndman & Fan type 7); `quantileExact` would return
  * an order statistic and `quantileExactExclusive` uses p·(n + 1) (type 6).
  * Columns q{i} (the quantile) and n{i} (units with a positive value) for each capped metric index i.
+ *
+ * The per-unit pass reads the capped metrics alone: the request's other metrics (a windowed conversion, a
+ * plain mean) play no part in a cap, and leaving them out spares their columns and, when none of the capped
+ * ones has a window, the join (see `quantileShapeFor`). At 1M units that took this pass from ~1.3 s to
+ * ~0.4 s (bench/RESULTS.md, issue 16).
  */
 export function quantileSql(
   metrics: readonly BaseMetric[],
@@ -235,16 +308,39 @@ export function quantileSql(
   shape: PerUnitShape,
 ): BuiltSql {
   const params = scopeParams({ ...scope, dimension: undefined });
-  const perUnit = perUnitSql(metrics, { ...scope, dimension: undefined }, params, shape, false);
-  const columns = capped.map((i) => {
-    const metric = metrics[i] as BaseMetric;
-    if (metric.cap === undefined || !('percentile' in metric.cap))
+  const cappedMetrics = capped.map((i) => {
+    const metric = metrics[i];
+    if (metric?.cap === undefined || !('percentile' in metric.cap))
       throw new Error(`metric ${i} has no percentile cap`);
+    return metric;
+  });
+  // Per-unit columns e{j}/r{j} are numbered by position in cappedMetrics; results keep the request's index i.
+  const perUnit = perUnitSql(cappedMetrics, { ...scope, dimension: undefined }, params, shape, false);
+  const columns = capped.map((i, j) => {
+    const metric = cappedMetrics[j] as BaseMetric & { cap: { percentile: number } };
     params[`p${i}`] = metric.cap.percentile;
-    const value = uncappedSql(metric, `e${i}`, `r${i}`);
+    const value = uncappedSql(metric, `e${j}`, `r${j}`);
     return `quantileExactInclusiveIf({p${i}:Float64})(${value}, ${value} > 0) AS q${i}, toFloat64(countIf(${value} > 0)) AS n${i}`;
   });
   return { sql: `SELECT ${columns.join(', ')} FROM (${perUnit})`, params };
+}
+
+/**
+ * The shape of the cap quantiles' pass: decided by the capped metrics and `as_of` alone (the quantile is
+ * over all dimension values, and another metric's window is not the capped metric's), so a request whose
+ * sums must join can still read the caps from the per_unit projection. Both shapes give the same values
+ * once the sink has stored what the processor emitted; when the request is rerun joined because the
+ * tables disagreed (`forceJoin`), the quantile joins too.
+ */
+export function quantileShapeFor(
+  metrics: readonly BaseMetric[],
+  capped: readonly number[],
+  scope: MetricSqlScope,
+  forceJoin: boolean,
+): PerUnitShape {
+  if (forceJoin) return 'joined';
+  const cappedMetrics = capped.map((i) => metrics[i] as BaseMetric);
+  return perUnitShapeFor(cappedMetrics, { ...scope, dimension: undefined });
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   NONE_VALUE,
   OTHER_VALUE,
   perUnitShapeFor,
+  quantileShapeFor,
   quantileSql,
   unitsSql,
 } from './metric-query-sql.ts';
@@ -65,10 +66,10 @@ export async function loadMetricStats(
     );
     scope = { ...scope, dimension: { name: query.dimension, topValues: topValues(values) } };
   }
-  const first = await loadWith(client, query, base, ratioPairs, scope, perUnitShapeFor(base, scope));
+  const first = await loadWith(client, query, base, ratioPairs, scope, perUnitShapeFor(base, scope), false);
   if (first.kind !== 'inconsistent' || perUnitShapeFor(base, scope) === 'joined') return first;
   // The projected shape trusts attributed rows to belong to live analysed units; they disagree: join.
-  return loadWith(client, query, base, ratioPairs, scope, 'joined');
+  return loadWith(client, query, base, ratioPairs, scope, 'joined', true);
 }
 
 async function loadWith(
@@ -78,8 +79,9 @@ async function loadWith(
   ratioPairs: readonly (readonly [number, number])[],
   scope: MetricSqlScope,
   shape: PerUnitShape,
+  forceJoin: boolean,
 ): Promise<MetricStatsOutcome> {
-  const caps = await capsOf(client, base, scope, shape);
+  const caps = await capsOf(client, base, scope, forceJoin);
   const [unitRows, sumRows] = await Promise.all([
     select<{ dv: string; variation: string; multiple_exposure: boolean | number; units: number | string }>(
       client,
@@ -143,7 +145,7 @@ async function capsOf(
   client: ClickHouseClient,
   base: readonly BaseMetric[],
   scope: MetricSqlScope,
-  shape: PerUnitShape,
+  forceJoin: boolean,
 ): Promise<(number | null)[]> {
   const caps: (number | null)[] = base.map((m) =>
     m.cap !== undefined && 'absolute' in m.cap ? m.cap.absolute : null,
@@ -152,7 +154,7 @@ async function capsOf(
   if (percentile.length === 0) return caps;
   const [row] = await select<Record<string, number | string | null>>(
     client,
-    quantileSql(base, percentile, scope, shape),
+    quantileSql(base, percentile, scope, quantileShapeFor(base, percentile, scope, forceJoin)),
   );
   for (const i of percentile) {
     const positive = Number(row?.[`n${i}`] ?? 0);

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricConfig } from '../../../../shared/projects/metric-catalog.ts';
 import { baseMetricsOf } from '../../../../services/stats/src/storage/metric-query.ts';
+import { catalogueMetric } from '../../../helpers/stats/catalogue-metric.ts';
 
-const metric = (id: string, extra: Partial<MetricConfig>): MetricConfig => ({
-  id,
-  type: 'mean',
-  event: 'purchase',
-  guardrail: false,
-  direction: 'increase',
-  ...extra,
-});
+const metric = catalogueMetric;
 const revenue = metric('revenue', { cuped: { days: 14 } });
 const orders = metric('orders', { type: 'count' });
 const aov = metric('aov', { type: 'ratio', event: undefined, numerator: 'revenue', denominator: 'orders' });

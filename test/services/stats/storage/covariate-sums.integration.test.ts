@@ -12,19 +12,13 @@ import { formatDateTime64 } from '../../../../services/sink/src/sink-rows.ts';
 import type { MetricStats } from '../../../../services/stats/src/math/metric-stats.ts';
 import { loadMetricStats } from '../../../../services/stats/src/storage/metric-query.ts';
 import { openClickHouse, type ClickHouseFixture } from '../../../helpers/stats/clickhouse-fixture.ts';
+import { catalogueMetric } from '../../../helpers/stats/catalogue-metric.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 2, 10, 12, 0);
 
-const metric = (id: string, extra: Partial<MetricConfig>): MetricConfig => ({
-  id,
-  type: 'mean',
-  event: 'purchase',
-  guardrail: false,
-  direction: 'increase',
-  ...extra,
-});
+const metric = catalogueMetric;
 const revenue14 = metric('revenue14', { cuped: { days: 14 } });
 const revenue1 = metric('revenue1', { cuped: { days: 1 } });
 const orders = metric('orders', { type: 'count', cap: { absolute: 1 }, cuped: { days: 14 } });
