@@ -328,9 +328,13 @@ export function quantileSql(
 /**
  * The shape of the cap quantiles' pass: decided by the capped metrics and `as_of` alone (the quantile is
  * over all dimension values, and another metric's window is not the capped metric's), so a request whose
- * sums must join can still read the caps from the per_unit projection. Both shapes give the same values
- * once the sink has stored what the processor emitted; when the request is rerun joined because the
- * tables disagreed (`forceJoin`), the quantile joins too.
+ * sums must join can still read the caps from the per_unit projection. A metric's cap is then the same in
+ * every request without as_of, whatever else the request asks for. The two shapes count the same units
+ * except where the processor left rows that no live assignment owns: tracks its retention evicted before
+ * the unit's assignment changed (services/stats/README.md, Limits), which the projection counts, as the
+ * default results do, and the join does not; and the moment between the sink's inserts of exposures and of
+ * attributed rows. When the request is rerun joined because the tables disagreed (`forceJoin`), the
+ * quantile joins too.
  */
 export function quantileShapeFor(
   metrics: readonly BaseMetric[],

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricConfig } from '../../../../shared/projects/metric-catalog.ts';
-import { quantileShapeFor, quantileSql } from '../../../../services/stats/src/storage/metric-query-sql.ts';
+import {
+  metricSumsSql,
+  quantileShapeFor,
+  quantileSql,
+} from '../../../../services/stats/src/storage/metric-query-sql.ts';
 import type { BaseMetric } from '../../../../services/stats/src/storage/metric-query-sql.ts';
 import { catalogueMetric } from '../../../helpers/stats/catalogue-metric.ts';
 
@@ -36,10 +40,27 @@ describe('the percentile caps pass', () => {
 
   it("computes the capped metrics' columns alone, named by their index in the request", () => {
     const built = quantileSql([bought, views, revenueP99], [2], scope, 'projected');
+    // No window bounds (bought's), no view event: the only metric read is revenue_p99, as e0/r0.
+    expect(Object.keys(built.params).sort()).toEqual(['ev0', 'events', 'experiment', 'p2', 'project']);
     expect(built.params['events']).toEqual(['purchase']);
     expect(built.params['p2']).toBe(0.99);
     expect(built.sql).toMatch(/ AS q2, toFloat64\(countIf\(.*\)\) AS n2 FROM/);
-    expect(built.sql).not.toMatch(/\bview\b|e1|e2|r2/);
+    expect(built.sql).not.toMatch(/\b[er][12]\b/);
+  });
+
+  it('groups the exposures once for a joined request with CUPED metrics (attributed and covariate rows share the join)', () => {
+    const cuped = metric('revenue_cuped', { cuped: { days: 14 } });
+    const built = metricSumsSql(
+      [bought, cuped],
+      [null, null],
+      [],
+      { ...scope, asOf: Date.UTC(2026, 0, 9) },
+      'joined',
+    );
+    expect(built.sql.match(/FROM exposures/g)?.length).toBe(1);
+    expect(built.sql).toContain('t.cov = 1 AND t.cfx = a.fx');
+    // as_of bounds the attributed rows only: covariate rows precede a first exposure that as_of bounds.
+    expect(built.sql.match(/timestamp <= \{as_of/g)?.length).toBe(1);
   });
 
   it('refuses an index whose metric has no percentile cap', () => {
