@@ -17,6 +17,7 @@ import { parseMetricList, resolveControl } from './results-params.ts';
 import { inferenceNote } from './inference-note.ts';
 import { expectedWeightsFor, sequentialTuningParameter } from './results-response.ts';
 import { StatsHttpError } from './stats-errors.ts';
+import { withZeroMetricVariation, withZeroUnits } from '../math/absent-variation.ts';
 
 export interface MetricResultsRequest {
   experiment: string;
@@ -98,12 +99,16 @@ export async function metricResultsBody(
       retryAfterSeconds: 1,
     });
   }
-  const variations = loaded.groups[0]?.units.map((u) => u.variation) ?? [];
   const control = resolveControl(
-    variations,
-    request.control ?? project.experiments[request.experiment]?.control,
+    loaded.groups[0]?.units.map((u) => u.variation) ?? [],
+    request.control,
+    project.experiments[request.experiment]?.control,
   );
   if (!control.ok) throw new StatsHttpError('invalid_parameter', control.message);
+  const groups = control.absent
+    ? loaded.groups.map((g) => withZeroVariationGroup(g, control.control))
+    : loaded.groups;
+  const variations = groups[0]?.units.map((u) => u.variation) ?? [];
   const weights = expectedWeightsFor(project.expectedSplit, request.experiment);
   checkWeights(weights, variations, project.id, request.experiment);
   const set = project.experiments[request.experiment];
@@ -123,7 +128,7 @@ export async function metricResultsBody(
         set?.guardrails.includes(metric.id) ?? false,
       ),
     );
-  const whole = sumGroups(loaded.groups);
+  const whole = sumGroups(groups);
   const body = {
     project: project.id,
     experiment: request.experiment,
@@ -135,12 +140,11 @@ export async function metricResultsBody(
     srm: srm(whole.units, weights),
     inference: METRIC_RESULTS_INFERENCE,
   };
-  if (request.dimension === undefined)
-    return { ...body, metrics: blocks(loaded.groups[0] as MetricStatsGroup) };
+  if (request.dimension === undefined) return { ...body, metrics: blocks(groups[0] as MetricStatsGroup) };
   return {
     ...body,
     dimension: request.dimension,
-    values: loaded.groups.map((group) => ({
+    values: groups.map((group) => ({
       value: group.value as string,
       multiple_exposure_units: group.multipleExposureUnits,
       units: group.units,
@@ -226,6 +230,15 @@ function checkWeights(
 }
 
 /** Units and multiple-exposure units of the whole experiment: the sum over dimension values. */
+/** A group with `name` at 0 units in its units and every metric's statistics (absent-variation.ts). */
+function withZeroVariationGroup(group: MetricStatsGroup, name: string): MetricStatsGroup {
+  return {
+    ...group,
+    units: withZeroUnits(group.units, name),
+    metrics: new Map([...group.metrics].map(([id, stats]) => [id, withZeroMetricVariation(stats, name)])),
+  };
+}
+
 function sumGroups(groups: readonly MetricStatsGroup[]) {
   const units = new Map<string, number>();
   let multipleExposureUnits = 0;

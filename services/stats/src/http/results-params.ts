@@ -128,23 +128,39 @@ function bad(param: string, message: string): ParamsOutcome {
   return { ok: false, param, message: `parameter "${param}" ${message}` };
 }
 
-export type ControlOutcome = { ok: true; control: string } | { ok: false; message: string };
+export type ControlOutcome =
+  | {
+      ok: true;
+      control: string;
+      /** The project's configured control, with no unit stored yet: the caller lists it with 0 units. */
+      absent: boolean;
+    }
+  | { ok: false; message: string };
 
 /**
- * The control variation: the requested one when it exists, else the variation named `control`. Neither →
- * a message listing the variations, so the caller knows what to pass.
+ * The control variation: the requested one (else the one the project's configuration names for the
+ * experiment, `configured`) when it exists, else the variation named `control`. The configured control
+ * is accepted before any of its units is stored (`absent`): it is a variation of the experiment by
+ * configuration, and at the experiment's start its first exposures can be a moment behind a
+ * treatment's. Anything else unknown → a message listing the variations, so the caller knows what to
+ * pass.
  */
-export function resolveControl(variations: readonly string[], requested: string | undefined): ControlOutcome {
+export function resolveControl(
+  variations: readonly string[],
+  requested: string | undefined,
+  configured?: string,
+): ControlOutcome {
   const list = variations.map((v) => JSON.stringify(v)).join(', ');
-  if (requested !== undefined) {
-    return variations.includes(requested)
-      ? { ok: true, control: requested }
-      : {
-          ok: false,
-          message: `parameter "control": no variation named ${JSON.stringify(requested)}; the variations are ${list}`,
-        };
+  const wanted = requested ?? configured;
+  if (wanted !== undefined) {
+    if (variations.includes(wanted)) return { ok: true, control: wanted, absent: false };
+    if (wanted === configured) return { ok: true, control: wanted, absent: true };
+    return {
+      ok: false,
+      message: `parameter "control": no variation named ${JSON.stringify(wanted)}; the variations are ${list}`,
+    };
   }
-  if (variations.includes('control')) return { ok: true, control: 'control' };
+  if (variations.includes('control')) return { ok: true, control: 'control', absent: false };
   return {
     ok: false,
     message: `parameter "control" is required: no variation is named "control"; pass ?control=<one of ${list}>`,

@@ -29,6 +29,7 @@ import {
   ResultsResponseSchema,
 } from './route-schemas.ts';
 import { StatsHttpError } from './stats-errors.ts';
+import { withZeroVariation } from '../math/absent-variation.ts';
 
 export interface ResultsRouteDeps {
   catalog: ProjectCatalog;
@@ -206,10 +207,13 @@ export function resultsRoutes(deps: ExperimentRoutesDeps) {
         const control = resolveControl(
           aggregates.variations.map((v) => v.variation),
           params.control,
+          project.experiments[params.experiment]?.control,
         );
         if (!control.ok) throw new StatsHttpError('invalid_parameter', control.message);
         const outcome = computeResults({
-          variations: aggregates.variations,
+          variations: control.absent
+            ? withZeroVariation(aggregates.variations, control.control)
+            : aggregates.variations,
           control: control.control,
           confidence: params.confidence,
           expectedWeights: expectedWeightsFor(project.expectedSplit, params.experiment),

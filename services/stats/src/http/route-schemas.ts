@@ -58,7 +58,8 @@ export const ResultsQuerySchema = Type.Object({
     Type.String({
       minLength: 1,
       maxLength: 256,
-      description: 'Control variation; default: the one named "control"',
+      description:
+        'Control variation; default: the experiment set\'s control (listed at 0 units until its first unit is stored), else the one named "control"',
     }),
   ),
   confidence: Type.Optional(

@@ -94,9 +94,12 @@ export function timeseriesRoutes(deps: ResultsRouteDeps) {
           );
         }
         const last = loaded.points[loaded.points.length - 1];
+        // A configured control with no unit yet: every point lacks it, and a point without its control
+        // has no comparison (pointBody), as before the control's first exposure.
         const control = resolveControl(
           last?.units.map((u) => u.variation) ?? [],
-          parsed.value.control ?? project.experiments[experiment]?.control,
+          parsed.value.control,
+          project.experiments[experiment]?.control,
         );
         if (!control.ok) throw new StatsHttpError('invalid_parameter', control.message);
         const confidence = parsed.value.confidence ?? DEFAULT_CONFIDENCE;

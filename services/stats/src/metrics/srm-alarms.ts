@@ -6,8 +6,8 @@
 import type { ProjectSettings } from '../../../../shared/projects/project-catalog.ts';
 import { expectedWeightsFor } from '../http/results-response.ts';
 import { computeResults } from '../math/experiment-results.ts';
-import type { VariationStats } from '../math/types.ts';
 import type { ExperimentSummary } from '../storage/experiments-query.ts';
+import { statsOfUnitsOnly } from '../math/absent-variation.ts';
 
 /** An SRM p-value below this raises the alarm: the threshold GrowthBook and Statsig warn at. */
 export const SRM_ALARM_P_VALUE = 0.001;
@@ -45,7 +45,7 @@ export function srmAlarms(
     if (first === undefined) continue;
     // SRM reads only the units per variation; the metric sums are zero and their results unused.
     const outcome = computeResults({
-      variations: summary.variations.map((v) => unitsOnly(v.variation, v.units)),
+      variations: summary.variations.map((v) => statsOfUnitsOnly(v.variation, v.units)),
       control: first.variation,
       expectedWeights: expectedWeightsFor(project.expectedSplit, summary.experiment),
     });
@@ -60,18 +60,4 @@ export function srmAlarms(
     });
   }
   return alarms;
-}
-
-function unitsOnly(variation: string, units: number): VariationStats {
-  return {
-    variation,
-    units,
-    conversions: 0,
-    sumValue: 0,
-    sumValueSq: 0,
-    sumCount: 0,
-    sumCountSq: 0,
-    sumWeight: 0,
-    sumWeightedValue: 0,
-  };
 }

@@ -94,11 +94,41 @@ describe('parseTimeParam', () => {
 
 describe('resolveControl', () => {
   it('takes the variation named control by default', () => {
-    expect(resolveControl(['a', 'control'], undefined)).toEqual({ ok: true, control: 'control' });
+    expect(resolveControl(['a', 'control'], undefined)).toEqual({
+      ok: true,
+      control: 'control',
+      absent: false,
+    });
   });
 
   it('takes the requested variation when it exists', () => {
-    expect(resolveControl(['a', 'control'], 'a')).toEqual({ ok: true, control: 'a' });
+    expect(resolveControl(['a', 'control'], 'a')).toEqual({ ok: true, control: 'a', absent: false });
+  });
+
+  it("takes the experiment's configured control when nothing is requested, before any of its units is stored", () => {
+    expect(resolveControl(['b', 'baseline'], undefined, 'baseline')).toEqual({
+      ok: true,
+      control: 'baseline',
+      absent: false,
+    });
+    expect(resolveControl(['b'], undefined, 'baseline')).toEqual({
+      ok: true,
+      control: 'baseline',
+      absent: true,
+    });
+    expect(resolveControl(['b'], 'baseline', 'baseline')).toEqual({
+      ok: true,
+      control: 'baseline',
+      absent: true,
+    });
+  });
+
+  it('refuses a requested control that is neither stored nor the configured one', () => {
+    const outcome = resolveControl(['b', 'baseline'], 'c', 'baseline');
+    expect(outcome).toEqual({
+      ok: false,
+      message: 'parameter "control": no variation named "c"; the variations are "b", "baseline"',
+    });
   });
 
   it('asks for control, listing the variations, when none is named control', () => {
