@@ -29,8 +29,9 @@ export async function awaitFirstResults(pipeline: Pipeline, scenario: Scenario):
   for (let i = 0; i < 60; i++) {
     const r = await getResults(pipeline, project.id, experiment.name, 'purchase', experiment.control).catch(
       (error: unknown) => {
-        // The first stored round may hold only the other variations' exposures: stats then refuses the
-        // control's name (400) until the control's units are stored too. Not yet, like a 404.
+        // The first stored round may hold only the other variations' exposures: stats then refuses a
+        // control the project does not configure (400) until its units are stored too (a configured one
+        // is listed at 0 units). Not yet, like a 404.
         if (error instanceof Error && /no variation named/.test(error.message)) return undefined;
         throw error;
       },

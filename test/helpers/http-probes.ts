@@ -74,12 +74,15 @@ export function parseAnswer(raw: string): { status: number; json: Record<string,
   };
 }
 
-/** Resolves within `ms` or rejects naming `what` (a socket the server should have closed). */
+/**
+ * Resolves within `ms` or rejects naming `what` (a socket the server should have closed, a setup step that
+ * should not hang): a named failure instead of the test runner's anonymous hook or test timeout.
+ */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     promise,
     new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms).unref(),
+      setTimeout(() => reject(new Error(`${what}: not done after ${ms} ms`)), ms).unref(),
     ),
   ]);
 }

@@ -28,6 +28,7 @@ import {
   rebuildVariationMetrics,
 } from '../../../services/sink/src/sink-clickhouse.ts';
 import type { InsertInfo, SinkConfig, SinkDeps, SinkHandle } from '../../../services/sink/src/sink-types.ts';
+import { within } from '../../helpers/http-probes.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, expectedStats, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
@@ -108,29 +109,37 @@ beforeAll(async () => {
     'sink-test',
     logger,
   );
+  // Each step bounded and named: this hook once hung for the whole hook timeout in CI with no clue where.
+  const step = <T>(what: string, promise: Promise<T>) => within(promise, 60_000, `sink test setup: ${what}`);
   admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [topics.exposures, topics.attributed, topics.covariates].map((topic) => ({
-      topic,
-      numPartitions: PARTITIONS,
-      replicationFactor: 1,
-    })),
-    waitForLeaders: true,
-  });
+  await step('admin connect', admin.connect());
+  await step(
+    'creating topics',
+    admin.createTopics({
+      topics: [topics.exposures, topics.attributed, topics.covariates].map((topic) => ({
+        topic,
+        numPartitions: PARTITIONS,
+        replicationFactor: 1,
+      })),
+      waitForLeaders: true,
+    }),
+  );
   registry = new AvroSchemaRegistry(inject('registryUrl'));
-  encoders = {
-    exposure: await registry.register(`${topics.exposures}-value`, readAvsc('unit-exposure')),
-    attributed: await registry.register(`${topics.attributed}-value`, readAvsc('attributed-event')),
-    covariate: await registry.register(`${topics.covariates}-value`, readAvsc('covariate-event')),
-  };
+  encoders = await step(
+    'registering schemas',
+    (async () => ({
+      exposure: await registry.register(`${topics.exposures}-value`, readAvsc('unit-exposure')),
+      attributed: await registry.register(`${topics.attributed}-value`, readAvsc('attributed-event')),
+      covariate: await registry.register(`${topics.covariates}-value`, readAvsc('covariate-event')),
+    }))(),
+  );
   producer = kafka.producer({
     transactionalId: `${prefix}test-producer`,
     idempotent: true,
     maxInFlightRequests: 1,
   });
-  await producer.connect();
-  ch = await openClickHouse(inject('clickhouseUrl'), 'sink');
+  await step('transactional producer connect', producer.connect());
+  ch = await step('opening ClickHouse', openClickHouse(inject('clickhouseUrl'), 'sink'));
 });
 
 /** Whatever a test left running (it failed half-way) must not consume the next test's records. */
