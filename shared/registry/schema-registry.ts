@@ -1,5 +1,6 @@
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
+import { TimeoutMiddleware } from 'mappersmith/middleware/timeout';
 import { LiftstreamError } from '../errors.ts';
 import { confluentEncoder } from './confluent-encoder.ts';
 
@@ -11,6 +12,18 @@ export interface RegisteredAvro {
   encode(value: unknown): Buffer;
 }
 
+type RegistryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+
+/**
+ * How long one registry request may take: one that outlasts it fails as REGISTRY_UNAVAILABLE (retriable for
+ * the caller; the client does not retry it). As the direct registration's 10 s: generous for a registry
+ * warming up on a busy host.
+ */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+
+/** Registrations tried when the registry lets a request time out (see `register`). */
+const REGISTER_ATTEMPTS = 3;
+
 /**
  * Speaks only the Confluent REST API and wire format, so Confluent's registry, Karapace, Redpanda and
  * Apicurio's ccompat API all work. Registration is idempotent: registering an identical schema returns
@@ -21,7 +34,7 @@ export class AvroSchemaRegistry {
 
   constructor(
     readonly url: string,
-    opts: { timeoutMs?: number } = {},
+    opts: { timeoutMs?: number; requestTimeoutMs?: number } = {},
   ) {
     this.client = new SchemaRegistry({
       host: url,
@@ -32,12 +45,33 @@ export class AvroSchemaRegistry {
         initialRetryTimeInSecs: 0.1,
         maxRetryTimeInSecs: (opts.timeoutMs ?? 3_000) / 1000,
       },
+      // The retries bound refused and failed requests; the timeout bounds one that a registry accepts and
+      // never answers (the client sets no timeout of its own, so such a request waited forever).
+      middlewares: [
+        // mappersmith declares its types twice (ESM and CommonJS builds); the registry client names the
+        // CommonJS ones. The middleware is the same plain function either way.
+        TimeoutMiddleware(
+          opts.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS,
+        ) as unknown as RegistryMiddleware,
+      ],
     });
   }
 
   /** Registers `schema` under `subject` (TopicNameStrategy: `<topic>-value`) with BACKWARD compatibility. */
   async register(subject: string, schema: Record<string, unknown>): Promise<RegisteredAvro> {
-    let id: number;
+    // Registering is idempotent (an identical schema gets its existing id), so a request the registry
+    // let time out is asked again. Seen in CI: a processor's start stopped for good right after creating its
+    // topics, where it registers its output schemas (the local Apicurio, fresh subjects).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.forId(await this.registerOnce(subject, schema), subject);
+      } catch (err) {
+        if (attempt >= REGISTER_ATTEMPTS || !isRequestTimeout(err)) throw err;
+      }
+    }
+  }
+
+  private async registerOnce(subject: string, schema: Record<string, unknown>): Promise<number> {
     const attempt = () =>
       this.client.register(
         { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
@@ -46,18 +80,18 @@ export class AvroSchemaRegistry {
     try {
       // Two processes starting together both find the subject without a compatibility rule and
       // both create it: the registry refuses the second (409 on PUT /config). Once more then finds it.
-      ({ id } = await attempt().catch((err: unknown) => {
+      const { id } = await attempt().catch((err: unknown) => {
         if (isConcurrentConfigCreate(err)) return attempt();
         throw err;
-      }));
+      });
+      return id;
     } catch (err) {
       if (!isCompatibilityConfigMismatch(err)) throw wrap(err, `registering ${subject}`);
       // Some registries answer GET /config/{subject} with a level other than the client's default
       // (Apicurio #1097/#5337); the client then refuses before registering. Register with the plain
       // Confluent call instead: POST /subjects/{subject}/versions.
-      id = await this.registerDirect(subject, schema);
+      return this.registerDirect(subject, schema);
     }
-    return this.forId(id, subject);
   }
 
   /** The avsc type of a registered id (fetched once, then cached by the client). */
@@ -100,6 +134,14 @@ export class AvroSchemaRegistry {
     }
     return body.id;
   }
+}
+
+/** A registry request that outlasted its timeout (mappersmith's or an AbortSignal's), however wrapped. */
+export function isRequestTimeout(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e.name === 'TimeoutError' || /\bTimeout \(\d+ ?ms\)/.test(e.message)) return true;
+  }
+  return false;
 }
 
 function isConcurrentConfigCreate(err: unknown): boolean {
