@@ -24,3 +24,13 @@ export function testStatsApp(
     now: () => now,
   });
 }
+
+/** GET `url` from the app with a read key; the status and the JSON body. */
+export async function getJson(
+  app: FastifyInstance,
+  readKey: string,
+  url: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${readKey}` } });
+  return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+}

@@ -10,7 +10,7 @@ import { parseProjectCatalog, sha256Hex } from '../../../shared/projects/project
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
-import { testStatsApp } from '../../helpers/stats/test-stats-app.ts';
+import { getJson, testStatsApp } from '../../helpers/stats/test-stats-app.ts';
 
 const START = Date.UTC(2026, 3, 1, 9, 0);
 const NOW = new Date(Date.UTC(2026, 3, 3, 9, 0));
@@ -57,10 +57,7 @@ afterAll(async () => {
   await ch?.close();
 });
 
-async function get(url: string) {
-  const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${READ}` } });
-  return { status: response.statusCode, body: response.json() as Record<string, unknown> };
-}
+const get = (url: string) => getJson(app, READ, url);
 
 interface Row {
   variation: string;

@@ -14,7 +14,7 @@ import type { SequentialBlock } from '../../../services/stats/src/math/types.ts'
 import { referenceMetricStats, referenceMetricTimeseries } from '../../e2e/reference/metric-reference.ts';
 import type { AcceptedEvent } from '../../e2e/reference/semantics-reference.ts';
 import { openClickHouse } from '../../helpers/stats/clickhouse-fixture.ts';
-import { testStatsApp } from '../../helpers/stats/test-stats-app.ts';
+import { getJson, testStatsApp } from '../../helpers/stats/test-stats-app.ts';
 import type { ClickHouseFixture } from '../../helpers/stats/clickhouse-fixture.ts';
 import { changelogOf, generateUnits } from '../../helpers/stats/signed-rows-scenario.ts';
 import type { TruthUnit } from '../../helpers/stats/signed-rows-scenario.ts';
@@ -122,10 +122,7 @@ afterAll(async () => {
   await ch?.close();
 });
 
-async function get(url: string) {
-  const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${READ}` } });
-  return { status: response.statusCode, body: response.json() as Record<string, unknown> };
-}
+const get = (url: string) => getJson(app, READ, url);
 
 /** |a − e| ≤ 1e-9 relative (1e-12 absolute near 0); null only for null. */
 function expectClose(actual: unknown, expected: number | null, label: string): void {

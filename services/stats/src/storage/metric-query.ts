@@ -66,10 +66,10 @@ export async function loadMetricStats(
     );
     scope = { ...scope, dimension: { name: query.dimension, topValues: topValues(values) } };
   }
-  const first = await loadWith(client, query, base, ratioPairs, scope, perUnitShapeFor(base, scope), false);
+  const first = await loadWith(client, query, base, ratioPairs, scope, perUnitShapeFor(base, scope));
   if (first.kind !== 'inconsistent' || perUnitShapeFor(base, scope) === 'joined') return first;
   // The projected shape trusts attributed rows to belong to live analysed units; they disagree: join.
-  return loadWith(client, query, base, ratioPairs, scope, 'joined', true);
+  return loadWith(client, query, base, ratioPairs, scope, 'joined');
 }
 
 async function loadWith(
@@ -79,8 +79,10 @@ async function loadWith(
   ratioPairs: readonly (readonly [number, number])[],
   scope: MetricSqlScope,
   shape: PerUnitShape,
-  forceJoin: boolean,
 ): Promise<MetricStatsOutcome> {
+  // The request's own shape is projected unless a window, breakdown or as_of needs the join: a joined
+  // shape where it would be projected is the rerun after the tables disagreed, and the caps join too.
+  const forceJoin = shape === 'joined' && perUnitShapeFor(base, scope) === 'projected';
   const caps = await capsOf(client, base, scope, forceJoin);
   const [unitRows, sumRows] = await Promise.all([
     select<{ dv: string; variation: string; multiple_exposure: boolean | number; units: number | string }>(
